@@ -1,0 +1,198 @@
+// `bpfleet-agent check`: load every program of one object and print a
+// bpfleet.check/v1 document (or a table). Options are parsed by hand: the
+// agent stays small and static, so it carries no option library.
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+#include "agent.hpp"
+#include "bpf/elf_inspect.hpp"
+#include "bpf/libbpf_log.hpp"
+#include "bpf/load_check.hpp"
+
+namespace bpfleet::agent {
+namespace {
+
+constexpr const char* kCheckUsage =
+    "usage: bpfleet-agent check --object PATH|- [options]\n"
+    "\n"
+    "Loads every program of a BPF ELF object on this kernel and prints one JSON\n"
+    "document (schema bpfleet.check/v1) with a verdict per program.\n"
+    "\n"
+    "options:\n"
+    "  --object PATH|-          the object to check; '-' reads it from standard input\n"
+    "  --name NAME              object name used in the report (default: file name)\n"
+    "  --fixups FILE            TOML fixups: map sizes, program types, disabled programs\n"
+    "  --log-cap BYTES          verifier log kept per program, tail first (default 1048576)\n"
+    "  --max-object-size BYTES  refuse larger objects (default 67108864)\n"
+    "  --format json|table      output format (default json)\n"
+    "  -v, --verbose            echo libbpf's messages to stderr\n"
+    "\n"
+    "exit status: 0 every program loaded, 1 a program failed, 2 bad input or usage\n";
+
+struct CheckOptions {
+    std::string object;
+    std::string name;
+    std::string fixups;
+    std::uint64_t log_cap = 1 << 20;
+    std::uint64_t max_object_size = kDefaultMaxObjectSize;
+    bool table = false;
+    bool verbose = false;
+};
+
+Result<std::uint64_t> parse_size(std::string_view option, const char* text) {
+    char* end = nullptr;
+    errno = 0;
+    unsigned long long v = std::strtoull(text, &end, 10);
+    if (errno != 0 || end == text || *end != '\0' || text[0] == '-') {
+        return make_error("usage", std::string(option) + " takes a number of bytes, not '" +
+                                       text + "'");
+    }
+    return static_cast<std::uint64_t>(v);
+}
+
+Result<CheckOptions> parse_options(std::span<char*> args) {
+    CheckOptions o;
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        std::string_view arg = args[i];
+        auto value = [&]() -> Result<const char*> {
+            if (i + 1 >= args.size()) {
+                return make_error("usage", std::string(arg) + " needs a value");
+            }
+            return args[++i];
+        };
+        if (arg == "-h" || arg == "--help") {
+            return make_error("help", "");
+        } else if (arg == "--object" || arg == "-o") {
+            TRY_ASSIGN(const char* v, value());
+            o.object = v;
+        } else if (arg == "--name") {
+            TRY_ASSIGN(const char* v, value());
+            o.name = v;
+        } else if (arg == "--fixups") {
+            TRY_ASSIGN(const char* v, value());
+            o.fixups = v;
+        } else if (arg == "--log-cap") {
+            TRY_ASSIGN(const char* v, value());
+            TRY_ASSIGN(o.log_cap, parse_size(arg, v));
+            if (o.log_cap < 4096 || o.log_cap > (256ULL << 20)) {
+                return make_error("usage", "--log-cap must be between 4096 and 268435456");
+            }
+        } else if (arg == "--max-object-size") {
+            TRY_ASSIGN(const char* v, value());
+            TRY_ASSIGN(o.max_object_size, parse_size(arg, v));
+        } else if (arg == "--format") {
+            TRY_ASSIGN(const char* v, value());
+            std::string_view f = v;
+            if (f != "json" && f != "table") {
+                return make_error("usage", "--format is json or table, not '" + std::string(f) +
+                                               "'");
+            }
+            o.table = f == "table";
+        } else if (arg == "-v" || arg == "--verbose") {
+            o.verbose = true;
+        } else {
+            return make_error("usage", "unknown option '" + std::string(arg) + "'");
+        }
+    }
+    if (o.object.empty()) {
+        return make_error("usage", "--object PATH|- is required");
+    }
+    if (o.name.empty()) {
+        auto slash = o.object.find_last_of('/');
+        o.name = o.object == "-" ? "stdin"
+                                 : (slash == std::string::npos ? o.object
+                                                               : o.object.substr(slash + 1));
+    }
+    return o;
+}
+
+Result<FixupRules> load_rules(const std::string& path) {
+    if (path.empty()) {
+        return FixupRules{};
+    }
+    FILE* f = std::fopen(path.c_str(), "re");
+    if (!f) {
+        return make_error("usage", std::string("cannot open fixups file: ") + std::strerror(errno),
+                          errno, path);
+    }
+    std::string text;
+    char buf[8192];
+    std::size_t n;
+    while ((n = std::fread(buf, 1, sizeof buf, f)) > 0 && text.size() < (1 << 20)) {
+        text.append(buf, n);
+    }
+    std::fclose(f);
+    return parse_fixup_rules(text, path);
+}
+
+int emit(const CheckReport& report, bool table) {
+    if (table) {
+        write_stdout(render_table(report));
+    } else {
+        write_stdout(Json(report).dump(2) + "\n");
+    }
+    if (report.object_error) {
+        log_error(report.object.name + ": " + report.object_error->message);
+    }
+    return report.exit_status();
+}
+
+} // namespace
+
+int run_check(std::span<char*> args) {
+    auto options = parse_options(args);
+    if (!options) {
+        if (options.error().code == "help") {
+            std::fputs(kCheckUsage, stdout);
+            return kExitOk;
+        }
+        log_error("check: " + options.error().message);
+        std::fputs(kCheckUsage, stderr);
+        return kExitUsage;
+    }
+    LibbpfLogCapture::set_echo(options->verbose);
+    auto rules = load_rules(options->fixups);
+    if (!rules) {
+        log_error("check: " + rules.error().describe());
+        return kExitUsage;
+    }
+
+    const auto started = std::chrono::steady_clock::now();
+    CheckReport report;
+    report.agent = agent_info();
+    report.kernel = kernel_info();
+    report.object.name = options->name;
+    auto finish = [&] {
+        report.duration_ms = std::chrono::duration<double, std::milli>(
+                                 std::chrono::steady_clock::now() - started)
+                                 .count();
+        return emit(report, options->table);
+    };
+
+    auto bytes = read_object(options->object, options->max_object_size);
+    if (!bytes) {
+        report.object_error = ObjectError{FailureCode::ObjectInvalid, bytes.error().errnum,
+                                          bytes.error().message};
+        return finish();
+    }
+    report.object.size = (*bytes)->size();
+    if (auto parsed = parse_in_child(*bytes, options->name, 10); !parsed) {
+        report.object_error = ObjectError{FailureCode::ObjectInvalid, 0, parsed.error().message};
+        return finish();
+    }
+
+    LoadCheckOptions load_options;
+    load_options.log_cap = options->log_cap;
+    load_options.rules = std::move(*rules);
+    auto result = check_object_load(*bytes, options->name, load_options, detect_host_context());
+    report.object = std::move(result.object);
+    report.fixups = std::move(result.fixups);
+    report.programs = std::move(result.programs);
+    report.object_error = std::move(result.error);
+    return finish();
+}
+
+} // namespace bpfleet::agent

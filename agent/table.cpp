@@ -1,0 +1,78 @@
+#include <algorithm>
+#include <cstdio>
+
+#include "agent.hpp"
+
+namespace bpfleet::agent {
+namespace {
+
+std::string pad(std::string s, std::size_t width) {
+    if (s.size() < width) {
+        s.append(width - s.size(), ' ');
+    }
+    return s;
+}
+
+std::string detail(const StageResult& load) {
+    if (load.verdict == Verdict::Pass) {
+        std::string d;
+        if (load.insns_processed) {
+            d += std::to_string(*load.insns_processed) + " insns processed";
+        }
+        if (load.verification_time_us) {
+            d += (d.empty() ? "" : ", ") + std::to_string(*load.verification_time_us) + " us";
+        }
+        return d;
+    }
+    std::string d = load.evidence.empty() ? load.message : load.evidence;
+    if (load.errnum) {
+        d = errno_name(load.errnum) + ": " + d;
+    }
+    if (d.size() > 100) {
+        d = d.substr(0, 97) + "...";
+    }
+    return d;
+}
+
+} // namespace
+
+std::string render_table(const CheckReport& report) {
+    std::string out;
+    out += "object  " + report.object.name;
+    if (!report.object.sha256.empty()) {
+        out += "  sha256:" + report.object.sha256.substr(0, 12);
+    }
+    out += "\nkernel  " + report.kernel.release + " " + report.kernel.arch + "\n";
+    if (report.object_error) {
+        out += "error   " + std::string(to_string(report.object_error->code)) + ": " +
+               report.object_error->message + "\n";
+        return out;
+    }
+    for (const auto& f : report.fixups) {
+        out += "fixup   " + f.kind + " " + f.target + ": " + f.from + " -> " + f.to + " (" +
+               f.source + ")\n";
+    }
+    std::size_t wname = 7;
+    std::size_t wtype = 4;
+    std::size_t wcode = 4;
+    for (const auto& p : report.programs) {
+        wname = std::max(wname, p.name.size());
+        wtype = std::max(wtype, p.type.size());
+        wcode = std::max(wcode, std::string(to_string(p.load.code)).size());
+    }
+    out += "\n" + pad("PROGRAM", wname + 2) + pad("TYPE", wtype + 2) + "LOAD  " +
+           pad("CODE", wcode + 2) + "DETAIL\n";
+    for (const auto& p : report.programs) {
+        std::string code = p.load.code == FailureCode::None ? "-" : std::string(to_string(p.load.code));
+        out += pad(p.name, wname + 2) + pad(p.type, wtype + 2) +
+               pad(std::string(to_string(p.load.verdict)), 6) + pad(code, wcode + 2) +
+               detail(p.load) + "\n";
+    }
+    auto s = report.summary();
+    out += "\n" + std::to_string(s.programs) + " programs: " + std::to_string(s.pass) +
+           " pass, " + std::to_string(s.fail) + " fail, " + std::to_string(s.skip) + " skip, " +
+           std::to_string(s.error) + " error\n";
+    return out;
+}
+
+} // namespace bpfleet::agent

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Installs everything bpfleet needs to build, test and run, from Debian 12
+# packages. Idempotent: installs only what is missing, and runs apt-get update
+# only when something is. Run as root.
+set -euo pipefail
+
+packages=(
+    # build
+    build-essential cmake ninja-build pkg-config file binutils
+    # BPF toolchain: test sources and examples are compiled with clang
+    clang llvm lld libclang-rt-14-dev
+    # agent (static archives come with the -dev packages)
+    libbpf-dev libelf-dev zlib1g-dev libzstd-dev
+    # controller and core
+    libboost1.81-dev libssh-dev libcurl4-openssl-dev libarchive-dev
+    libtomlplusplus-dev libexpected-dev libcli11-dev libspdlog-dev libfmt-dev
+    nlohmann-json3-dev
+    # tests
+    googletest libgtest-dev libgmock-dev python3 python3-jsonschema
+    # real third-party BPF objects and tools to compare against
+    bpftool libxdp1 xdp-tests
+)
+
+if [[ $(id -u) -ne 0 ]]; then
+    echo "install-deps: run as root (apt-get install needs it)" >&2
+    exit 2
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+    if ! dpkg-query -W -f '${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+        missing+=("$p")
+    fi
+done
+
+if [[ ${#missing[@]} -eq 0 ]]; then
+    echo "install-deps: all ${#packages[@]} packages present"
+    exit 0
+fi
+
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}"

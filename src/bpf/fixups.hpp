@@ -1,0 +1,60 @@
+// Loader-contract fixups: what an object's real loader would do before
+// loading (set program types for section names libbpf does not know, size
+// maps declared with max_entries 0), applied so that an as-compiled load is
+// not stricter than the real one. A fixups file (TOML) can set map sizes and
+// program types or disable programs; its rules win over the automatic ones.
+// Every fixup applied is reported as a Fixup.
+#pragma once
+
+#include <bpf/libbpf.h>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/result.hpp"
+#include "model/check_result.hpp"
+
+namespace bpfleet {
+
+struct ProgramRule {
+    std::optional<bpf_prog_type> type;
+    std::optional<bool> enabled;
+};
+
+struct MapRule {
+    std::optional<std::uint32_t> max_entries;
+};
+
+struct FixupRules {
+    std::map<std::string, ProgramRule, std::less<>> programs;
+    std::map<std::string, MapRule, std::less<>> maps;
+    std::string source; // file name, for reports
+};
+
+// Default size given to zero-sized maps of types that cannot be empty.
+inline constexpr std::uint32_t kDefaultMaxEntries = 4096;
+
+// Parses a fixups file. Errors name the file, line and column.
+Result<FixupRules> parse_fixup_rules(std::string_view toml_text, std::string_view source_name);
+
+// Program type for section names that Inspektor Gadget and others use but
+// libbpf 1.x does not recognise: socket*, classifier/..., perf_event/...
+std::optional<bpf_prog_type> gadget_section_type(std::string_view section);
+
+// Whether a map of this type with max_entries 0 is invalid, so that a default
+// size is the right fixup. False for ring buffers (sized by their loader),
+// perf event arrays (sized by libbpf to the CPU count) and local storages
+// (must be 0).
+bool zero_max_entries_needs_default(bpf_map_type type);
+
+// libbpf's program type by its name ("xdp", "sched_cls", "kprobe", ...).
+std::optional<bpf_prog_type> prog_type_from_name(std::string_view name);
+
+// Applies the rules and the automatic fixups to an opened, not yet loaded
+// object. Returns every change made, in order.
+Result<std::vector<Fixup>> apply_fixups(bpf_object* obj, const FixupRules& rules);
+
+} // namespace bpfleet

@@ -1,0 +1,28 @@
+// Captures libbpf's diagnostic messages while a LibbpfLogCapture is alive.
+//
+// libbpf has one process-wide print callback, so at most one capture may be
+// active at a time (the agent is single-threaded; nesting is a bug and
+// throws). Messages are split into lines and bounded in count and size.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+namespace bpfleet {
+
+class LibbpfLogCapture {
+public:
+    explicit LibbpfLogCapture(std::size_t max_lines = 256, std::size_t max_bytes = 64 << 10);
+    ~LibbpfLogCapture();
+    LibbpfLogCapture(const LibbpfLogCapture&) = delete;
+    LibbpfLogCapture& operator=(const LibbpfLogCapture&) = delete;
+
+    // Lines captured since construction or the last take(), debug-level ones excluded.
+    std::vector<std::string> take();
+
+    // Also echo every message (debug included) to stderr; for `--verbose`.
+    static void set_echo(bool echo);
+};
+
+} // namespace bpfleet

@@ -1,0 +1,52 @@
+// Result<T> and Error: the one way recoverable errors travel through bpfleet.
+//
+// Error carries a short machine code, the errno it came from (0 when none), a
+// human message, and context (what was being worked on: an artifact, a
+// program, a host). Exceptions are kept for bugs and fatal start-up errors.
+#pragma once
+
+#include <string>
+#include <tl/expected.hpp>
+#include <utility>
+
+namespace bpfleet {
+
+struct Error {
+    std::string code;    // stable, machine-readable, e.g. "OBJECT_INVALID", "usage"
+    int errnum = 0;      // errno that caused it, 0 when none
+    std::string message; // what went wrong, for a person
+    std::string context; // where: "object foo.bpf.o", "fixups file f.toml:3:7", ...
+
+    // "context: message" or just the message.
+    [[nodiscard]] std::string describe() const {
+        return context.empty() ? message : context + ": " + message;
+    }
+};
+
+template <typename T> using Result = tl::expected<T, Error>;
+
+inline tl::unexpected<Error> make_error(std::string code, std::string message, int errnum = 0,
+                                        std::string context = {}) {
+    return tl::unexpected<Error>(
+        Error{std::move(code), errnum, std::move(message), std::move(context)});
+}
+
+} // namespace bpfleet
+
+// TRY(expr): evaluate a Result, return its error from the enclosing function.
+#define BPFLEET_CONCAT_INNER(a, b) a##b
+#define BPFLEET_CONCAT(a, b) BPFLEET_CONCAT_INNER(a, b)
+#define BPFLEET_TRY_IMPL(var, expr)                                                               \
+    auto var = (expr);                                                                            \
+    if (!var) {                                                                                   \
+        return tl::unexpected(std::move(var).error());                                            \
+    }
+#define TRY(expr) BPFLEET_TRY_IMPL(BPFLEET_CONCAT(try_result_, __LINE__), expr)
+// TRY_ASSIGN(lhs, expr): like TRY, and move the value into lhs.
+#define BPFLEET_TRY_ASSIGN_IMPL(var, lhs, expr)                                                   \
+    auto var = (expr);                                                                            \
+    if (!var) {                                                                                   \
+        return tl::unexpected(std::move(var).error());                                            \
+    }                                                                                             \
+    lhs = std::move(*var);
+#define TRY_ASSIGN(lhs, expr) BPFLEET_TRY_ASSIGN_IMPL(BPFLEET_CONCAT(try_result_, __LINE__), lhs, expr)

@@ -1,0 +1,95 @@
+// Fixup rules: the fixups file parser, the gadget section table and the
+// zero-sized map rule. Application to real objects is covered by the
+// privileged tests.
+
+#include <gtest/gtest.h>
+
+#include "bpf/fixups.hpp"
+
+namespace bpfleet {
+namespace {
+
+TEST(FixupRules, ParsesProgramsAndMaps) {
+    auto rules = parse_fixup_rules(R"(
+[programs.ig_trace]
+type = "kprobe"
+[programs.debug_only]
+enabled = false
+[maps.events]
+max_entries = 1024
+)",
+                                   "gadget.toml");
+    ASSERT_TRUE(rules) << rules.error().describe();
+    EXPECT_EQ(rules->programs.at("ig_trace").type, BPF_PROG_TYPE_KPROBE);
+    EXPECT_FALSE(rules->programs.at("ig_trace").enabled.has_value());
+    EXPECT_EQ(rules->programs.at("debug_only").enabled, false);
+    EXPECT_EQ(rules->maps.at("events").max_entries, 1024u);
+    EXPECT_EQ(rules->source, "gadget.toml");
+}
+
+TEST(FixupRules, EmptyFileIsNoRules) {
+    auto rules = parse_fixup_rules("", "empty.toml");
+    ASSERT_TRUE(rules);
+    EXPECT_TRUE(rules->programs.empty());
+    EXPECT_TRUE(rules->maps.empty());
+}
+
+struct BadRule {
+    const char* text;
+    const char* where;
+    const char* says;
+};
+
+class FixupRulesErrors : public ::testing::TestWithParam<BadRule> {};
+
+TEST_P(FixupRulesErrors, NameFileLineAndColumn) {
+    auto rules = parse_fixup_rules(GetParam().text, "f.toml");
+    ASSERT_FALSE(rules);
+    EXPECT_EQ(rules.error().context.rfind(GetParam().where, 0), 0u) << rules.error().context;
+    EXPECT_NE(rules.error().message.find(GetParam().says), std::string::npos)
+        << rules.error().message;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Cases, FixupRulesErrors,
+    ::testing::Values(BadRule{"[programs.p]\ntype = \"no_such_type\"\n", "f.toml:2:", "type"},
+                      BadRule{"[programs.p]\nenabled = 1\n", "f.toml:2:", "true or false"},
+                      BadRule{"[maps.m]\nmax_entries = -1\n", "f.toml:2:", "0 to 4294967295"},
+                      BadRule{"[maps.m]\nmax_entries = 5000000000\n", "f.toml:2:",
+                              "0 to 4294967295"},
+                      BadRule{"[maps.m]\nsize = 4\n", "f.toml:2:", "unknown key"},
+                      BadRule{"[tables.x]\n", "f.toml:1:", "unknown table"},
+                      BadRule{"programs = 3\n", "f.toml:1:", "must be a table"},
+                      BadRule{"[maps.m\n", "f.toml:1:", ""}));
+
+TEST(GadgetSections, KnownPrefixes) {
+    EXPECT_EQ(gadget_section_type("socket1"), BPF_PROG_TYPE_SOCKET_FILTER);
+    EXPECT_EQ(gadget_section_type("socket"), BPF_PROG_TYPE_SOCKET_FILTER);
+    EXPECT_EQ(gadget_section_type("classifier/ingress/drop"), BPF_PROG_TYPE_SCHED_CLS);
+    EXPECT_EQ(gadget_section_type("perf_event/cpu"), BPF_PROG_TYPE_PERF_EVENT);
+    EXPECT_FALSE(gadget_section_type("kprobe/foo"));
+    EXPECT_FALSE(gadget_section_type("weird"));
+}
+
+TEST(ZeroSizedMaps, DefaultOnlyWhereZeroIsInvalid) {
+    EXPECT_TRUE(zero_max_entries_needs_default(BPF_MAP_TYPE_HASH));
+    EXPECT_TRUE(zero_max_entries_needs_default(BPF_MAP_TYPE_ARRAY));
+    EXPECT_TRUE(zero_max_entries_needs_default(BPF_MAP_TYPE_LRU_HASH));
+    EXPECT_FALSE(zero_max_entries_needs_default(BPF_MAP_TYPE_RINGBUF));
+    EXPECT_FALSE(zero_max_entries_needs_default(BPF_MAP_TYPE_PERF_EVENT_ARRAY));
+    EXPECT_FALSE(zero_max_entries_needs_default(BPF_MAP_TYPE_SK_STORAGE));
+    EXPECT_FALSE(zero_max_entries_needs_default(BPF_MAP_TYPE_TASK_STORAGE));
+    EXPECT_FALSE(zero_max_entries_needs_default(BPF_MAP_TYPE_INODE_STORAGE));
+    EXPECT_FALSE(zero_max_entries_needs_default(static_cast<bpf_map_type>(32))); // cgrp_storage
+}
+
+TEST(ProgTypeNames, RoundTripLibbpfNames) {
+    EXPECT_EQ(prog_type_from_name("xdp"), BPF_PROG_TYPE_XDP);
+    EXPECT_EQ(prog_type_from_name("sched_cls"), BPF_PROG_TYPE_SCHED_CLS);
+    EXPECT_EQ(prog_type_from_name("socket_filter"), BPF_PROG_TYPE_SOCKET_FILTER);
+    EXPECT_FALSE(prog_type_from_name("unspec"));
+    EXPECT_FALSE(prog_type_from_name(""));
+}
+
+} // namespace
+} // namespace bpfleet
