@@ -1,0 +1,23 @@
+// The bpfleet command line: each subcommand registers itself on the CLI11 app
+// and returns the action to run when it was chosen. Actions return the
+// process exit status (docs/cli.md): 0 ok, 1 compatibility failure or
+// regression, 2 usage/config/artifact error, 3 some hosts gave no answer.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <functional>
+
+namespace bpfleet::cli {
+
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFailures = 1;
+inline constexpr int kExitUsage = 2;
+inline constexpr int kExitHostsUnanswered = 3;
+
+using Action = std::function<int()>;
+
+// Every register_* adds one subcommand to `app`; the returned action runs it
+// (reading the options bound during registration).
+Action register_version(CLI::App& app);
+
+} // namespace bpfleet::cli

@@ -1,0 +1,45 @@
+// bpfleet: the controller. A thin main over bpfleet_controller_core: parse
+// the command line, run the chosen subcommand, map errors to exit codes.
+
+#include <cstdio>
+#include <exception>
+#include <utility>
+#include <vector>
+
+#include "cli/commands.hpp"
+
+int main(int argc, char** argv) {
+    using namespace bpfleet::cli;
+    CLI::App app{"bpfleet: do these eBPF programs load, attach and run on our machines?"};
+    app.require_subcommand(1);
+    app.set_version_flag("--version", std::string("bpfleet ") + BPFLEET_VERSION);
+
+    std::vector<std::pair<CLI::App*, Action>> actions;
+    auto add = [&](Action (*reg)(CLI::App&)) {
+        auto before = app.get_subcommands({}).size();
+        Action action = reg(app);
+        auto subs = app.get_subcommands({});
+        if (subs.size() > before) {
+            actions.emplace_back(subs.back(), std::move(action));
+        }
+    };
+    add(register_version);
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        int rc = app.exit(e);
+        return rc == 0 ? kExitOk : kExitUsage;
+    }
+    try {
+        for (auto& [sub, action] : actions) {
+            if (sub->parsed()) {
+                return action();
+            }
+        }
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "bpfleet: internal error: %s\n", e.what());
+        return kExitUsage;
+    }
+    return kExitUsage;
+}
