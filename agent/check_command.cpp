@@ -10,7 +10,7 @@
 #include "agent.hpp"
 #include "bpf/elf_inspect.hpp"
 #include "bpf/libbpf_log.hpp"
-#include "bpf/load_check.hpp"
+#include "check_runner.hpp"
 
 namespace bpfleet::agent {
 namespace {
@@ -28,9 +28,14 @@ constexpr const char* kCheckUsage =
     "  --log-cap BYTES          verifier log kept per program, tail first (default 1048576)\n"
     "  --max-object-size BYTES  refuse larger objects (default 67108864)\n"
     "  --format json|table      output format (default json)\n"
+    "  --load-only              load only: no sandbox, no attach, no trigger\n"
+    "  --no-fire                attach in the sandbox but trigger nothing\n"
+    "  --timeout SECONDS        watchdog for the whole check (default 120); on expiry\n"
+    "                           unfinished programs get an error verdict\n"
     "  -v, --verbose            echo libbpf's messages to stderr\n"
     "\n"
-    "exit status: 0 every program loaded, 1 a program failed, 2 bad input or usage\n";
+    "exit status: 0 every program passed every stage, 1 a program failed or errored,\n"
+    "2 bad input or usage\n";
 
 struct CheckOptions {
     std::string object;
@@ -40,6 +45,9 @@ struct CheckOptions {
     std::uint64_t max_object_size = kDefaultMaxObjectSize;
     bool table = false;
     bool verbose = false;
+    bool load_only = false;
+    bool fire = true;
+    unsigned timeout = 120;
 };
 
 Result<std::uint64_t> parse_size(std::string_view option, const char* text) {
@@ -91,6 +99,17 @@ Result<CheckOptions> parse_options(std::span<char*> args) {
                                                "'");
             }
             o.table = f == "table";
+        } else if (arg == "--load-only") {
+            o.load_only = true;
+        } else if (arg == "--no-fire") {
+            o.fire = false;
+        } else if (arg == "--timeout") {
+            TRY_ASSIGN(const char* v, value());
+            TRY_ASSIGN(auto seconds, parse_size(arg, v));
+            if (seconds < 1 || seconds > 86400) {
+                return make_error("usage", "--timeout must be between 1 and 86400 seconds");
+            }
+            o.timeout = static_cast<unsigned>(seconds);
         } else if (arg == "-v" || arg == "--verbose") {
             o.verbose = true;
         } else {
@@ -184,14 +203,14 @@ int run_check(std::span<char*> args) {
         return finish();
     }
 
-    LoadCheckOptions load_options;
-    load_options.log_cap = options->log_cap;
-    load_options.rules = std::move(*rules);
-    auto result = check_object_load(*bytes, options->name, load_options, detect_host_context());
-    report.object = std::move(result.object);
-    report.fixups = std::move(result.fixups);
-    report.programs = std::move(result.programs);
-    report.object_error = std::move(result.error);
+    CheckRunOptions run;
+    run.name = options->name;
+    run.log_cap = options->log_cap;
+    run.rules = std::move(*rules);
+    run.load_only = options->load_only;
+    run.fire = options->fire;
+    run.timeout_seconds = options->timeout;
+    run_check_supervised(*bytes, run, report);
     return finish();
 }
 

@@ -60,13 +60,50 @@ std::string render_table(const CheckReport& report) {
         wtype = std::max(wtype, p.type.size());
         wcode = std::max(wcode, std::string(to_string(p.load.code)).size());
     }
-    out += "\n" + pad("PROGRAM", wname + 2) + pad("TYPE", wtype + 2) + "LOAD  " +
-           pad("CODE", wcode + 2) + "DETAIL\n";
+    bool attached = std::any_of(report.programs.begin(), report.programs.end(),
+                                [](const ProgramResult& p) { return p.attach.has_value(); });
     for (const auto& p : report.programs) {
-        std::string code = p.load.code == FailureCode::None ? "-" : std::string(to_string(p.load.code));
-        out += pad(p.name, wname + 2) + pad(p.type, wtype + 2) +
-               pad(std::string(to_string(p.load.verdict)), 6) + pad(code, wcode + 2) +
-               detail(p.load) + "\n";
+        for (const auto* st : {p.attach ? &*p.attach : nullptr, p.fire ? &*p.fire : nullptr}) {
+            if (st) {
+                wcode = std::max(wcode, std::string(to_string(st->code)).size());
+            }
+        }
+    }
+    out += "\n" + pad("PROGRAM", wname + 2) + pad("TYPE", wtype + 2) + "LOAD  " +
+           (attached ? "ATTACH  FIRED    " : "") + pad("CODE", wcode + 2) + "DETAIL\n";
+    for (const auto& p : report.programs) {
+        // The first stage that did not pass explains the row.
+        const StageResult* why = &p.load;
+        if (p.load.verdict == Verdict::Pass && p.attach && p.attach->verdict != Verdict::Pass) {
+            why = &*p.attach;
+        } else if (p.load.verdict == Verdict::Pass && p.attach &&
+                   p.attach->verdict == Verdict::Pass && p.fire &&
+                   p.fire->verdict != Verdict::Pass) {
+            why = &*p.fire;
+        }
+        std::string code = why->code == FailureCode::None ? "-" : std::string(to_string(why->code));
+        std::string row = pad(p.name, wname + 2) + pad(p.type, wtype + 2) +
+                          pad(std::string(to_string(p.load.verdict)), 6);
+        if (attached) {
+            std::string fired = "-";
+            if (p.fire && p.fire->fired) {
+                fired = *p.fire->fired ? "yes" : "no";
+                if (p.fire->run_count && *p.fire->run_count > 0) {
+                    fired += " (" + std::to_string(*p.fire->run_count) + ")";
+                }
+            } else if (p.fire && p.fire->verdict == Verdict::Skip) {
+                fired = "skip";
+            } else if (p.fire && p.fire->verdict == Verdict::Error) {
+                fired = "error";
+            }
+            row += pad(p.attach ? std::string(to_string(p.attach->verdict)) : "-", 8) +
+                   pad(fired, 9);
+        }
+        std::string text = why == &p.load ? detail(p.load) : (why->evidence.empty() ? why->message : why->evidence);
+        if (why != &p.load && why->errnum) {
+            text = errno_name(why->errnum) + ": " + text;
+        }
+        out += row + pad(code, wcode + 2) + text + "\n";
     }
     auto s = report.summary();
     out += "\n" + std::to_string(s.programs) + " programs: " + std::to_string(s.pass) +

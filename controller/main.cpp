@@ -24,6 +24,8 @@ int main(int argc, char** argv) {
         }
     };
     add(register_version);
+    add(register_inspect);
+    add(register_pull);
 
     try {
         app.parse(argc, argv);

@@ -21,19 +21,22 @@
 # signal killed it); 124 on timeout; 125 when the harness failed (usage, apt, QEMU, or the
 # guest died without reporting: the console's tail is then printed to stderr).
 #
-# Guest: 512M, one CPU, no network, no disk, no modules (BPF, BTF, 8250 UART, devtmpfs and
-# bpffs are built into Debian's cloud kernels). /init mounts proc, sysfs, devtmpfs, bpffs,
-# tracefs (debugfs as a fallback), cgroup2 and a tmpfs /tmp, runs the command as root in /
-# with stdin from /dev/null, then powers off. PATH holds busybox's applets.
+# Guest: 512M, one CPU, no network, no modules (BPF, BTF, NVMe, the 8250 UART, devtmpfs and
+# bpffs are built into Debian's cloud kernels; virtio is not). /init mounts proc, sysfs,
+# devtmpfs, bpffs, tracefs (debugfs as a fallback), cgroup2 and a tmpfs /tmp, runs the
+# command as root in / with stdin from /dev/null, then powers off. PATH: busybox applets.
 #
-# Why a second serial port: the console (ttyS0) carries whatever the kernel and /init print,
-# whatever the log level, and a printk can land in the middle of a line. The command's
-# output instead travels alone on ttyS1 (QEMU writes it to a file of its own), after the
-# command has finished, put in raw mode (no \n -> \r\n) and framed by a header line with a
-# per-run random nonce and the exact byte counts of stdout and stderr, then an end line.
-# The host takes exactly those bytes: byte-faithful (no \r stripping needed, binary safe),
-# and a truncated or missing frame is detected instead of being passed on as output.
+# How the output comes back: never on the console (ttyS0), which carries whatever the
+# kernel and /init print at any log level, and where a printk can land mid-line. Once the
+# command has finished, /init writes one frame: a header line with a per-run random nonce
+# and the exact byte counts of stdout and stderr, those bytes, then an end line. The frame
+# goes to a sparse scratch NVMe disk (built into cloud kernels; ~4 MB/s under TCG where the
+# UART manages ~100 KB/s, and verifier logs can be megabytes); if no NVMe device shows up,
+# it goes to a second UART, ttyS1, set raw (no \n -> \r\n), that QEMU writes to a file of
+# its own. The host takes exactly the counted bytes: byte-faithful (no \r to strip, binary
+# safe), and a missing or truncated frame is an error instead of being passed on as output.
 set -euo pipefail
+export LC_ALL=C  # byte counts and byte-wise regexes
 
 die() { printf 'run-in-kernel: %s\n' "$*" >&2; exit 125; }
 note() { printf 'run-in-kernel: %s\n' "$*" >&2; }
@@ -94,7 +97,8 @@ if [[ -z "$kernel" ]]; then
   if ! compgen -G "$kdir/boot/vmlinuz-*" >/dev/null; then
     mkdir -p "$kdir.tmp" && rm -rf "${kdir:?}.tmp/"*
     note "downloading $pkg $ver"
-    (cd "$kdir.tmp" && apt-get -o APT::Sandbox::User=root download "$pkg=$ver" >&2) || die "apt-get download $pkg failed"
+    (cd "$kdir.tmp" && apt-get -o APT::Sandbox::User=root download "$pkg=$ver" >&2) ||
+      die "apt-get download $pkg failed"
     dpkg-deb --fsys-tarfile "$kdir.tmp"/*.deb | tar -x -C "$kdir.tmp" ./boot/ ||
       die "could not unpack $pkg"
     rm -f "$kdir.tmp"/*.deb && rm -rf "$kdir" && mv "$kdir.tmp" "$kdir"
@@ -106,10 +110,9 @@ fi
 [[ -r "$kernel" ]] || die "kernel image $kernel not readable"
 
 # --- initramfs ------------------------------------------------------------------------
-work=$(mktemp -d "${TMPDIR:-/tmp}/run-in-kernel.XXXXXX")
-qpid=""
+work=$(mktemp -d "${TMPDIR:-/tmp}/run-in-kernel.XXXXXX") qpid=""
 # shellcheck disable=SC2317  # called by the EXIT trap
-cleanup() { [[ -z "$qpid" ]] || kill -9 "$qpid" 2>/dev/null || true; rm -rf "$work"; }
+cleanup() { [[ -z "$qpid" ]] || kill "$qpid" 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 root="$work/root"
@@ -143,50 +146,55 @@ mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null ||
 mount -t cgroup2 cgroup2 /sys/fs/cgroup 2>/dev/null || echo "init: no cgroup2"
 echo "init: \$(uname -r) btf=\$([ -e /sys/kernel/btf/vmlinux ] && echo yes || echo no)"
 cd /
-$cmd </dev/null >/run/out 2>/run/err
+($cmd) </dev/null >/run/out 2>/run/err  # subshell: exit/exec cannot end init
 rc=\$?
-stty -F /dev/ttyS1 raw -echo
 { echo "$mark rc=\$rc out=\$(wc -c </run/out) err=\$(wc -c </run/err)"
-  cat /run/out /run/err; echo "END-$mark"; } >/dev/ttyS1
-echo "init: rc=\$rc, powering off"
-poweroff -f
+  cat /run/out /run/err; echo "END-$mark"; } >/run/frame
+i=0; while [ ! -b /dev/nvme0n1 ] && [ \$i -lt 60 ]; do sleep 0.05; i=\$((i + 1)); done
+if [ -b /dev/nvme0n1 ] && dd if=/run/frame of=/dev/nvme0n1 bs=1M conv=fsync 2>/dev/null; then
+  echo "init: rc=\$rc, result on nvme0n1"
+else
+  stty -F /dev/ttyS1 raw -echo && cat /run/frame >/dev/ttyS1
+  echo "init: rc=\$rc, result on ttyS1"
+fi
+sync; poweroff -f
 EOF
 chmod 755 "$root/init"
 (cd "$root" && find . | cpio -o -H newc --quiet) >"$work/initrd.cpio" || die "cpio failed"
 
 # --- boot -----------------------------------------------------------------------------
-# ttyS0 = console (kept as a log, never parsed), ttyS1 = the result frame only.
-# `quiet` keeps warnings and errors on the console for diagnosis; they cannot reach ttyS1.
+# ttyS0 = console (kept as a log, never parsed); NVMe disk or ttyS1 = the result frame only.
+# `quiet` keeps warnings and errors on the console for diagnosis; they cannot reach the frame.
+truncate -s 256M "$work/disk.img"
 t0=$(date +%s.%N)
-qemu-system-x86_64 -accel tcg -m 512M -smp 1 -nographic -no-reboot -nic none \
-  -monitor none -serial "file:$work/console.log" -serial "file:$work/result" \
+timeout -k 5 "$timeout_s" qemu-system-x86_64 -accel tcg -m 512M -smp 1 -nographic \
+  -no-reboot -nic none -monitor none -serial "file:$work/console.log" -serial "file:$work/result" \
+  -drive "file=$work/disk.img,if=none,id=out,format=raw" -device nvme,drive=out,serial=out \
   -kernel "$kernel" -initrd "$work/initrd.cpio" \
   -append "console=ttyS0 quiet panic=-1 rdinit=/init" </dev/null >"$work/qemu.log" 2>&1 &
-qpid=$!
-( sleep "$timeout_s"; kill -9 "$qpid" 2>/dev/null && touch "$work/timedout" ) &
-wpid=$!
-qrc=0; wait "$qpid" || qrc=$?
-qpid=""; kill "$wpid" 2>/dev/null || true; wait "$wpid" 2>/dev/null || true
+qpid=$! qrc=0  # in the background, so that a signal to this script ends it too
+wait "$qpid" || qrc=$?; qpid=""
 secs=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN {printf "%.1f", b - a}')
 [[ -z "$console_keep" ]] || cp "$work/console.log" "$console_keep"
 
 fail() { # $1 status, $2 message: show why, with the console's tail
-  note "$2 (after ${secs}s)"; tail -n 30 "$work/qemu.log" "$work/console.log" >&2 || true
-  exit "$1"
+  note "$2 (after ${secs}s)"
+  tail -n 30 "$work/qemu.log" "$work/console.log" | tr -d '\033\r' >&2 || true; exit "$1"
 }
-[[ ! -e "$work/timedout" ]] || fail 124 "timeout: guest killed after ${timeout_s}s"
+((qrc != 124)) || fail 124 "timeout: the guest had ${timeout_s}s (--timeout), QEMU killed"
 
 # --- result frame ---------------------------------------------------------------------
-hdr=$(LC_ALL=C grep -a -b -o -m1 "^$mark rc=[0-9]* out=[0-9]* err=[0-9]*\$" "$work/result") ||
-  fail 125 "guest gave no result (qemu status $qrc)"
-off=${hdr%%:*} line=${hdr#*:}
-[[ "$line" =~ rc=([0-9]+)\ out=([0-9]+)\ err=([0-9]+)$ ]] || fail 125 "bad header: $line"
+res="" hdr=""
+for f in "$work/disk.img" "$work/result"; do  # the frame starts at offset 0 of either
+  hdr=$(head -c 512 "$f" | head -n1 | tr -d '\0') || continue
+  [[ "$hdr" =~ ^$mark\ rc=([0-9]+)\ out=([0-9]+)\ err=([0-9]+)$ ]] && res=$f && break
+done
+[[ -n "$res" ]] || fail 125 "guest gave no result (qemu status $qrc)"
 rc=${BASH_REMATCH[1]} out=${BASH_REMATCH[2]} err=${BASH_REMATCH[3]}
-start=$((off + ${#line} + 1))
-size=$(stat -c %s "$work/result")
-part() { dd if="$work/result" iflag=skip_bytes,count_bytes skip="$1" count="$2" status=none; }
+start=$((${#hdr} + 1))
+part() { dd if="$res" iflag=skip_bytes,count_bytes skip="$1" count="$2" status=none; }
 trailer=$(part $((start + out + err)) $((${#mark} + 4)))
-[[ "$trailer" == "END-$mark" ]] || fail 125 "result truncated (${size} bytes, header: $line)"
+[[ "$trailer" == "END-$mark" ]] || fail 125 "result truncated (header: $hdr)"
 part "$start" "$out"
 part $((start + out)) "$err" >&2
 note "guest exit $rc after ${secs}s"

@@ -257,4 +257,56 @@ Classification classify_load_failure(const LoadFailure& f, const HostContext& ho
     return make(FailureCode::Unknown, "the load failed without a verifier log", last_msg);
 }
 
+Classification classify_attach_failure(const AttachFailure& f, const HostContext& host) {
+    const std::string evidence = f.libbpf_messages.empty()
+                                     ? f.message + ": " + errno_name(f.errnum)
+                                     : f.libbpf_messages.back();
+    const std::string& s = f.strategy;
+    const int e = f.errnum;
+    if ((e == EPERM || e == EACCES) && !host.privileged) {
+        return make(FailureCode::PermissionDenied, "attaching needs privileges", evidence);
+    }
+    if ((e == EPERM || e == EACCES) &&
+        (host.lockdown == "confidentiality" || host.lockdown == "integrity")) {
+        return make(FailureCode::PermissionDenied,
+                    "kernel lockdown (" + host.lockdown + ") refuses this attach", evidence);
+    }
+    if (s == "kprobe" || s == "kprobe_multi") {
+        if (!host.kprobe_pmu) {
+            return make(FailureCode::AttachTypeUnsupported,
+                        "this kernel has no kprobe support (no kprobe PMU, "
+                        "CONFIG_KPROBE_EVENTS off)",
+                        evidence,
+                        "Use tracepoint or fentry variants of the program on this kernel, or "
+                        "enable CONFIG_KPROBES/CONFIG_KPROBE_EVENTS.");
+        }
+        if (e == ENOENT || e == EINVAL || e == ESRCH) {
+            return make(FailureCode::AttachTargetMissing,
+                        "the kernel function to probe does not exist on this kernel", evidence);
+        }
+    }
+    if ((s == "uprobe" || s == "usdt") && !host.uprobe_pmu) {
+        return make(FailureCode::AttachTypeUnsupported,
+                    "this kernel has no uprobe support (CONFIG_UPROBE_EVENTS off)", evidence);
+    }
+    if ((s == "tracepoint" || s == "raw_tracepoint" || s == "tp_btf" || s == "iter") &&
+        (e == ENOENT || e == ESRCH)) {
+        return make(FailureCode::AttachTargetMissing,
+                    "the tracepoint or iterator target does not exist on this kernel", evidence);
+    }
+    if (e == ENODEV || e == ENOENT || e == ESRCH) {
+        return make(FailureCode::AttachTargetMissing, "the attach target does not exist",
+                    evidence);
+    }
+    if (e == E2BIG || e == ENOSPC || e == EMFILE || e == ENOMEM || e == EBUSY) {
+        return make(FailureCode::ResourceLimit, "a kernel limit refused the attach", evidence);
+    }
+    if (e == EPERM || e == EACCES || e == EOPNOTSUPP || e == kENOTSUPP || e == EINVAL ||
+        e == ENOTSUP) {
+        return make(FailureCode::AttachTypeUnsupported,
+                    "the kernel refused this attach mechanism", evidence);
+    }
+    return make(FailureCode::Unknown, "the attach failed", evidence);
+}
+
 } // namespace bpfleet

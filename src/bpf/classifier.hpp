@@ -22,6 +22,8 @@ struct HostContext {
     std::string lockdown;                // "none", "integrity", "confidentiality", "" unknown
     bool kernel_btf = true;              // /sys/kernel/btf/vmlinux is present
     std::optional<bool> prog_type_supported; // libbpf_probe_bpf_prog_type() for this program
+    bool kprobe_pmu = true;              // /sys/bus/event_source/devices/kprobe exists
+    bool uprobe_pmu = true;              // /sys/bus/event_source/devices/uprobe exists
 };
 
 struct LoadFailure {
@@ -41,6 +43,15 @@ struct Classification {
 };
 
 Classification classify_load_failure(const LoadFailure& failure, const HostContext& host);
+
+struct AttachFailure {
+    int errnum = 0;
+    std::string strategy; // to_string(AttachKind)
+    std::string message;  // what the agent tried, in one line
+    std::vector<std::string> libbpf_messages;
+};
+
+Classification classify_attach_failure(const AttachFailure& failure, const HostContext& host);
 
 // The last line of a verifier log that says why it stopped, skipping the
 // statistics lines the kernel appends ("processed N insns", ...).

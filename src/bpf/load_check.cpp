@@ -252,6 +252,9 @@ LoadCheckResult check_object_load(const ObjectBytes& bytes, const std::string& n
         return result;
     }
     result.fixups = std::move(*fixups);
+    if (options.on_object) {
+        options.on_object(result.object, result.fixups);
+    }
 
     // Whole object first, every program logging only its statistics.
     auto whole = std::make_shared<OpenedObject>(std::move(*opened));
@@ -292,6 +295,9 @@ LoadCheckResult check_object_load(const ObjectBytes& bytes, const std::string& n
             fixed.type = pr.type;
             std::tie(pr.load, loaded) = load_one(bytes, name, options, host, fixed);
         }
+        if (options.on_program) {
+            options.on_program(index, pr);
+        }
         result.programs.push_back(std::move(pr));
         result.loaded.push_back(std::move(loaded));
         ++index;
@@ -325,6 +331,8 @@ HostContext detect_host_context() {
         }
     }
     host.kernel_btf = access("/sys/kernel/btf/vmlinux", R_OK) == 0;
+    host.kprobe_pmu = access("/sys/bus/event_source/devices/kprobe", F_OK) == 0;
+    host.uprobe_pmu = access("/sys/bus/event_source/devices/uprobe", F_OK) == 0;
     return host;
 }
 

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -24,6 +25,10 @@ namespace bpfleet {
 struct LoadCheckOptions {
     std::size_t log_cap = 1 << 20; // bytes of verifier log kept per program
     FixupRules rules;
+    // Called once the object is open and fixed up, before anything loads.
+    std::function<void(const ObjectFacts&, const std::vector<Fixup>&)> on_object;
+    // Called as each program's load verdict is known (index into facts.programs).
+    std::function<void(std::size_t, const ProgramResult&)> on_program;
 };
 
 // A loaded program and the object that owns it; shared because one object

@@ -23,7 +23,7 @@ struct CodeInfo {
     std::string_view hint;
 };
 
-constexpr std::array<CodeInfo, 14> kCodes = {{
+constexpr std::array<CodeInfo, 15> kCodes = {{
     {FailureCode::None, "", ""},
     {FailureCode::VerifierReject, "VERIFIER_REJECT",
      "The verifier rejected the program on this kernel: fix the code at the quoted line "
@@ -66,6 +66,10 @@ constexpr std::array<CodeInfo, 14> kCodes = {{
     {FailureCode::Unknown, "UNKNOWN",
      "bpfleet could not classify this failure: read the verifier log and the libbpf "
      "messages, and report the case so a rule can be added."},
+    {FailureCode::NotFired, "NOT_FIRED",
+     "The program attached but its trigger never made it run: on this kernel the attach "
+     "point is not on the path the trigger exercises (renamed or inlined function, event "
+     "not emitted); check the target against this kernel."},
 }};
 
 // Reads a value of untrusted JSON. nlohmann's own number conversion takes
@@ -224,7 +228,7 @@ CheckSummary CheckReport::summary() const {
     CheckSummary s;
     for (const auto& p : programs) {
         ++s.programs;
-        switch (p.load.verdict) {
+        switch (p.overall()) {
         case Verdict::Pass:
             ++s.pass;
             break;
@@ -241,6 +245,23 @@ CheckSummary CheckReport::summary() const {
         }
     }
     return s;
+}
+
+Verdict ProgramResult::overall() const {
+    bool failed = false;
+    for (const StageResult* stage : {&load, attach ? &*attach : nullptr, fire ? &*fire : nullptr}) {
+        if (!stage) {
+            continue;
+        }
+        if (stage->verdict == Verdict::Error || stage->verdict == Verdict::Miss) {
+            return Verdict::Error;
+        }
+        failed |= stage->verdict == Verdict::Fail;
+    }
+    if (failed) {
+        return Verdict::Fail;
+    }
+    return load.verdict == Verdict::Skip ? Verdict::Skip : Verdict::Pass;
 }
 
 int CheckReport::exit_status() const {
@@ -276,6 +297,15 @@ void to_json(Json& j, const StageResult& v) {
         v.verification_time_us ? Json(*v.verification_time_us) : Json(nullptr);
     j["libbpf_messages"] = v.libbpf_messages;
     j["log"] = v.log ? Json(*v.log) : Json(nullptr);
+    if (!v.strategy.empty()) {
+        j["strategy"] = v.strategy;
+        j["target"] = v.target;
+    }
+    if (!v.trigger.empty()) {
+        j["trigger"] = v.trigger;
+        j["fired"] = v.fired ? Json(*v.fired) : Json("unknown");
+        j["run_count"] = v.run_count ? Json(*v.run_count) : Json(nullptr);
+    }
 }
 
 void from_json(const Json& j, StageResult& v) {
@@ -302,6 +332,14 @@ void from_json(const Json& j, StageResult& v) {
     v.verification_time_us = opt_get<std::uint64_t>(j, "verification_time_us");
     get_if_present(j, "libbpf_messages", v.libbpf_messages);
     v.log = opt_get<VerifierLog>(j, "log");
+    get_if_present(j, "strategy", v.strategy);
+    get_if_present(j, "target", v.target);
+    get_if_present(j, "trigger", v.trigger);
+    v.fired.reset();
+    if (auto it = j.find("fired"); it != j.end() && it->is_boolean()) {
+        v.fired = it->get<bool>();
+    }
+    v.run_count = opt_get<std::uint64_t>(j, "run_count");
 }
 
 void to_json(Json& j, const ProgramFacts& v) {
@@ -378,6 +416,12 @@ void from_json(const Json& j, Fixup& v) {
 
 void to_json(Json& j, const ProgramResult& v) {
     j = Json{{"name", v.name}, {"section", v.section}, {"type", v.type}, {"load", v.load}};
+    if (v.attach) {
+        j["attach"] = *v.attach;
+    }
+    if (v.fire) {
+        j["fire"] = *v.fire;
+    }
 }
 
 void from_json(const Json& j, ProgramResult& v) {
@@ -385,6 +429,8 @@ void from_json(const Json& j, ProgramResult& v) {
     get_if_present(j, "section", v.section);
     get_if_present(j, "type", v.type);
     v.load = j.at("load").get<StageResult>();
+    v.attach = opt_get<StageResult>(j, "attach");
+    v.fire = opt_get<StageResult>(j, "fire");
 }
 
 void to_json(Json& j, const CheckReport& v) {
@@ -445,9 +491,24 @@ void from_json(const Json& j, CheckReport& v) {
     get_if_present(j, "duration_ms", v.duration_ms);
 }
 
+// Far deeper than a real document (5 levels). Json is an ordered_json, which
+// copies a member recursively when its object grows: unbounded nesting from an
+// untrusted host would overflow the stack.
+constexpr int kMaxNestingDepth = 32;
+
 Result<CheckReport> parse_check_report(std::string_view text) {
     try {
-        auto j = Json::parse(text);
+        const Json::parser_callback_t limit_depth = [](int depth, Json::parse_event_t event,
+                                                       Json&) {
+            if ((event == Json::parse_event_t::object_start ||
+                 event == Json::parse_event_t::array_start) &&
+                depth >= kMaxNestingDepth) {
+                throw std::invalid_argument("nested deeper than " +
+                                            std::to_string(kMaxNestingDepth) + " levels");
+            }
+            return true;
+        };
+        auto j = Json::parse(text, limit_depth);
         return j.get<CheckReport>();
     } catch (const std::exception& e) {
         return make_error("invalid_report", std::string("not a bpfleet.check/v1 document: ") +

@@ -36,6 +36,7 @@ enum class FailureCode {
     ObjectInvalid,
     ResourceLimit,
     Unknown,
+    NotFired, // attached and triggered, but the program never ran
 };
 
 std::string_view to_string(Verdict v);
@@ -66,6 +67,13 @@ struct StageResult {
     std::optional<std::uint64_t> verification_time_us;
     std::optional<VerifierLog> log;
     std::vector<std::string> libbpf_messages;
+    // attach stage: the strategy used and what the program was attached to
+    std::string strategy;
+    std::string target;
+    // fire stage: what was done to trigger it and whether it ran
+    std::string trigger;
+    std::optional<bool> fired; // nullopt: unknown (see message)
+    std::optional<std::uint64_t> run_count;
 };
 
 struct ProgramFacts {
@@ -115,6 +123,12 @@ struct ProgramResult {
     std::string section;
     std::string type;
     StageResult load;
+    std::optional<StageResult> attach; // absent with --load-only
+    std::optional<StageResult> fire;   // absent with --load-only
+
+    // error if a stage errored or is missing, fail if one failed, skip if the
+    // program was not loaded on purpose, else pass.
+    [[nodiscard]] Verdict overall() const;
 };
 
 struct AgentInfo {

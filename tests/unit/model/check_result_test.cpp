@@ -434,7 +434,7 @@ TEST(ParseCheckReport, ValidDocumentIsAccepted) {
 }
 
 TEST(ParseCheckReport, RejectsWrongSchema) {
-    for (const Json schema : {Json("bpfleet.check/v2"), Json("bpfleet.check/v1 "), Json(""),
+    for (const Json& schema : {Json("bpfleet.check/v2"), Json("bpfleet.check/v1 "), Json(""),
                               Json("bpfleet.probe/v1"), Json(1), Json(nullptr)}) {
         Json j = valid_document();
         j["schema"] = schema;
@@ -631,6 +631,26 @@ TEST(ParseCheckReport, SurvivesHugeNestingDepth) {
     ASSERT_NE(at, std::string::npos);
     text.insert(at + key.size(), std::string(kDepth, '[') + std::string(kDepth, ']') + ",");
     expect_rejected(text, "nested arrays inside libbpf_messages");
+    EXPECT_NE(parse_check_report(text).error().message.find("nested deeper than"),
+              std::string::npos);
+}
+
+// Keys the model does not know are ignored (newer agents may add some), but
+// their nesting is bounded like everything else.
+TEST(ParseCheckReport, IgnoresUnknownKeysButBoundsTheirNesting) {
+    const auto with_extra = [](std::size_t depth) {
+        std::string text = valid_document().dump();
+        text.insert(1, "\"extra\":" + std::string(depth, '[') + std::string(depth, ']') + ",");
+        return text;
+    };
+    const auto shallow = parse_check_report(with_extra(20));
+    EXPECT_TRUE(shallow) << shallow.error().message;
+    for (std::size_t depth : {64, 100'000}) {
+        const auto deep = parse_check_report(with_extra(depth));
+        ASSERT_FALSE(deep) << depth;
+        EXPECT_NE(deep.error().message.find("nested deeper than"), std::string::npos)
+            << deep.error().message;
+    }
 }
 
 } // namespace

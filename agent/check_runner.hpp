@@ -1,0 +1,32 @@
+// Runs one check in a disposable child process under a supervisor.
+//
+// The child enters private network and mount namespaces, loads the object,
+// attaches and fires each program, and streams each result to the supervisor
+// as a JSON line the moment it is known. The supervisor owns the scratch
+// cgroup (and a reaper process that removes it should the supervisor itself
+// be killed), enforces the watchdog timeout, and assembles the report: on a
+// timeout or a crash of the child every program still gets a verdict.
+#pragma once
+
+#include <string>
+
+#include "bpf/fixups.hpp"
+#include "bpf/object.hpp"
+#include "model/check_result.hpp"
+
+namespace bpfleet::agent {
+
+struct CheckRunOptions {
+    std::string name;
+    std::size_t log_cap = 1 << 20;
+    FixupRules rules;
+    bool load_only = false;
+    bool fire = true;
+    unsigned timeout_seconds = 120;
+};
+
+// Fills report.object, fixups, programs (and object_error) for `bytes`.
+void run_check_supervised(const ObjectBytes& bytes, const CheckRunOptions& options,
+                          CheckReport& report);
+
+} // namespace bpfleet::agent
