@@ -10,7 +10,7 @@ packages=(
     # BPF toolchain: test sources and examples are compiled with clang
     clang llvm lld libclang-rt-14-dev
     # agent (static archives come with the -dev packages)
-    libbpf-dev libelf-dev zlib1g-dev libzstd-dev
+    libbpf-dev libelf-dev zlib1g-dev libzstd-dev systemtap-sdt-dev
     # controller and core
     libboost1.81-dev libssh-dev libcurl4-openssl-dev libarchive-dev
     libtomlplusplus-dev libexpected-dev libcli11-dev libspdlog-dev libfmt-dev
@@ -19,6 +19,9 @@ packages=(
     googletest libgtest-dev libgmock-dev python3 python3-jsonschema
     # real third-party BPF objects and tools to compare against
     bpftool libxdp1 xdp-tests
+    # OCI integration tests: a real registry, skopeo to fill it, nginx for the
+    # bearer-token flow, htpasswd for basic auth, openssl for a test CA
+    docker-registry skopeo nginx-light apache2-utils openssl curl
 )
 
 if [[ $(id -u) -ne 0 ]]; then

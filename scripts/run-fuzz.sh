@@ -5,9 +5,9 @@
 #
 # Configures and builds the `fuzz` preset when needed (clang, ASan + UBSan,
 # build/fuzz), builds a seed corpus in a temporary directory from the test BPF
-# objects, the third-party objects installed on this machine (libxdp1,
-# xdp-tests) and the regression inputs in tests/fixtures/hostile-objects/,
-# then fuzzes for SECONDS.
+# objects, the fuzz seeds (tests/fuzz/seeds/), the third-party objects
+# installed on this machine (libxdp1, xdp-tests) and the regression inputs in
+# tests/fixtures/hostile-objects/, then fuzzes for SECONDS.
 #
 # Exit status: 0 no finding; 1 a crash, leak, timeout or OOM (the input's path
 # is printed; inputs are kept under build/fuzz/fuzz-artifacts/, outside git);
@@ -57,7 +57,7 @@ if [[ ! -f "$build/CMakeCache.txt" ]]; then
     fi
     cmake --preset fuzz "${extra[@]}" || exit 2
 fi
-cmake --build --preset fuzz --target "$target" bpfleet_test_objects || exit 2
+cmake --build --preset fuzz --target "$target" bpfleet_test_objects bpfleet_fuzz_seeds || exit 2
 if [[ ! -x "$fuzzer" ]]; then
     echo "run-fuzz.sh: $fuzzer was not built" >&2
     exit 2
@@ -68,8 +68,10 @@ trap 'rm -rf "$work"' EXIT
 seed="$work/seed"
 mkdir -p "$seed"
 
-# Seeds: real objects, and the same without DWARF (smaller inputs mutate
-# faster). Missing third-party objects only mean fewer seeds.
+# Seeds: real objects, the same without DWARF (smaller inputs mutate faster)
+# and as the BPF static linker writes them (DATASEC offsets and sizes filled
+# in, which libbpf then trusts). Missing tools or third-party objects only
+# mean fewer seeds.
 add_seed() { # add_seed FILE PREFIX
     local name
     name="$2$(basename "$1")"
@@ -77,12 +79,17 @@ add_seed() { # add_seed FILE PREFIX
     if command -v llvm-strip >/dev/null 2>&1; then
         llvm-strip -g -o "$seed/nodebug-$name" "$1" 2>/dev/null || rm -f "$seed/nodebug-$name"
     fi
+    if command -v bpftool >/dev/null 2>&1; then
+        bpftool gen object "$seed/linked-$name" "$1" >/dev/null 2>&1 ||
+            rm -f "$seed/linked-$name"
+    fi
 }
 shopt -s nullglob
 for f in "$build"/tests/bpf/*.bpf.o; do add_seed "$f" test-; done
+for f in "$build"/tests/fuzz/seeds/*.bpf.o; do add_seed "$f" seed-; done
 for f in /usr/lib/*/bpf/*.o; do add_seed "$f" libxdp-; done
 for f in /usr/libexec/xdp-tools/*.o; do add_seed "$f" xdp-tests-; done
-for f in "$repo"/tests/fixtures/hostile-objects/*; do cp "$f" "$seed/hostile-$(basename "$f")"; done
+for f in "$repo"/tests/fixtures/hostile-objects/*.o; do cp "$f" "$seed/hostile-$(basename "$f")"; done
 shopt -u nullglob
 echo "run-fuzz.sh: $(find "$seed" -type f | wc -l) seed inputs"
 

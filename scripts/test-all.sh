@@ -10,3 +10,4 @@ cmake --preset ci
 cmake --build --preset ci -j"$(nproc)"
 ctest --preset ci -j"$(nproc)" --timeout 600
 scripts/run-fuzz.sh "${BPFLEET_FUZZ_SECONDS:-60}"
+scripts/run-fuzz-oci.sh "${BPFLEET_FUZZ_SECONDS:-60}"

@@ -12,9 +12,14 @@
 #include <linux/if_link.h>
 #include <linux/perf_event.h>
 #include <memory>
+#include <linux/if_packet.h>
+#include <net/ethernet.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <sched.h>
+#include <sys/sdt.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -31,6 +36,12 @@ namespace bpfleet {
 extern "C" __attribute__((noinline, used)) void bpfleet_uprobe_target(int value) {
     // Kept out of line and observable so that the compiler cannot drop it.
     asm volatile("" : : "r"(value) : "memory");
+}
+
+extern "C" __attribute__((noinline, used)) void bpfleet_usdt_target(int value) {
+    // The agent's own USDT probe (provider "bpfleet", name "trigger"): the
+    // default target of usdt programs whose section names none.
+    STAP_PROBE1(bpfleet, trigger, value);
 }
 
 namespace {
@@ -123,6 +134,52 @@ void syscall_workload() {
     }
 }
 
+struct TcpPair {
+    Fd listener;
+    Fd client;
+    Fd server; // -1 when the connection did not complete in time
+};
+
+// A TCP connection to a listener on 127.0.0.1, made without ever blocking for
+// more than ~200 ms: the programs under test may drop or refuse the packets.
+TcpPair tcp_pair_on_lo() {
+    TcpPair pair;
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof addr;
+    pair.listener = Fd(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+    if (pair.listener.fd < 0 ||
+        bind(pair.listener.fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+        listen(pair.listener.fd, 4) != 0 ||
+        getsockname(pair.listener.fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+        return pair;
+    }
+    pair.client = Fd(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+    if (pair.client.fd < 0) {
+        return pair;
+    }
+    if (connect(pair.client.fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 &&
+        errno != EINPROGRESS) {
+        return pair;
+    }
+    pollfd p{pair.client.fd, POLLOUT, 0};
+    if (poll(&p, 1, 200) != 1) {
+        return pair;
+    }
+    int err = 0;
+    socklen_t elen = sizeof err;
+    getsockopt(pair.client.fd, SOL_SOCKET, SO_ERROR, &err, &elen);
+    if (err != 0) {
+        return pair;
+    }
+    pollfd a{pair.listener.fd, POLLIN, 0};
+    if (poll(&a, 1, 200) == 1) {
+        pair.server = Fd(accept4(pair.listener.fd, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK));
+    }
+    return pair;
+}
+
 // UDP to itself on lo, a TCP connection on lo, socket options, a sysctl read
 // and a device open: what network-side and cgroup programs see.
 void network_workload() {
@@ -144,29 +201,19 @@ void network_workload() {
             (void)ignored;
         }
     }
-    sockaddr_in taddr{};
-    taddr.sin_family = AF_INET;
-    taddr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    len = sizeof taddr;
-    Fd listener(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-    if (listener.fd >= 0 &&
-        bind(listener.fd, reinterpret_cast<sockaddr*>(&taddr), sizeof taddr) == 0 &&
-        listen(listener.fd, 4) == 0 &&
-        getsockname(listener.fd, reinterpret_cast<sockaddr*>(&taddr), &len) == 0) {
-        Fd client(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-        int one = 1;
-        setsockopt(client.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-        int value = 0;
-        socklen_t vlen = sizeof value;
-        getsockopt(client.fd, SOL_SOCKET, SO_RCVBUF, &value, &vlen);
-        timeval tv{1, 0};
-        setsockopt(client.fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-        if (connect(client.fd, reinterpret_cast<sockaddr*>(&taddr), sizeof taddr) == 0) {
-            Fd server(accept4(listener.fd, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK));
-            ssize_t ignored = send(client.fd, "bpfleet", 7, MSG_NOSIGNAL);
+    {
+        // A program may drop the SYN (an XDP filter, a cgroup deny): never block on it.
+        TcpPair pair = tcp_pair_on_lo();
+        if (pair.client.fd >= 0) {
+            int one = 1;
+            setsockopt(pair.client.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+            int value = 0;
+            socklen_t vlen = sizeof value;
+            getsockopt(pair.client.fd, SOL_SOCKET, SO_RCVBUF, &value, &vlen);
+            ssize_t ignored = send(pair.client.fd, "bpfleet", 7, MSG_NOSIGNAL | MSG_DONTWAIT);
             (void)ignored;
             char buf[64];
-            ignored = recv(server.fd, buf, sizeof buf, MSG_DONTWAIT);
+            ignored = recv(pair.server.fd, buf, sizeof buf, MSG_DONTWAIT);
         }
     }
     if (int fd = open("/proc/sys/net/ipv4/ip_forward", O_RDONLY | O_CLOEXEC); fd >= 0) {
@@ -178,6 +225,23 @@ void network_workload() {
     if (int fd = open("/dev/null", O_RDONLY | O_CLOEXEC); fd >= 0) {
         close(fd);
     }
+}
+
+// The flow dissector runs when the kernel needs a packet's hash; a packet
+// socket with hash fanout on lo asks for it for every packet there.
+void flow_dissector_workload() {
+    Fd packet(socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(ETH_P_ALL)));
+    if (packet.fd >= 0) {
+        sockaddr_ll ll{};
+        ll.sll_family = AF_PACKET;
+        ll.sll_protocol = htons(ETH_P_ALL);
+        ll.sll_ifindex = static_cast<int>(if_nametoindex("lo"));
+        if (bind(packet.fd, reinterpret_cast<sockaddr*>(&ll), sizeof ll) == 0) {
+            int fanout = (getpid() & 0xffff) | (PACKET_FANOUT_HASH << 16);
+            setsockopt(packet.fd, SOL_PACKET, PACKET_FANOUT, &fanout, sizeof fanout);
+        }
+    }
+    network_workload();
 }
 
 void cpu_workload() {
@@ -367,6 +431,31 @@ AttachResult attach_uprobe(bpf_program* prog, const AttachPlan& plan, const char
     return a;
 }
 
+AttachResult attach_usdt(bpf_program* prog, const AttachPlan& plan) {
+    // "usdt/PATH:PROVIDER:NAME" with an absolute path: the object's own target.
+    if (!plan.target.empty() && plan.target.front() == '/') {
+        return attach_auto(prog, plan, nullptr);
+    }
+    LibbpfLogCapture capture;
+    bpf_link* link =
+        bpf_program__attach_usdt(prog, getpid(), "/proc/self/exe", "bpfleet", "trigger", nullptr);
+    if (!link) {
+        int err = errno;
+        return tl::unexpected(
+            attach_error(err, "cannot attach to the agent's own USDT probe", &capture));
+    }
+    auto a = std::make_unique<Attachment>();
+    a->link.reset(link);
+    a->trigger = [] {
+        for (int i = 0; i < 4; ++i) {
+            bpfleet_usdt_target(i);
+        }
+    };
+    a->target = "USDT bpfleet:trigger in the agent" +
+                (plan.target.empty() ? std::string() : " (section names '" + plan.target + "')");
+    return a;
+}
+
 AttachResult attach_iter(bpf_program* prog, const AttachPlan& plan) {
     LibbpfLogCapture capture;
     bpf_link* link = bpf_program__attach_iter(prog, nullptr);
@@ -524,21 +613,12 @@ AttachResult attach_sockmap(bpf_program* prog, const AttachPlan& plan, bool msg)
     int map_fd = map.fd;
     a->fds.push_back(std::move(map));
     a->trigger = [map_fd] {
-        sockaddr_in addr{};
-        addr.sin_family = AF_INET;
-        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        socklen_t len = sizeof addr;
-        Fd listener(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-        if (bind(listener.fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-            listen(listener.fd, 2) != 0 ||
-            getsockname(listener.fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+        TcpPair pair = tcp_pair_on_lo();
+        if (pair.server.fd < 0) {
             return;
         }
-        Fd client(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-        if (connect(client.fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-            return;
-        }
-        Fd server(accept4(listener.fd, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK));
+        Fd& server = pair.server;
+        Fd& client = pair.client;
         std::uint32_t k0 = 0;
         std::uint32_t k1 = 1;
         std::uint32_t v0 = static_cast<std::uint32_t>(server.fd);
@@ -556,7 +636,8 @@ AttachResult attach_sockmap(bpf_program* prog, const AttachPlan& plan, bool msg)
     return a;
 }
 
-AttachResult attach_netns(bpf_program* prog, const AttachPlan& plan) {
+AttachResult attach_netns(bpf_program* prog, const AttachPlan& plan,
+                          std::function<void()> trigger) {
     Fd ns(open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC));
     if (ns.fd < 0) {
         return tl::unexpected(attach_error(errno, "cannot open the sandbox's network namespace"));
@@ -571,7 +652,7 @@ AttachResult attach_netns(bpf_program* prog, const AttachPlan& plan) {
     auto a = std::make_unique<Attachment>();
     a->link.reset(link);
     a->fds.push_back(std::move(ns));
-    a->trigger = network_workload;
+    a->trigger = std::move(trigger);
     a->target = plan.target;
     return a;
 }
@@ -614,8 +695,9 @@ AttachResult do_attach(bpf_program* prog, const AttachPlan& plan, const AttachEn
     case AttachKind::Trampoline:
     case AttachKind::Lsm:
     case AttachKind::KprobeMulti:
-    case AttachKind::Usdt:
         return attach_auto(prog, plan, syscall_workload);
+    case AttachKind::Usdt:
+        return attach_usdt(prog, plan);
     case AttachKind::Kprobe:
         return attach_kprobe(prog, plan, section);
     case AttachKind::Uprobe:
@@ -635,8 +717,9 @@ AttachResult do_attach(bpf_program* prog, const AttachPlan& plan, const AttachEn
     case AttachKind::SkMsg:
         return attach_sockmap(prog, plan, true);
     case AttachKind::SkLookup:
+        return attach_netns(prog, plan, network_workload);
     case AttachKind::FlowDissector:
-        return attach_netns(prog, plan);
+        return attach_netns(prog, plan, flow_dissector_workload);
     case AttachKind::PerfEvent:
         return attach_perf_event(prog, plan);
     case AttachKind::Skip:

@@ -52,5 +52,7 @@ AttachFireResult attach_and_fire(bpf_program* prog, const AttachEnv& env);
 
 // A function in the agent's own binary that uprobes attach to by default.
 extern "C" void bpfleet_uprobe_target(int value);
+// The agent's own USDT probe bpfleet:trigger, fired by calling this.
+extern "C" void bpfleet_usdt_target(int value);
 
 } // namespace bpfleet

@@ -148,7 +148,7 @@ AttachPlan plan_attach(std::string_view section, bpf_prog_type type, bpf_attach_
                     "a TCP connection on lo");
     case BPF_PROG_TYPE_FLOW_DISSECTOR:
         return make(AttachKind::FlowDissector, "the sandbox's network namespace",
-                    "a TCP connection on lo");
+                    "packets on lo seen by a hash-fanout packet socket");
     case BPF_PROG_TYPE_STRUCT_OPS:
         return skip("struct_ops programs replace a kernel subsystem's operations "
                     "(TCP congestion control, sched_ext): never attached on a live host");

@@ -50,7 +50,9 @@ template <typename T> T load(std::span<const std::uint8_t> data, std::uint64_t o
     return value;
 }
 
-std::string num(std::uint64_t v) { return std::to_string(v); }
+std::string num(std::uint64_t v) {
+    return std::to_string(v);
+}
 
 struct Section {
     std::size_t index = 0;
@@ -59,7 +61,9 @@ struct Section {
     std::span<const std::uint8_t> data; // empty for SHT_NOBITS and SHT_NULL
 };
 
-std::string label(const Section& s) { return "section " + num(s.index) + " '" + s.name + "'"; }
+std::string label(const Section& s) {
+    return "section " + num(s.index) + " '" + s.name + "'";
+}
 
 // ---- BTF -------------------------------------------------------------------
 //
@@ -68,16 +72,17 @@ std::string label(const Section& s) { return "section " + num(s.index) + " '" + 
 // rules below are the kernel's structural ones that libbpf's open and load
 // paths rely on; each is a single linear pass.
 
-constexpr std::uint32_t kBtfHeaderSize = 24;  // struct btf_header
-constexpr std::uint32_t kBtfTypeSize = 12;    // struct btf_type
+constexpr std::uint32_t kBtfHeaderSize = 24; // struct btf_header
+constexpr std::uint32_t kBtfTypeSize = 12;   // struct btf_type
 constexpr std::uint32_t kBtfMaxStrOffset = 0x7fffffff;
 constexpr std::uint16_t kBtfMagicSwapped = 0x9feb;
+constexpr std::uint64_t kSizeCap = 1ull << 40; // a resolved BTF size "too big for anything"
 
 const char* btf_kind_name(std::uint32_t kind) {
     static constexpr const char* kNames[] = {
-        "UNKNOWN", "INT",  "PTR",        "ARRAY", "STRUCT",  "UNION", "ENUM",
-        "FWD",     "TYPEDEF", "VOLATILE", "CONST", "RESTRICT", "FUNC", "FUNC_PROTO",
-        "VAR",     "DATASEC", "FLOAT",   "DECL_TAG", "TYPE_TAG", "ENUM64"};
+        "UNKNOWN", "INT",     "PTR",      "ARRAY",    "STRUCT",   "UNION", "ENUM",
+        "FWD",     "TYPEDEF", "VOLATILE", "CONST",    "RESTRICT", "FUNC",  "FUNC_PROTO",
+        "VAR",     "DATASEC", "FLOAT",    "DECL_TAG", "TYPE_TAG", "ENUM64"};
     return kind < std::size(kNames) ? kNames[kind] : "?";
 }
 
@@ -85,6 +90,7 @@ const char* btf_kind_name(std::uint32_t kind) {
 struct BtfSummary {
     std::vector<std::uint8_t> kinds; // by type id; [0] is void
     std::uint32_t str_len = 0;
+    std::uint64_t datasec_vars = 0; // entries of all DATASECs
 };
 
 // Bytes of type data after struct btf_type for `kind` with `vlen` entries,
@@ -120,34 +126,44 @@ std::int64_t btf_extra_size(std::uint32_t kind, std::uint32_t vlen) {
     }
 }
 
-// One parsed type record: where it is and the type ids it refers to.
+// One type record of the type section.
 struct BtfTypeRef {
     std::uint32_t kind = 0;
     std::uint32_t offset = 0; // of the record in the type section
     std::uint32_t vlen = 0;
 };
 
-// Finds a cycle in a directed graph given as adjacency lists over ids
-// 1..n-1, iteratively (hostile input must not overflow our stack either).
-// Returns a node on a cycle, or 0.
-std::uint32_t find_cycle(const std::vector<std::vector<std::uint32_t>>& edges) {
+// Type-to-type edges in one flat array (a type's edges are contiguous, added
+// in id order), so that a large BTF costs two allocations, not one per type.
+struct TypeGraph {
+    std::vector<std::uint32_t> first{0}; // edges of type i: to[first[i] .. first[i + 1])
+    std::vector<std::uint32_t> to;
+
+    void next_type() { first.push_back(static_cast<std::uint32_t>(to.size())); }
+    void add(std::uint32_t target) { to.push_back(target); }
+};
+
+// Finds a cycle among types 1..n-1 iteratively (hostile input must not
+// overflow our stack either). Returns a type on a cycle, or 0.
+std::uint32_t find_cycle(const TypeGraph& g) {
     enum : std::uint8_t { kNew, kOnPath, kDone };
-    std::vector<std::uint8_t> state(edges.size(), kNew);
-    std::vector<std::pair<std::uint32_t, std::size_t>> stack;
-    for (std::uint32_t root = 1; root < edges.size(); ++root) {
+    const std::size_t n = g.first.size() - 1;
+    std::vector<std::uint8_t> state(n, kNew);
+    std::vector<std::pair<std::uint32_t, std::uint32_t>> stack; // type, next edge
+    for (std::uint32_t root = 1; root < n; ++root) {
         if (state[root] != kNew) {
             continue;
         }
-        stack.emplace_back(root, 0);
+        stack.emplace_back(root, g.first[root]);
         state[root] = kOnPath;
         while (!stack.empty()) {
             auto& [node, next] = stack.back();
-            if (next == edges[node].size()) {
+            if (next == g.first[node + 1]) {
                 state[node] = kDone;
                 stack.pop_back();
                 continue;
             }
-            const std::uint32_t to = edges[node][next++];
+            const std::uint32_t to = g.to[next++];
             if (to == 0 || state[to] == kDone) {
                 continue;
             }
@@ -155,7 +171,7 @@ std::uint32_t find_cycle(const std::vector<std::vector<std::uint32_t>>& edges) {
                 return to;
             }
             state[to] = kOnPath;
-            stack.emplace_back(to, 0);
+            stack.emplace_back(to, g.first[to]);
         }
     }
     return 0;
@@ -217,8 +233,7 @@ Result<BtfSummary> check_btf(const Section& sec) {
                            " is cut off by the end of the type section");
         }
         const auto info = load<std::uint32_t>(types, pos + 4);
-        BtfTypeRef ref{BTF_INFO_KIND(info), static_cast<std::uint32_t>(pos),
-                       BTF_INFO_VLEN(info)};
+        BtfTypeRef ref{BTF_INFO_KIND(info), static_cast<std::uint32_t>(pos), BTF_INFO_VLEN(info)};
         const std::int64_t extra = btf_extra_size(ref.kind, ref.vlen);
         if (extra < 0 || ref.kind == BTF_KIND_UNKN) {
             return invalid(where + ": BTF type [" + num(id) + "] has unknown kind " +
@@ -245,17 +260,18 @@ Result<BtfSummary> check_btf(const Section& sec) {
     };
     auto bad_ref = [&](std::uint32_t id, const std::string& what, std::uint32_t to) {
         return invalid(where + ": " + type_desc(id) + part(what) + " refers to type " + num(to) +
-                       ", but there are only " + num(count) + " types (0.." + num(count - 1) +
-                       ")");
+                       ", but there are only " + num(count) + " types (0.." + num(count - 1) + ")");
     };
 
     // Second pass: every name offset and type id, and the kind rules
     // libbpf assumes. `contains` are the by-value edges (no cycle allowed:
     // libbpf's size and alignment walks recurse on them); `chain` also
     // follows pointers through the single-reference kinds.
-    std::vector<std::vector<std::uint32_t>> contains(count);
-    std::vector<std::vector<std::uint32_t>> chain(count);
-    for (std::uint32_t id = 1; id < count; ++id) {
+    TypeGraph contains;
+    TypeGraph chain;
+    contains.next_type(); // void has no edges
+    chain.next_type();
+    for (std::uint32_t id = 1; id < count; ++id, contains.next_type(), chain.next_type()) {
         const auto& ref = refs[id];
         const std::uint64_t at = ref.offset;
         const auto name_off = load<std::uint32_t>(types, at);
@@ -279,15 +295,14 @@ Result<BtfSummary> check_btf(const Section& sec) {
             }
             if (ref.kind == BTF_KIND_FUNC && refs[type].kind != BTF_KIND_FUNC_PROTO) {
                 return invalid(where + ": " + type_desc(id) + " refers to type [" + num(type) +
-                               "] of kind " + btf_kind_name(refs[type].kind) +
-                               ", not FUNC_PROTO");
+                               "] of kind " + btf_kind_name(refs[type].kind) + ", not FUNC_PROTO");
             }
             if ((ref.kind == BTF_KIND_VAR || ref.kind == BTF_KIND_DECL_TAG) && type == 0) {
                 return invalid(where + ": " + type_desc(id) + " has no type (void)");
             }
-            chain[id].push_back(type);
+            chain.add(type);
             if (ref.kind != BTF_KIND_PTR) {
-                contains[id].push_back(type);
+                contains.add(type);
             }
             break;
         case BTF_KIND_ARRAY: {
@@ -299,8 +314,8 @@ Result<BtfSummary> check_btf(const Section& sec) {
             if (index >= count) {
                 return bad_ref(id, "index type", index);
             }
-            chain[id].push_back(elem);
-            contains[id].push_back(elem);
+            chain.add(elem);
+            contains.add(elem);
             break;
         }
         case BTF_KIND_STRUCT:
@@ -315,14 +330,17 @@ Result<BtfSummary> check_btf(const Section& sec) {
                 if (type >= count) {
                     return bad_ref(id, "return type", type);
                 }
-                contains[id].push_back(type);
+                contains.add(type);
             }
             for (std::uint32_t i = 0; i < ref.vlen; ++i) {
                 const std::uint64_t e = rest + std::uint64_t{i} * stride;
                 const auto e_name = load<std::uint32_t>(types, e);
                 if (!name_ok(e_name)) {
-                    return bad_name(id, (params ? "parameter " : members ? "member " : "value ") +
-                                            num(i),
+                    return bad_name(id,
+                                    (params    ? "parameter "
+                                     : members ? "member "
+                                               : "value ") +
+                                        num(i),
                                     e_name);
                 }
                 if (members || params) {
@@ -330,14 +348,14 @@ Result<BtfSummary> check_btf(const Section& sec) {
                     if (e_type >= count) {
                         return bad_ref(id, (params ? "parameter " : "member ") + num(i), e_type);
                     }
-                    contains[id].push_back(e_type);
+                    contains.add(e_type);
                 }
             }
             break;
         }
         case BTF_KIND_DATASEC: {
-            const bool ksyms = std::string_view(reinterpret_cast<const char*>(strs.data()) +
-                                                name_off) == ".ksyms";
+            const bool ksyms =
+                std::string_view(reinterpret_cast<const char*>(strs.data()) + name_off) == ".ksyms";
             for (std::uint32_t i = 0; i < ref.vlen; ++i) {
                 const auto v_type = load<std::uint32_t>(types, rest + std::uint64_t{i} * 12);
                 if (v_type >= count) {
@@ -347,10 +365,9 @@ Result<BtfSummary> check_btf(const Section& sec) {
                 if (v_kind != BTF_KIND_VAR && !(ksyms && v_kind == BTF_KIND_FUNC)) {
                     return invalid(where + ": " + type_desc(id) + " variable " + num(i) +
                                    " is type [" + num(v_type) + "] of kind " +
-                                   btf_kind_name(v_kind) + ", not VAR" +
-                                   (ksyms ? " or FUNC" : ""));
+                                   btf_kind_name(v_kind) + ", not VAR" + (ksyms ? " or FUNC" : ""));
                 }
-                contains[id].push_back(v_type);
+                contains.add(v_type);
             }
             break;
         }
@@ -367,6 +384,84 @@ Result<BtfSummary> check_btf(const Section& sec) {
     if (const auto at = find_cycle(chain)) {
         return invalid(where + ": " + type_desc(at) +
                        " is on a loop of pointers/modifiers with no base type");
+    }
+
+    // Third pass, now that every chain ends: DATASEC entries must fit.
+    // libbpf adds a variable's offset and its type's size in 32 bits before
+    // comparing with the section (struct_ops) and then copies that much.
+    auto name_at = [&](std::uint32_t off) {
+        return std::string(reinterpret_cast<const char*>(strs.data()) + off);
+    };
+    auto resolved_size = [&](std::uint32_t id) -> std::uint64_t {
+        auto mul = [](std::uint64_t a, std::uint64_t b) {
+            return (b != 0 && a > kSizeCap / b) ? kSizeCap : std::min(a * b, kSizeCap);
+        };
+        std::uint64_t factor = 1;
+        for (std::uint64_t steps = 0; steps < count && id != 0; ++steps) {
+            const auto& r = refs[id];
+            const auto size_or_type = load<std::uint32_t>(types, r.offset + 8);
+            switch (r.kind) {
+            case BTF_KIND_INT:
+            case BTF_KIND_ENUM:
+            case BTF_KIND_ENUM64:
+            case BTF_KIND_STRUCT:
+            case BTF_KIND_UNION:
+            case BTF_KIND_DATASEC:
+            case BTF_KIND_FLOAT:
+                return mul(factor, size_or_type);
+            case BTF_KIND_PTR:
+                return mul(factor, 8);
+            case BTF_KIND_ARRAY:
+                factor = mul(factor, load<std::uint32_t>(types, r.offset + kBtfTypeSize + 8));
+                id = load<std::uint32_t>(types, r.offset + kBtfTypeSize);
+                break;
+            case BTF_KIND_TYPEDEF:
+            case BTF_KIND_VOLATILE:
+            case BTF_KIND_CONST:
+            case BTF_KIND_RESTRICT:
+            case BTF_KIND_TYPE_TAG:
+            case BTF_KIND_VAR:
+            case BTF_KIND_DECL_TAG:
+                id = size_or_type;
+                break;
+            default: // FWD, FUNC, FUNC_PROTO: no size
+                return 0;
+            }
+        }
+        return 0;
+    };
+    for (std::uint32_t id = 1; id < count; ++id) {
+        const auto& ref = refs[id];
+        if (ref.kind != BTF_KIND_DATASEC) {
+            continue;
+        }
+        const auto sec_name = name_at(load<std::uint32_t>(types, ref.offset));
+        const auto sec_size = load<std::uint32_t>(types, ref.offset + 8);
+        // libbpf rewrites the offsets and sizes of extern sections itself.
+        const bool externs = sec_name == ".kconfig" || sec_name == ".ksyms";
+        summary.datasec_vars += ref.vlen;
+        for (std::uint32_t i = 0; i < ref.vlen; ++i) {
+            const std::uint64_t e = ref.offset + kBtfTypeSize + std::uint64_t{i} * 12;
+            const auto v_type = load<std::uint32_t>(types, e);
+            const std::uint64_t v_off = load<std::uint32_t>(types, e + 4);
+            const std::uint64_t v_size = load<std::uint32_t>(types, e + 8);
+            const std::string var = where + ": DATASEC '" + sec_name + "' (type [" + num(id) +
+                                    "]) variable " + num(i) + " '" +
+                                    name_at(load<std::uint32_t>(types, refs[v_type].offset)) +
+                                    "' (offset " + num(v_off) + ", size " + num(v_size) + ")";
+            if (v_off + v_size > 0xffffffffull) {
+                return invalid(var + " overflows 32 bits");
+            }
+            if (sec_size != 0 && v_off + v_size > sec_size) {
+                return invalid(var + " runs past the " + num(sec_size) + "-byte section");
+            }
+            if (!externs && refs[v_type].kind == BTF_KIND_VAR) {
+                const auto needed = resolved_size(v_type);
+                if (needed > v_size) {
+                    return invalid(var + " is smaller than its type (" + num(needed) + " bytes)");
+                }
+            }
+        }
     }
     return summary;
 }
@@ -512,15 +607,14 @@ Result<ElfFacts> inspect_elf(std::span<const std::uint8_t> bytes) {
                   bytes.size())) {
         return invalid("truncated ELF: the section header table at offset " +
                        num(raw_ehdr.e_shoff) + " (" + num(raw_ehdr.e_shnum) +
-                       " entries) runs past the end of the file (" + num(bytes.size()) +
-                       " bytes)");
+                       " entries) runs past the end of the file (" + num(bytes.size()) + " bytes)");
     }
     if (elf_version(EV_CURRENT) == EV_NONE) {
         return make_error("internal", "libelf initialisation failed");
     }
     // ELF_C_READ_MEMORY never writes to the image.
-    ElfHandle elf(elf_memory(const_cast<char*>(reinterpret_cast<const char*>(bytes.data())),
-                             bytes.size()));
+    ElfHandle elf(
+        elf_memory(const_cast<char*>(reinterpret_cast<const char*>(bytes.data())), bytes.size()));
     if (!elf || elf_kind(elf.get()) != ELF_K_ELF) {
         return invalid(std::string("libelf cannot parse the file: ") + elf_errmsg(-1));
     }
@@ -550,8 +644,7 @@ Result<ElfFacts> inspect_elf(std::span<const std::uint8_t> bytes) {
                        std::to_string(bytes.size()) + " bytes)");
     }
     if (shstrndx >= shnum) {
-        return invalid("section name table index " + std::to_string(shstrndx) +
-                       " is out of range");
+        return invalid("section name table index " + std::to_string(shstrndx) + " is out of range");
     }
 
     std::vector<Section> sections;
@@ -575,8 +668,7 @@ Result<ElfFacts> inspect_elf(std::span<const std::uint8_t> bytes) {
             if (!range_ok(s.hdr.sh_offset, s.hdr.sh_size, bytes.size())) {
                 return invalid("truncated ELF: section " + std::to_string(i) + " '" + s.name +
                                "' (offset " + std::to_string(s.hdr.sh_offset) + ", size " +
-                               std::to_string(s.hdr.sh_size) +
-                               ") runs past the end of the file (" +
+                               std::to_string(s.hdr.sh_size) + ") runs past the end of the file (" +
                                std::to_string(bytes.size()) + " bytes)");
             }
             s.data = bytes.subspan(s.hdr.sh_offset, s.hdr.sh_size);
@@ -592,8 +684,8 @@ Result<ElfFacts> inspect_elf(std::span<const std::uint8_t> bytes) {
         if (s.hdr.sh_type == SHT_SYMTAB) {
             if (symtab) {
                 return invalid("the object has more than one symbol table (sections " +
-                               std::to_string(symtab->index) + " and " +
-                               std::to_string(s.index) + ")");
+                               std::to_string(symtab->index) + " and " + std::to_string(s.index) +
+                               ")");
             }
             symtab = &s;
         }
@@ -641,8 +733,12 @@ Result<ElfFacts> inspect_elf(std::span<const std::uint8_t> bytes) {
     }
     const auto& strtab = sections[symtab->hdr.sh_link];
     const std::uint64_t nsyms = symtab->hdr.sh_size / sizeof(Elf64_Sym);
+    std::uint64_t undefined_syms = 0; // the candidates for libbpf's externs
     for (std::uint64_t i = 0; i < nsyms; ++i) {
         const auto sym = load<Elf64_Sym>(symtab->data, i * sizeof(Elf64_Sym));
+        if (sym.st_shndx == SHN_UNDEF && sym.st_name != 0) {
+            ++undefined_syms;
+        }
         if (sym.st_name >= strtab.hdr.sh_size) {
             return invalid("symbol " + std::to_string(i) +
                            " has a name offset outside the string table");
@@ -651,19 +747,48 @@ Result<ElfFacts> inspect_elf(std::span<const std::uint8_t> bytes) {
             return invalid("symbol " + std::to_string(i) + " points to section " +
                            std::to_string(sym.st_shndx) + ", which does not exist");
         }
+        if (sym.st_shndx == SHN_UNDEF || sym.st_shndx >= shnum) {
+            continue;
+        }
         // libbpf makes a program of every function symbol in a code section
         // and copies st_size bytes from st_value without an overflow check.
-        if (ELF64_ST_TYPE(sym.st_info) == STT_FUNC && sym.st_shndx != SHN_UNDEF &&
-            sym.st_shndx < shnum) {
-            const auto& code = sections[sym.st_shndx];
-            if (code.hdr.sh_type == SHT_PROGBITS && (code.hdr.sh_flags & SHF_EXECINSTR) &&
-                (!range_ok(sym.st_value, sym.st_size, code.hdr.sh_size) ||
-                 sym.st_value % 8 != 0 || sym.st_size % 8 != 0)) {
-                return invalid("function symbol " + num(i) + " (offset " + num(sym.st_value) +
-                               ", size " + num(sym.st_size) + ") is not a whole run of "
-                               "8-byte instructions inside " + label(code) + " (" +
-                               num(code.hdr.sh_size) + " bytes)");
+        const auto& in = sections[sym.st_shndx];
+        const auto type = ELF64_ST_TYPE(sym.st_info);
+        if (type == STT_FUNC && in.hdr.sh_type == SHT_PROGBITS &&
+            (in.hdr.sh_flags & SHF_EXECINSTR) &&
+            (!range_ok(sym.st_value, sym.st_size, in.hdr.sh_size) || sym.st_value % 8 != 0 ||
+             sym.st_size % 8 != 0)) {
+            return invalid("function symbol " + num(i) + " (offset " + num(sym.st_value) +
+                           ", size " + num(sym.st_size) +
+                           ") is not a whole run of 8-byte instructions inside " + label(in) +
+                           " (" + num(in.hdr.sh_size) + " bytes)");
+        }
+        // A 16-byte ld_imm64 cut by the end of a function: when libbpf
+        // relocates it at load time it writes the second half past the end
+        // of the program's instruction buffer.
+        if (type == STT_FUNC && in.hdr.sh_type == SHT_PROGBITS &&
+            (in.hdr.sh_flags & SHF_EXECINSTR)) {
+            constexpr std::uint8_t kLdImm64 = 0x18; // BPF_LD | BPF_IMM | BPF_DW
+            const std::uint64_t end = sym.st_value + sym.st_size;
+            for (std::uint64_t at = sym.st_value; at < end;) {
+                if (in.data[at] != kLdImm64) {
+                    at += 8;
+                } else if (end - at < 16) {
+                    return invalid("function symbol " + num(i) +
+                                   " ends in the middle of the "
+                                   "16-byte ld_imm64 instruction at offset " +
+                                   num(at) + " of " + label(in));
+                } else {
+                    at += 16;
+                }
             }
+        }
+        // Variables: libbpf takes a variable's offset in its section (map,
+        // global data, struct_ops) from st_value, truncated to 32 bits.
+        if (!range_ok(sym.st_value, type == STT_OBJECT ? sym.st_size : 0, in.hdr.sh_size)) {
+            return invalid("symbol " + num(i) + " (offset " + num(sym.st_value) + ", size " +
+                           num(sym.st_size) + ") lies outside " + label(in) + " (" +
+                           num(in.hdr.sh_size) + " bytes)");
         }
     }
     for (const auto& s : sections) {
@@ -703,6 +828,27 @@ Result<ElfFacts> inspect_elf(std::span<const std::uint8_t> bytes) {
     if (btf) {
         for (const auto* s : btf_ext_sections) {
             TRY(check_btf_ext(*s, *btf));
+        }
+    }
+
+    // libbpf's open has loops that are quadratic in counts a file controls
+    // (every symbol scanned once per code section, per extern and per
+    // DATASEC variable). Real objects stay far below this bound; a crafted
+    // one would keep the parser busy for minutes.
+    constexpr std::uint64_t kOpenWorkLimit = 1ull << 28;
+    const std::uint64_t types = btf ? btf->kinds.size() : 0;
+    const std::uint64_t vars = btf ? btf->datasec_vars : 0;
+    const std::pair<std::uint64_t, std::string> work[] = {
+        {facts.program_sections * nsyms,
+         num(facts.program_sections) + " code sections x " + num(nsyms) + " symbols"},
+        {undefined_syms * types,
+         num(undefined_syms) + " undefined symbols x " + num(types) + " BTF types"},
+        {vars * nsyms, num(vars) + " BTF DATASEC variables x " + num(nsyms) + " symbols"},
+    };
+    for (const auto& [amount, what] : work) {
+        if (amount > kOpenWorkLimit) {
+            return invalid("the object is shaped to make libbpf's open do " + what +
+                           " lookups, over the limit of " + num(kOpenWorkLimit));
         }
     }
     return facts;

@@ -179,13 +179,13 @@ std::optional<bpf_prog_type> gadget_section_type(std::string_view section) {
     return std::nullopt;
 }
 
-bool zero_max_entries_needs_default(bpf_map_type type) {
+bool zero_max_entries_needs_default(unsigned map_type) {
     // Newer than Debian 12's UAPI headers; the number is stable.
-    constexpr int kCgrpStorage = 32;
-    if (static_cast<int>(type) == kCgrpStorage) {
+    constexpr unsigned kCgrpStorage = 32;
+    if (map_type == kCgrpStorage) {
         return false;
     }
-    switch (type) {
+    switch (map_type) {
     case BPF_MAP_TYPE_RINGBUF:
     case BPF_MAP_TYPE_USER_RINGBUF:
     case BPF_MAP_TYPE_PERF_EVENT_ARRAY:
@@ -267,7 +267,7 @@ Result<std::vector<Fixup>> apply_fixups(bpf_object* obj, const FixupRules& rules
                 size = static_cast<std::uint32_t>(*v);
                 source = "rodata";
                 reason = ".rodata variable " + name + "_max_entries";
-            } else if (zero_max_entries_needs_default(bpf_map__type(map))) {
+            } else if (zero_max_entries_needs_default(static_cast<unsigned>(bpf_map__type(map)))) {
                 size = kDefaultMaxEntries;
                 source = "auto";
                 reason = "max_entries 0 is invalid for this map type";

@@ -48,7 +48,7 @@ std::optional<bpf_prog_type> gadget_section_type(std::string_view section);
 // size is the right fixup. False for ring buffers (sized by their loader),
 // perf event arrays (sized by libbpf to the CPU count) and local storages
 // (must be 0).
-bool zero_max_entries_needs_default(bpf_map_type type);
+bool zero_max_entries_needs_default(unsigned map_type); // a bpf_map_type value
 
 // libbpf's program type by its name ("xdp", "sched_cls", "kprobe", ...).
 std::optional<bpf_prog_type> prog_type_from_name(std::string_view name);

@@ -33,9 +33,12 @@ std::string prog_type_name(bpf_prog_type type) {
     return n ? n : "unknown(" + std::to_string(static_cast<int>(type)) + ")";
 }
 
-std::string map_type_name(bpf_map_type type) {
-    const char* n = libbpf_bpf_map_type_str(type);
-    return n ? n : "unknown(" + std::to_string(static_cast<int>(type)) + ")";
+std::string map_type_name(unsigned type) {
+    // The value comes straight from the object: it may be no valid enumerator.
+    constexpr unsigned kLargestKnown = 64;
+    const char* n =
+        type <= kLargestKnown ? libbpf_bpf_map_type_str(static_cast<bpf_map_type>(type)) : nullptr;
+    return n ? n : "unknown(" + std::to_string(type) + ")";
 }
 
 Result<OpenedObject> open_bpf_object(const ObjectBytes& bytes, const std::string& name,
@@ -89,7 +92,7 @@ ObjectFacts collect_object_facts(bpf_object* obj, std::span<const std::uint8_t> 
     bpf_object__for_each_map(map, obj) {
         MapFacts m;
         m.name = bpf_map__name(map);
-        m.type = map_type_name(bpf_map__type(map));
+        m.type = map_type_name(static_cast<unsigned>(bpf_map__type(map)));
         m.key_size = bpf_map__key_size(map);
         m.value_size = bpf_map__value_size(map);
         m.max_entries = bpf_map__max_entries(map);

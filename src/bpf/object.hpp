@@ -44,6 +44,6 @@ Result<ObjectFacts> inspect_object(const ObjectBytes& bytes, const std::string& 
 
 // libbpf's name for a program type or map type, "unknown(N)" when it has none.
 std::string prog_type_name(bpf_prog_type type);
-std::string map_type_name(bpf_map_type type);
+std::string map_type_name(unsigned type);
 
 } // namespace bpfleet

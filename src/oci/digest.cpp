@@ -6,7 +6,7 @@ namespace bpfleet::oci {
 
 struct DigestHasher::Context {
     struct Deleter {
-        void operator()(EVP_MD_CTX* ctx) const { EVP_MD_CTX_free(ctx); }
+        void operator()(EVP_MD_CTX* p) const { EVP_MD_CTX_free(p); }
     };
     std::unique_ptr<EVP_MD_CTX, Deleter> ctx;
 };

@@ -96,6 +96,9 @@ public:
     virtual Result<Bytes> fetch(const Descriptor& d, bool manifest, std::uint64_t max,
                                 const std::string& what) = 0;
     [[nodiscard]] virtual fs::path cached_path(const Digest&) const { return {}; }
+    // Makes sure a blob is in the cache without reading it into memory (large
+    // side blobs like btfgen); empty path when the source has no cache.
+    virtual Result<fs::path> ensure_cached(const Descriptor&, std::uint64_t, const std::string&) { return fs::path{}; }
 };
 
 Result<void> check_size(const Descriptor& d, std::size_t got, const std::string& what) {
@@ -311,6 +314,33 @@ public:
 
     [[nodiscard]] fs::path cached_path(const Digest& d) const override { return m_cache.blob_path(d); }
 
+    Result<fs::path> ensure_cached(const Descriptor& d, std::uint64_t max, const std::string& what) override {
+        std::string where = m_ref.registry + "/" + m_ref.repository + ", " + what;
+        auto path = m_cache.blob_path(d.digest);
+        std::error_code ec;
+        // Blobs land in the cache only after their digest was checked; a
+        // size check is enough for a side blob that is not run.
+        if (fs::is_regular_file(path, ec) && (d.size == 0 || fs::file_size(path, ec) == d.size)) {
+            return path;
+        }
+        if (d.size > max) {
+            return make_error("LIMIT_EXCEEDED", "declared size " + std::to_string(d.size) + " is over the " +
+                                                    std::to_string(max) + "-byte limit", 0, where);
+        }
+        if (m_options.offline) {
+            return make_error("CACHE_MISS", "blob " + d.digest.str() + " is not in the cache (offline)", 0, where);
+        }
+        RegistryClient* client = nullptr;
+        TRY_ASSIGN(client, get_client());
+        auto writer = m_cache.begin(d.digest, max, d.size ? std::optional<std::uint64_t>(d.size) : std::nullopt,
+                                    where);
+        if (!writer) {
+            return tl::unexpected(writer.error());
+        }
+        TRY(client->get_blob(m_ref.repository, d.digest, *writer));
+        return writer->commit();
+    }
+
     [[nodiscard]] RegistryStats stats() const { return m_client ? m_client->stats() : RegistryStats{}; }
     [[nodiscard]] bool used_network() const { return m_client.has_value(); }
 
@@ -464,13 +494,14 @@ private:
                 add_object(d, layer, arch, variant, object_name(layer), std::move(obj));
             } else if (layer.media_type == media_type::kGadgetBtfgen) {
                 if (m_opt.fetch_btfgen) {
-                    Bytes blob;
-                    TRY_ASSIGN(blob, m_src.fetch(layer, false, m_opt.max_blob_bytes, what));
                     BtfgenBlob b;
                     b.digest = layer.digest.str();
-                    b.size = blob.size();
-                    b.path = m_src.cached_path(layer.digest);
+                    b.size = layer.size;
+                    TRY_ASSIGN(b.path, m_src.ensure_cached(layer, m_opt.max_blob_bytes, what));
                     if (b.path.empty()) {
+                        Bytes blob;
+                        TRY_ASSIGN(blob, m_src.fetch(layer, false, m_opt.max_blob_bytes, what));
+                        b.size = blob.size();
                         b.bytes = std::make_shared<const Bytes>(std::move(blob));
                     }
                     btfgen = std::move(b);

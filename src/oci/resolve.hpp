@@ -18,9 +18,9 @@
 // request, and `offline` resolves from the cache only. Local layouts and
 // archives are read in memory and never written anywhere.
 //
-// Not thread-safe across calls sharing a cache directory only in that two
-// concurrent writers of one blob both succeed (atomic rename); results are
-// plain values. Errors (all map to exit status 2): ARTIFACT_INVALID,
+// resolve_artifact() may run in several threads or processes at once, even on
+// one cache directory (every write is an atomic rename of a verified blob);
+// results are plain values. Errors (all map to exit status 2): ARTIFACT_INVALID,
 // ARTIFACT_NOT_FOUND, MANIFEST_INVALID, DIGEST_MISMATCH, ARCHIVE_UNSAFE,
 // ARCHIVE_INVALID, LIMIT_EXCEEDED, NO_PROGRAM, UNSUPPORTED_ARCH, CACHE_MISS
 // (offline), CACHE_ERROR, NETWORK, AUTH_FAILED, NOT_FOUND, REGISTRY_ERROR,

@@ -7,6 +7,9 @@
 // OBJECT_INVALID with a message, and the facts read from an accepted object are
 // sane.
 
+#include "bpf/elf_inspect.hpp"
+#include "bpf/object.hpp"
+
 #include <bpf/libbpf.h>
 #include <cstdarg>
 #include <cstdint>
@@ -17,10 +20,8 @@
 #include <memory>
 #include <random>
 #include <span>
+#include <string>
 #include <vector>
-
-#include "bpf/elf_inspect.hpp"
-#include "bpf/object.hpp"
 
 namespace {
 
@@ -38,7 +39,9 @@ void check_refusal(const bpfleet::Error& err) {
     }
 }
 
-int no_print(enum libbpf_print_level, const char*, va_list) { return 0; }
+int no_print(enum libbpf_print_level, const char*, va_list) {
+    return 0;
+}
 
 struct Region {
     std::size_t offset;
@@ -76,8 +79,7 @@ std::vector<Region> elf_regions(const std::uint8_t* data, std::size_t size) {
 
 } // namespace
 
-extern "C" std::size_t LLVMFuzzerMutate(std::uint8_t* data, std::size_t size,
-                                        std::size_t max_size);
+extern "C" std::size_t LLVMFuzzerMutate(std::uint8_t* data, std::size_t size, std::size_t max_size);
 
 // Byte-level mutations of a whole ELF mostly break its offsets and stop at the
 // first header check. Three times in four, mutate inside one section (or the

@@ -1,6 +1,7 @@
-// The check result model: names of verdicts and codes, summary and exit
-// status, the bpfleet.check/v1 JSON round trip, and parse_check_report on
-// hostile text (it must answer with an error, never throw or crash).
+// The check result model: names of verdicts and codes, a program's overall
+// verdict, summary and exit status, the bpfleet.check/v1 JSON round trip, and
+// parse_check_report on hostile text (it must answer with an error, never
+// throw or crash).
 #include "model/check_result.hpp"
 
 #include <cerrno>
@@ -22,7 +23,7 @@ constexpr FailureCode kAllRealCodes[] = {
     FailureCode::CoreRelocationFailed, FailureCode::AttachTargetMissing,
     FailureCode::PermissionDenied,     FailureCode::LoaderContract,
     FailureCode::ObjectInvalid,        FailureCode::ResourceLimit,
-    FailureCode::Unknown,
+    FailureCode::Unknown,              FailureCode::NotFired,
 };
 
 ProgramResult program_with(std::string name, Verdict verdict) {
@@ -34,6 +35,23 @@ ProgramResult program_with(std::string name, Verdict verdict) {
     if (verdict == Verdict::Fail) {
         p.load.code = FailureCode::Unknown;
     }
+    return p;
+}
+
+StageResult stage_with(Verdict verdict) {
+    StageResult s;
+    s.verdict = verdict;
+    if (verdict == Verdict::Fail) {
+        s.code = FailureCode::Unknown;
+    }
+    return s;
+}
+
+// A program that loaded, then attach and fire with the given verdicts.
+ProgramResult staged(Verdict attach, Verdict fire) {
+    ProgramResult p = program_with("p", Verdict::Pass);
+    p.attach = stage_with(attach);
+    p.fire = stage_with(fire);
     return p;
 }
 
@@ -67,6 +85,13 @@ CheckReport full_report() {
     pass.load.insns_processed = 2;
     pass.load.verification_time_us = 27;
     pass.load.libbpf_messages = {"libbpf: prog 'good_pass': a note"};
+    pass.attach = stage_with(Verdict::Pass);
+    pass.attach->strategy = "xdp";
+    pass.attach->target = "generic XDP on the sandbox's lo";
+    pass.fire = stage_with(Verdict::Pass);
+    pass.fire->trigger = "a UDP packet to 127.0.0.1 on the sandbox's lo";
+    pass.fire->fired = true;
+    pass.fire->run_count = 12;
 
     ProgramResult fail = program_with("bad_unchecked", Verdict::Fail);
     fail.section = "classifier/ingress/x";
@@ -81,10 +106,35 @@ CheckReport full_report() {
                                  "quotes \" and \\ backslashes \n and newlines"};
     fail.load.log = VerifierLog{"0: R1=ctx() R10=fp0\n\xe2\x80\xa6tail\n", 1 << 20, true, 5};
 
+    fail.attach = stage_with(Verdict::Skip);
+    fail.attach->message = "not loaded";
+    fail.fire = stage_with(Verdict::Skip);
+    fail.fire->message = "not loaded";
+
     ProgramResult skip = program_with("disabled", Verdict::Skip);
     skip.load.message = "disabled by the fixups file";
+    // No attach and fire stages, as with --load-only.
 
-    r.programs = {pass, fail, skip};
+    ProgramResult not_fired = program_with("quiet", Verdict::Pass);
+    not_fired.attach = stage_with(Verdict::Pass);
+    not_fired.attach->strategy = "kprobe";
+    not_fired.attach->target = "do_unlinkat";
+    not_fired.fire = stage_with(Verdict::Fail);
+    not_fired.fire->code = FailureCode::NotFired;
+    not_fired.fire->trigger = "unlink() of a scratch file";
+    not_fired.fire->fired = false;
+    not_fired.fire->run_count = 0;
+    not_fired.fire->evidence = "run_cnt stayed 0 after: unlink() of a scratch file";
+
+    ProgramResult unknown = program_with("uncounted", Verdict::Pass);
+    unknown.attach = stage_with(Verdict::Pass);
+    unknown.attach->strategy = "uprobe";
+    unknown.attach->target = "";
+    unknown.fire = stage_with(Verdict::Skip);
+    unknown.fire->trigger = "none";
+    unknown.fire->message = "the kernel does not report run counts";
+
+    r.programs = {pass, fail, skip, not_fired, unknown};
     r.duration_ms = 12.625;
     return r;
 }
@@ -99,6 +149,11 @@ void expect_same(const StageResult& a, const StageResult& b) {
     EXPECT_EQ(a.insns_processed, b.insns_processed);
     EXPECT_EQ(a.verification_time_us, b.verification_time_us);
     EXPECT_EQ(a.libbpf_messages, b.libbpf_messages);
+    EXPECT_EQ(a.strategy, b.strategy);
+    EXPECT_EQ(a.target, b.target);
+    EXPECT_EQ(a.trigger, b.trigger);
+    EXPECT_EQ(a.fired, b.fired);
+    EXPECT_EQ(a.run_count, b.run_count);
     ASSERT_EQ(a.log.has_value(), b.log.has_value());
     if (a.log) {
         EXPECT_EQ(a.log->text, b.log->text);
@@ -161,6 +216,14 @@ void expect_same(const CheckReport& a, const CheckReport& b) {
         EXPECT_EQ(a.programs[i].section, b.programs[i].section);
         EXPECT_EQ(a.programs[i].type, b.programs[i].type);
         expect_same(a.programs[i].load, b.programs[i].load);
+        ASSERT_EQ(a.programs[i].attach.has_value(), b.programs[i].attach.has_value());
+        if (a.programs[i].attach) {
+            expect_same(*a.programs[i].attach, *b.programs[i].attach);
+        }
+        ASSERT_EQ(a.programs[i].fire.has_value(), b.programs[i].fire.has_value());
+        if (a.programs[i].fire) {
+            expect_same(*a.programs[i].fire, *b.programs[i].fire);
+        }
     }
     ASSERT_EQ(a.object_error.has_value(), b.object_error.has_value());
     if (a.object_error) {
@@ -222,6 +285,7 @@ TEST(FailureCodeNames, AreTheStableSpellings) {
         {FailureCode::ObjectInvalid, "OBJECT_INVALID"},
         {FailureCode::ResourceLimit, "RESOURCE_LIMIT"},
         {FailureCode::Unknown, "UNKNOWN"},
+        {FailureCode::NotFired, "NOT_FIRED"},
     };
     for (const auto& [code, name] : expected) {
         EXPECT_EQ(to_string(code), name);
@@ -286,7 +350,52 @@ TEST(CheckSummary, EmptyReportCountsNothing) {
 TEST(CheckSummary, IsWrittenIntoTheDocument) {
     const Json j = full_report();
     EXPECT_EQ(j.at("summary"),
-              (Json{{"programs", 3}, {"pass", 1}, {"fail", 1}, {"skip", 1}, {"error", 0}}));
+              (Json{{"programs", 5}, {"pass", 2}, {"fail", 2}, {"skip", 1}, {"error", 0}}));
+}
+
+TEST(ProgramOverall, LoadOnlyIsTheLoadVerdict) {
+    EXPECT_EQ(program_with("a", Verdict::Pass).overall(), Verdict::Pass);
+    EXPECT_EQ(program_with("a", Verdict::Fail).overall(), Verdict::Fail);
+    EXPECT_EQ(program_with("a", Verdict::Skip).overall(), Verdict::Skip);
+    EXPECT_EQ(program_with("a", Verdict::Error).overall(), Verdict::Error);
+    EXPECT_EQ(program_with("a", Verdict::Miss).overall(), Verdict::Error);
+}
+
+TEST(ProgramOverall, PassOnlyWhenEveryStagePasses) {
+    EXPECT_EQ(staged(Verdict::Pass, Verdict::Pass).overall(), Verdict::Pass);
+    // A fire stage that could not be judged does not fail the program.
+    EXPECT_EQ(staged(Verdict::Pass, Verdict::Skip).overall(), Verdict::Pass);
+    EXPECT_EQ(staged(Verdict::Skip, Verdict::Skip).overall(), Verdict::Pass);
+}
+
+TEST(ProgramOverall, AFailedStageFailsTheProgram) {
+    EXPECT_EQ(staged(Verdict::Fail, Verdict::Skip).overall(), Verdict::Fail);
+    EXPECT_EQ(staged(Verdict::Pass, Verdict::Fail).overall(), Verdict::Fail);
+}
+
+TEST(ProgramOverall, AnErroredOrMissedStageIsAnErrorEvenOverAFail) {
+    EXPECT_EQ(staged(Verdict::Error, Verdict::Error).overall(), Verdict::Error);
+    EXPECT_EQ(staged(Verdict::Pass, Verdict::Miss).overall(), Verdict::Error);
+    EXPECT_EQ(staged(Verdict::Fail, Verdict::Error).overall(), Verdict::Error);
+}
+
+TEST(ProgramOverall, SkippedLoadIsASkip) {
+    ProgramResult p = program_with("a", Verdict::Skip);
+    p.attach = stage_with(Verdict::Skip);
+    p.fire = stage_with(Verdict::Skip);
+    EXPECT_EQ(p.overall(), Verdict::Skip);
+}
+
+TEST(CheckSummary, CountsOverallVerdicts) {
+    CheckReport r;
+    r.programs = {staged(Verdict::Pass, Verdict::Pass), staged(Verdict::Pass, Verdict::Fail),
+                  staged(Verdict::Error, Verdict::Error), program_with("d", Verdict::Skip)};
+    const auto s = r.summary();
+    EXPECT_EQ(s.programs, 4);
+    EXPECT_EQ(s.pass, 1);
+    EXPECT_EQ(s.fail, 1);
+    EXPECT_EQ(s.skip, 1);
+    EXPECT_EQ(s.error, 1);
 }
 
 TEST(ExitStatus, ZeroWhenEveryProgramPasses) {
@@ -306,6 +415,16 @@ TEST(ExitStatus, OneWhenAProgramFails) {
     CheckReport r;
     r.programs = {program_with("a", Verdict::Pass), program_with("b", Verdict::Fail)};
     EXPECT_EQ(r.exit_status(), 1);
+}
+
+TEST(ExitStatus, OneWhenALaterStageFailsOrErrs) {
+    CheckReport r;
+    r.programs = {staged(Verdict::Pass, Verdict::Pass), staged(Verdict::Pass, Verdict::Fail)};
+    EXPECT_EQ(r.exit_status(), 1);
+    r.programs = {staged(Verdict::Error, Verdict::Error)};
+    EXPECT_EQ(r.exit_status(), 1);
+    r.programs = {staged(Verdict::Pass, Verdict::Skip)};
+    EXPECT_EQ(r.exit_status(), 0);
 }
 
 TEST(ExitStatus, OneWhenAProgramErredOrWasMissed) {
@@ -379,6 +498,39 @@ TEST(CheckReportJson, UnsetOptionalsAreNullAndNoCodeIsNull) {
     EXPECT_EQ(fail.at("code"), "VERIFIER_REJECT");
     EXPECT_EQ(fail.at("errno_name"), "EACCES");
     EXPECT_EQ(fail.at("log").at("truncated"), true);
+}
+
+TEST(CheckReportJson, StagesCarryOnlyTheirOwnKeys) {
+    const Json j = full_report();
+    const Json& good = j.at("programs").at(0);
+    EXPECT_FALSE(good.at("load").contains("strategy"));
+    EXPECT_FALSE(good.at("load").contains("trigger"));
+    EXPECT_EQ(good.at("attach").at("strategy"), "xdp");
+    EXPECT_EQ(good.at("attach").at("target"), "generic XDP on the sandbox's lo");
+    EXPECT_FALSE(good.at("attach").contains("trigger"));
+    EXPECT_FALSE(good.at("fire").contains("strategy"));
+    EXPECT_EQ(good.at("fire").at("fired"), true);
+    EXPECT_EQ(good.at("fire").at("run_count"), 12);
+
+    // Not attached, so nothing was triggered: no strategy and no trigger keys.
+    const Json& bad = j.at("programs").at(1);
+    EXPECT_FALSE(bad.at("attach").contains("strategy"));
+    EXPECT_FALSE(bad.at("fire").contains("trigger"));
+    EXPECT_FALSE(bad.at("fire").contains("fired"));
+
+    // --load-only: no attach and fire keys at all.
+    const Json& skipped = j.at("programs").at(2);
+    EXPECT_FALSE(skipped.contains("attach"));
+    EXPECT_FALSE(skipped.contains("fire"));
+
+    const Json& quiet = j.at("programs").at(3).at("fire");
+    EXPECT_EQ(quiet.at("code"), "NOT_FIRED");
+    EXPECT_EQ(quiet.at("fired"), false);
+    EXPECT_EQ(quiet.at("run_count"), 0);
+
+    const Json& uncounted = j.at("programs").at(4).at("fire");
+    EXPECT_EQ(uncounted.at("fired"), "unknown");
+    EXPECT_TRUE(uncounted.at("run_count").is_null());
 }
 
 TEST(CheckReportJson, ObjectErrorCarriesTheDefaultHint) {
@@ -499,6 +651,8 @@ TEST(ParseCheckReport, RejectsMissingRequiredKeys) {
         "/programs/1/load/log/size",
         "/programs/1/load/log/truncated",
         "/programs/1/load/log/text",
+        "/programs/0/attach/verdict",
+        "/programs/0/fire/verdict",
     };
     for (const char* pointer : required) {
         Json j = valid_document();
@@ -560,6 +714,14 @@ TEST(ParseCheckReport, RejectsWrongTypes) {
         {"/programs/1/load/log/size", -5},
         {"/programs/1/load/log/level", "5"},
         {"/programs/1/load/log/text", Json::array()},
+        {"/programs/0/attach", "xdp"},
+        {"/programs/0/attach/verdict", "attached"},
+        {"/programs/0/attach/strategy", 1},
+        {"/programs/0/fire", Json::array()},
+        {"/programs/0/fire/code", "NEVER_RAN"},
+        {"/programs/0/fire/run_count", -1},
+        {"/programs/0/fire/run_count", "12"},
+        {"/programs/0/fire/trigger", false},
         {"/duration_ms", "fast"},
         {"/duration_ms", true},
     };
