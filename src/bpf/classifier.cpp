@@ -40,19 +40,18 @@ bool is_stats_line(std::string_view line) {
            line.starts_with("mark_read ") || line.starts_with("peak_states");
 }
 
-// First line (log lines first, then libbpf messages) containing any needle.
+// The first line containing a needle, needles in priority order; for each
+// needle the verifier log is searched before libbpf's messages.
 std::optional<std::string> find_line(const std::vector<std::string_view>& log_lines,
                                      const std::vector<std::string>& messages,
                                      std::initializer_list<std::string_view> needles) {
-    for (auto line : log_lines) {
-        for (auto n : needles) {
+    for (auto n : needles) {
+        for (auto line : log_lines) {
             if (contains(line, n)) {
                 return std::string(line);
             }
         }
-    }
-    for (const auto& line : messages) {
-        for (auto n : needles) {
+        for (const auto& line : messages) {
             if (contains(line, n)) {
                 return line;
             }

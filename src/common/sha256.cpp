@@ -64,6 +64,9 @@ void Sha256::compress(const std::uint8_t* block) {
 }
 
 void Sha256::update(std::span<const std::uint8_t> data) {
+    if (data.empty()) {
+        return; // data.data() may be null
+    }
     m_total_bytes += data.size();
     std::size_t pos = 0;
     if (m_buffered > 0) {
