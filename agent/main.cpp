@@ -10,6 +10,7 @@
 
 #include "agent.hpp"
 #include "common/sha256.hpp"
+#include "probe.hpp"
 
 namespace bpfleet::agent {
 namespace {
@@ -19,6 +20,8 @@ constexpr const char* kUsage =
     "\n"
     "commands:\n"
     "  check     load every program of a BPF object and report a verdict per program\n"
+    "  serve     speak the controller protocol on stdin/stdout (used by bpfleet run)\n"
+    "  probe     print the host's facts and BPF feature fingerprint (bpfleet.probe/v1)\n"
     "  version   print the agent's version, libbpf version, architecture and build id\n"
     "\n"
     "Run 'bpfleet-agent check --help' for the options of check.\n";
@@ -101,6 +104,13 @@ int main(int argc, char** argv) {
     try {
         if (command == "check") {
             return run_check(std::span(argv + 2, argc - 2));
+        }
+        if (command == "serve") {
+            return run_serve(std::span(argv + 2, argc - 2));
+        }
+        if (command == "probe") {
+            write_stdout(probe_host().dump(2) + "\n");
+            return kExitOk;
         }
         if (command == "version" || command == "--version") {
             auto info = agent_info();

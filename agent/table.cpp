@@ -70,7 +70,7 @@ std::string render_table(const CheckReport& report) {
         }
     }
     out += "\n" + pad("PROGRAM", wname + 2) + pad("TYPE", wtype + 2) + "LOAD  " +
-           (attached ? "ATTACH  FIRED    " : "") + pad("CODE", wcode + 2) + "DETAIL\n";
+           (attached ? "ATTACH  FIRED      " : "") + pad("CODE", wcode + 2) + "DETAIL\n";
     for (const auto& p : report.programs) {
         // The first stage that did not pass explains the row.
         const StageResult* why = &p.load;
@@ -97,7 +97,7 @@ std::string render_table(const CheckReport& report) {
                 fired = "error";
             }
             row += pad(p.attach ? std::string(to_string(p.attach->verdict)) : "-", 8) +
-                   pad(fired, 9);
+                   pad(fired, 11);
         }
         std::string text = why == &p.load ? detail(p.load) : (why->evidence.empty() ? why->message : why->evidence);
         if (why != &p.load && why->errnum) {

@@ -8,6 +8,9 @@ target_compile_definitions(bpfleet_settings INTERFACE
     $<$<CONFIG:Debug>:_GLIBCXX_ASSERTIONS>
     BPFLEET_VERSION="${PROJECT_VERSION}")
 
+# Let the linker drop unused code: keeps the static agent small.
+target_compile_options(bpfleet_settings INTERFACE -ffunction-sections -fdata-sections)
+
 add_library(bpfleet_warnings INTERFACE)
 add_library(bpfleet::warnings ALIAS bpfleet_warnings)
 target_compile_options(bpfleet_warnings INTERFACE

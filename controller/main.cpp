@@ -23,6 +23,7 @@ int main(int argc, char** argv) {
             actions.emplace_back(subs.back(), std::move(action));
         }
     };
+    add(register_run);
     add(register_version);
     add(register_inspect);
     add(register_pull);

@@ -24,9 +24,27 @@ packages=(
     docker-registry skopeo nginx-light apache2-utils openssl curl
 )
 
+# The aarch64 agent (cmake/AgentCross.cmake): Debian's cross compiler and the
+# arm64 builds of the agent's static libraries, side by side with the native
+# ones; qemu-user-static runs the result in a unit test.
+if [[ $(dpkg --print-architecture) == amd64 ]]; then
+    packages+=(
+        g++-aarch64-linux-gnu qemu-user-static
+        libbpf-dev:arm64 libelf-dev:arm64 zlib1g-dev:arm64 libzstd-dev:arm64
+        systemtap-sdt-dev:arm64
+    )
+fi
+
 if [[ $(id -u) -ne 0 ]]; then
     echo "install-deps: run as root (apt-get install needs it)" >&2
     exit 2
+fi
+
+# arm64 packages need the architecture; adding it twice is harmless, but only
+# a fresh addition makes the :arm64 packages show up as missing below.
+if [[ " ${packages[*]} " == *":arm64 "* ]] && ! dpkg --print-foreign-architectures | grep -qx arm64; then
+    echo "install-deps: dpkg --add-architecture arm64"
+    dpkg --add-architecture arm64
 fi
 
 missing=()

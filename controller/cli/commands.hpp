@@ -19,6 +19,9 @@ using Action = std::function<int()>;
 // Every register_* adds one subcommand to `app`; the returned action runs it
 // (reading the options bound during registration).
 Action register_version(CLI::App& app);
+
+// bpfleet run: check artifacts on the fleet (run_command.cpp).
+Action register_run(CLI::App& app);
 // bpfleet inspect ARTIFACT [--arch ARCH] [--json] (cli/inspect_command.cpp)
 Action register_inspect(CLI::App& app);
 // bpfleet pull ARTIFACT [--arch ARCH]... (cli/pull_command.cpp)

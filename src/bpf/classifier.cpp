@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
+#include <cstdlib>
 #include <functional>
 
 namespace bpfleet {
@@ -191,6 +192,22 @@ Classification classify_load_failure(const LoadFailure& f, const HostContext& ho
                                "too many instructions", "combined stack size",
                                "program too large"})) {
         return make(FailureCode::ResourceLimit, "a kernel limit was hit", *line);
+    }
+    // Kernels before 6.4 keep the head of a log that overflows; the stats line
+    // still says the instruction limit was reached.
+    for (auto line : log_lines) {
+        if (line.starts_with("processed ")) {
+            auto stats = parse_verifier_stats(line);
+            auto limit_pos = line.find("(limit ");
+            if (stats.insns_processed && limit_pos != std::string_view::npos) {
+                std::uint64_t limit = std::strtoull(std::string(line.substr(limit_pos + 7)).c_str(),
+                                                    nullptr, 10);
+                if (limit > 0 && *stats.insns_processed > limit) {
+                    return make(FailureCode::ResourceLimit,
+                                "the verifier reached its instruction limit", std::string(line));
+                }
+            }
+        }
     }
     if (f.errnum == E2BIG && log_lines.empty()) {
         return make(FailureCode::ResourceLimit, "the kernel refused the program's size",

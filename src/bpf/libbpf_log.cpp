@@ -50,7 +50,7 @@ int print_callback(enum libbpf_print_level level, const char* format, va_list ar
     }
     std::string_view text(buf, std::min<std::size_t>(static_cast<std::size_t>(n), sizeof buf - 1));
     if (g_echo) {
-        std::fprintf(stderr, "libbpf: %.*s", static_cast<int>(text.size()), text.data());
+        std::fprintf(stderr, "%.*s", static_cast<int>(text.size()), text.data());
     }
     if (!g_active || level == LIBBPF_DEBUG) {
         return 0;

@@ -202,7 +202,10 @@ load_one(const ObjectBytes& bytes, const std::string& name, const LoadCheckOptio
     failure.errnum = stats.err; // the first attempt's errno: the log run may say ENOSPC
     failure.program = facts.name;
     failure.prog_type = facts.type;
-    failure.verifier_log = verbose.log;
+    // The stats attempt's log goes along: on kernels before 6.4 an overflowing
+    // verbose log keeps its head, and only the stats say why it stopped.
+    const std::string classifier_log = verbose.log + "\n" + stats.log;
+    failure.verifier_log = classifier_log;
     failure.libbpf_messages = messages_for(verbose.messages, facts.name);
     failure.zero_sized_maps = verbose.zero_sized_maps;
     HostContext ctx = host;

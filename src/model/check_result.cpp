@@ -266,7 +266,11 @@ Verdict ProgramResult::overall() const {
 
 int CheckReport::exit_status() const {
     if (object_error) {
-        return 2;
+        // Bad input is 2; a sandbox or watchdog failure is trouble on the host: 1.
+        return (object_error->code == FailureCode::ObjectInvalid ||
+                object_error->code == FailureCode::LoaderContract)
+                   ? 2
+                   : 1;
     }
     auto s = summary();
     return (s.fail > 0 || s.error > 0) ? 1 : 0;

@@ -1,0 +1,152 @@
+// The fleet inventory: which machines a run talks to and how to reach them.
+// Reference: docs/inventory.md (schema, precedence, selectors, shards).
+//
+// An inventory is a TOML file with [defaults], [hosts.NAME] and
+// [groups.NAME]. parse_inventory() turns it into a list of InventoryHost with
+// every setting final: host > groups > [defaults] > ~/.ssh/config > built-in
+// defaults, jump chains expanded (outermost hop first), "~" expanded and
+// relative paths resolved against the inventory file's folder.
+//
+// Errors: INVENTORY_INVALID with context "file:line:col" (TOML++ source
+// regions) and a message saying what was wrong: a TOML syntax error, an
+// unknown key (with a suggestion), a wrong type, a port out of range, an empty
+// address, a bad host-key policy or transport, an unknown jump host, a jump
+// cycle, a host listed twice, two groups that disagree about a setting, and
+// any credential (password, passphrase): the inventory never holds secrets.
+// INVENTORY_NOT_FOUND when the file can't be read. Selection errors are
+// SELECTOR_INVALID, shard errors SHARD_INVALID.
+//
+// An Inventory is a plain value: copy it, share it read-only across threads.
+#pragma once
+
+#include "common/result.hpp"
+#include "inventory/ssh_config.hpp"
+#include "inventory/types.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace bpfleet::inventory {
+
+inline constexpr std::uint16_t kDefaultPort = 22;
+inline constexpr std::chrono::milliseconds kDefaultConnectTimeout{10'000};
+inline constexpr std::chrono::milliseconds kDefaultCommandTimeout{300'000};
+
+// One SSH hop: a jump host on the way to an InventoryHost.
+struct Endpoint {
+    std::string label;   // the inventory host name, or the jump spec as written
+    std::string address; // what to connect to (ssh_config HostName applied)
+    std::uint16_t port = kDefaultPort;
+    std::string user;                        // empty: the controller's login name
+    std::vector<std::string> identity_files; // empty: ssh-agent and ssh's default keys
+    HostKeyPolicy host_key_policy = HostKeyPolicy::Strict;
+};
+
+// A host with every setting resolved.
+struct InventoryHost {
+    std::string name;    // [hosts.NAME]; unique, [A-Za-z0-9._-]+, safe as a folder name
+    std::string address; // what to connect to: the "address" key (the name when unset),
+                         // rewritten by ssh_config HostName when it is an alias
+    std::uint16_t port = kDefaultPort;
+    std::string user;                        // empty: the controller's login name
+    std::vector<std::string> identity_files; // absolute paths; empty: ssh-agent / default keys
+    std::vector<Endpoint> jump_chain;        // outermost first; empty: direct connection
+    bool become = false;                     // run the agent through "sudo -n"
+    HostKeyPolicy host_key_policy = HostKeyPolicy::Strict;
+    std::chrono::milliseconds connect_timeout = kDefaultConnectTimeout;
+    std::chrono::milliseconds command_timeout = kDefaultCommandTimeout;
+    Transport transport = Transport::Ssh;
+    std::string external_btf;        // absolute path to a BTF file or BTFHub tree; empty: none
+    bool jump_only = false;          // a bastion: reachable as a jump host, never checked itself
+    std::vector<std::string> tags;   // sorted, unique; the host's own and its groups'
+    std::vector<std::string> groups; // sorted
+    // Free-form variables (host > groups > defaults, per key), kept as JSON:
+    // TOML strings, numbers, booleans, arrays and tables map one to one;
+    // dates and times become ISO 8601 strings. Always an object.
+    nlohmann::json vars = nlohmann::json::object();
+    std::string source; // "file:line:col" of [hosts.NAME], for messages
+    // Where each resolved setting came from, by key ("port", "user", ...):
+    // "host", "group NAME", "defaults", "ssh_config" or "built-in".
+    std::map<std::string, std::string> origins;
+
+    // This host as the last hop of its own connection.
+    [[nodiscard]] Endpoint endpoint() const;
+};
+
+struct InventoryGroup {
+    std::string name;
+    std::vector<std::string> hosts; // sorted; from "hosts = [...]" and hosts' "groups = [...]"
+    std::string source;             // "file:line:col" of [groups.NAME]; empty when implicit
+};
+
+struct Inventory {
+    std::string source;                 // the file name as given
+    std::vector<InventoryHost> hosts;   // sorted by name
+    std::vector<InventoryGroup> groups; // sorted by name
+    std::vector<std::string> notes;     // things worth a log line (ssh_config not followed, ...)
+
+    [[nodiscard]] const InventoryHost* find_host(std::string_view name) const;
+    [[nodiscard]] const InventoryGroup* find_group(std::string_view name) const;
+};
+
+// Parses inventory TOML. `source_name` names the file in errors; relative
+// identity_file / external_btf paths are resolved against its folder. With
+// `ssh_config`, its values fill what the inventory leaves unset (the host's
+// address is the alias looked up).
+Result<Inventory> parse_inventory(std::string_view text, std::string_view source_name,
+                                  const SshConfig* ssh_config = nullptr,
+                                  const LocalEnvironment& env = LocalEnvironment::current());
+
+struct InventoryOptions {
+    bool use_ssh_config = true;
+    // The ssh_config to honour; unset: $HOME/.ssh/config. A missing file is fine.
+    std::optional<std::filesystem::path> ssh_config_path;
+    // "~", %d and %u; unset: LocalEnvironment::current().
+    std::optional<LocalEnvironment> environment;
+};
+
+// Reads `path` (and the ssh_config) and parses it.
+Result<Inventory> load_inventory(const std::filesystem::path& path,
+                                 const InventoryOptions& options = {});
+
+// The embedded default when no -i is given: one host "local" on the local
+// transport.
+Inventory local_inventory();
+
+// --limit: a comma list of terms, each one of
+//   NAME        a host name (an unknown name is an error naming it)
+//   GLOB        a host-name pattern with '*' and '?' (may match nothing)
+//   tag:T       hosts carrying tag T (T may be a glob)
+//   group:G     members of group G (an unknown group is an error)
+//   all or *    every host
+// and any term may be prefixed with '!' to remove what it selects. Hosts
+// selected by the positive terms (all hosts when there are none) minus those
+// of the negative terms; jump_only hosts are never selected. An empty result
+// is an error. The result is sorted by name. An empty selector selects all.
+Result<std::vector<InventoryHost>> select_hosts(const Inventory& inventory,
+                                                std::string_view selector);
+
+// --shard I/N.
+struct ShardSpec {
+    std::size_t index = 1; // 1-based
+    std::size_t count = 1;
+};
+// Parses "I/N": decimal integers, 1 <= I <= N <= 100000, nothing else.
+Result<ShardSpec> parse_shard(std::string_view text);
+
+// The hosts of shard I of N: sort by name, then host k (0-based) goes to
+// shard (k mod N) + 1. Deterministic for a given set of names whatever the
+// input order, every host lands in exactly one shard, and shard sizes differ
+// by at most one. A shard may be empty (fewer hosts than shards). Applied
+// after --limit. Errors: SHARD_INVALID when not 1 <= index <= count.
+Result<std::vector<InventoryHost>> shard(std::vector<InventoryHost> hosts, std::size_t index,
+                                         std::size_t count);
+
+} // namespace bpfleet::inventory

@@ -1,0 +1,209 @@
+// select_hosts, parse_shard and shard (declared in inventory/inventory.hpp).
+#include "inventory/glob.hpp"
+#include "inventory/inventory.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <set>
+
+namespace bpfleet::inventory {
+namespace {
+
+constexpr std::size_t kMaxShards = 100000;
+
+std::string_view trim(std::string_view text) {
+    while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) {
+        text.remove_prefix(1);
+    }
+    while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) {
+        text.remove_suffix(1);
+    }
+    return text;
+}
+
+tl::unexpected<Error> selector_error(std::string message) {
+    return make_error("SELECTOR_INVALID", std::move(message), 0, "--limit");
+}
+
+// The names one term selects (jump-only hosts included; they are removed at the end).
+Result<std::set<std::string>> match_term(const Inventory& inventory, std::string_view term,
+                                         std::vector<std::string>& unknown) {
+    std::set<std::string> matched;
+    if (term == "all" || term == "*") {
+        for (const auto& host : inventory.hosts) {
+            matched.insert(host.name);
+        }
+        return matched;
+    }
+    if (term.starts_with("tag:")) {
+        std::string_view tag = term.substr(4);
+        if (tag.empty()) {
+            return selector_error("'tag:' needs a tag name");
+        }
+        for (const auto& host : inventory.hosts) {
+            if (std::any_of(host.tags.begin(), host.tags.end(),
+                            [&](const std::string& t) { return glob_match(tag, t); })) {
+                matched.insert(host.name);
+            }
+        }
+        return matched;
+    }
+    if (term.starts_with("group:")) {
+        std::string_view name = term.substr(6);
+        if (name.empty()) {
+            return selector_error("'group:' needs a group name");
+        }
+        bool any = false;
+        for (const auto& group : inventory.groups) {
+            if (glob_match(name, group.name)) {
+                any = true;
+                matched.insert(group.hosts.begin(), group.hosts.end());
+            }
+        }
+        if (!any && !has_glob(name)) {
+            return selector_error("unknown group '" + std::string(name) + "' in " +
+                                  inventory.source);
+        }
+        return matched;
+    }
+    if (std::size_t colon = term.find(':'); colon != std::string_view::npos) {
+        return selector_error("unknown selector '" + std::string(term.substr(0, colon + 1)) +
+                              "' in '" + std::string(term) + "' (expected tag: or group:)");
+    }
+    if (has_glob(term)) {
+        for (const auto& host : inventory.hosts) {
+            if (glob_match(term, host.name)) {
+                matched.insert(host.name);
+            }
+        }
+        return matched;
+    }
+    if (!inventory.find_host(term)) {
+        unknown.emplace_back(term);
+    } else {
+        matched.emplace(term);
+    }
+    return matched;
+}
+
+} // namespace
+
+Result<std::vector<InventoryHost>> select_hosts(const Inventory& inventory,
+                                                std::string_view selector) {
+    std::set<std::string> included;
+    std::set<std::string> excluded;
+    std::vector<std::string> unknown;
+    bool any_positive = false;
+    selector = trim(selector);
+    if (!selector.empty()) {
+        std::size_t start = 0;
+        while (true) {
+            std::size_t comma = selector.find(',', start);
+            std::string_view term = trim(selector.substr(
+                start, comma == std::string_view::npos ? std::string_view::npos : comma - start));
+            const bool negated = term.starts_with("!");
+            if (negated) {
+                term = trim(term.substr(1));
+            }
+            if (term.empty()) {
+                return selector_error("empty term in '" + std::string(selector) + "'");
+            }
+            TRY_ASSIGN(auto matched, match_term(inventory, term, unknown));
+            if (negated) {
+                excluded.insert(matched.begin(), matched.end());
+            } else {
+                any_positive = true;
+                for (const auto& name : matched) {
+                    const InventoryHost* host = inventory.find_host(name);
+                    if (host && host->jump_only && name == term) {
+                        return selector_error("'" + name +
+                                              "' is a jump host only (jump_only = true) and is "
+                                              "never checked");
+                    }
+                    included.insert(name);
+                }
+            }
+            if (comma == std::string_view::npos) {
+                break;
+            }
+            start = comma + 1;
+        }
+    }
+    if (!unknown.empty()) {
+        std::string names;
+        for (const auto& name : unknown) {
+            names += (names.empty() ? "" : ", ") + name;
+        }
+        return selector_error(
+            std::string(unknown.size() == 1 ? "unknown host " : "unknown hosts ") + names +
+            " (not in " + inventory.source + ")");
+    }
+    std::vector<InventoryHost> selected;
+    for (const auto& host : inventory.hosts) {
+        const bool in = any_positive ? included.count(host.name) > 0 : true;
+        if (in && !excluded.count(host.name) && !host.jump_only) {
+            selected.push_back(host);
+        }
+    }
+    if (selected.empty()) {
+        return selector_error("'" + std::string(selector) + "' selects no host in " +
+                              inventory.source);
+    }
+    return selected;
+}
+
+Result<ShardSpec> parse_shard(std::string_view text) {
+    auto fail = [&](const std::string& why) {
+        return make_error("SHARD_INVALID", "'" + std::string(text) + "': " + why, 0, "--shard");
+    };
+    std::size_t slash = text.find('/');
+    if (slash == std::string_view::npos) {
+        return fail("expected I/N, e.g. 2/5");
+    }
+    auto number = [](std::string_view digits) -> std::optional<std::size_t> {
+        std::size_t value = 0;
+        if (digits.empty() || digits.size() > 9 ||
+            !std::all_of(digits.begin(), digits.end(),
+                         [](char c) { return c >= '0' && c <= '9'; })) {
+            return std::nullopt;
+        }
+        std::from_chars(digits.data(), digits.data() + digits.size(), value);
+        return value;
+    };
+    auto index = number(text.substr(0, slash));
+    auto count = number(text.substr(slash + 1));
+    if (!index || !count) {
+        return fail("expected I/N with decimal numbers, e.g. 2/5");
+    }
+    if (*count == 0 || *count > kMaxShards) {
+        return fail("N must be 1.." + std::to_string(kMaxShards));
+    }
+    if (*index == 0) {
+        return fail("I counts from 1");
+    }
+    if (*index > *count) {
+        return fail("I must not be greater than N");
+    }
+    return ShardSpec{*index, *count};
+}
+
+Result<std::vector<InventoryHost>> shard(std::vector<InventoryHost> hosts, std::size_t index,
+                                         std::size_t count) {
+    if (count == 0 || index == 0 || index > count) {
+        return make_error("SHARD_INVALID",
+                          "shard " + std::to_string(index) + "/" + std::to_string(count) +
+                              " is not 1 <= I <= N",
+                          0, "--shard");
+    }
+    std::sort(hosts.begin(), hosts.end(),
+              [](const InventoryHost& a, const InventoryHost& b) { return a.name < b.name; });
+    std::vector<InventoryHost> slice;
+    for (std::size_t k = 0; k < hosts.size(); ++k) {
+        if (k % count == index - 1) {
+            slice.push_back(std::move(hosts[k]));
+        }
+    }
+    return slice;
+}
+
+} // namespace bpfleet::inventory

@@ -1,0 +1,87 @@
+// The result of a fleet run (schema bpfleet.run/v1): per host, its status
+// (kept apart from program failures everywhere), the facts its agent
+// probed, and one check report per object it ran. Plain values.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "model/check_result.hpp"
+
+namespace bpfleet {
+
+inline constexpr std::string_view kRunSchema = "bpfleet.run/v1";
+
+enum class HostStatus {
+    Ok,
+    Unreachable,
+    AuthFailed,
+    HostkeyMismatch,
+    Timeout,
+    AgentError,
+    UnsupportedArch,
+    Skipped,
+};
+
+std::string_view to_string(HostStatus s);
+std::optional<HostStatus> host_status_from_string(std::string_view s);
+
+struct ObjectCheck {
+    std::string artifact;        // the ARTIFACT argument
+    std::string object;          // object name
+    std::string arch;            // OCI architecture of the object, "" = any
+    std::string image_digest;    // "" for a plain object
+    std::string manifest_digest; // "" for a plain object
+    std::string object_sha256;
+    CheckReport report;
+};
+
+struct HostResult {
+    std::string name;
+    std::string address;
+    std::string transport; // "local" or "ssh"
+    HostStatus status = HostStatus::Ok;
+    std::string stage; // where it failed: connect, auth, hostkey, deploy, run ("" when ok)
+    std::string error; // what failed, for a person ("" when ok)
+    Json facts = Json::object();
+    std::vector<ObjectCheck> checks;
+    double duration_ms = 0;
+
+    // Some program failed or errored on this host.
+    [[nodiscard]] bool has_program_failures() const;
+};
+
+struct RunSummary {
+    int hosts = 0;
+    int hosts_ok = 0;
+    int hosts_unanswered = 0; // unreachable, auth, host key, timeout, agent error
+    int programs = 0;
+    int pass = 0;
+    int fail = 0;
+    int skip = 0;
+    int error = 0;
+};
+
+struct RunReport {
+    std::string started; // RFC 3339 UTC
+    std::string finished;
+    double duration_ms = 0;
+    std::vector<std::string> artifacts;
+    std::vector<HostResult> hosts;
+
+    [[nodiscard]] RunSummary summary() const;
+    // 0 all met expectations, 1 a program failed, 3 only host trouble.
+    [[nodiscard]] int exit_status() const;
+};
+
+void to_json(Json& j, const ObjectCheck& v);
+void from_json(const Json& j, ObjectCheck& v);
+void to_json(Json& j, const HostResult& v);
+void from_json(const Json& j, HostResult& v);
+void to_json(Json& j, const RunReport& v);
+
+Result<HostResult> parse_host_result(std::string_view line);
+
+} // namespace bpfleet

@@ -1,0 +1,116 @@
+// `bpfleet run` without an inventory: the local transport, the real agent,
+// real loads; the report, the journal, the per-host files and the exit codes.
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include "model/run_report.hpp"
+#include "privileged/agent_runner.hpp"
+#include "support/require.hpp"
+
+namespace bpfleet::test {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct CliRun {
+    int status = -1;
+    std::string out;
+};
+
+CliRun bpfleet(const std::string& args) {
+    std::string cmd = std::string(BPFLEET_CONTROLLER_PATH) + " " + args + " 2>&1";
+    CliRun r;
+    FILE* p = popen(cmd.c_str(), "r");
+    char buf[4096];
+    std::size_t n;
+    while ((n = fread(buf, 1, sizeof buf, p)) > 0) {
+        r.out.append(buf, n);
+    }
+    int status = pclose(p);
+    r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return r;
+}
+
+Json read_json(const fs::path& p) {
+    std::ifstream in(p);
+    return Json::parse(in);
+}
+
+class RunLocal : public ::testing::Test {
+protected:
+    fs::path m_out = fs::temp_directory_path() / ("bpfleet-run-" + std::to_string(getpid()));
+    void SetUp() override {
+        BPFLEET_REQUIRE(is_root(), "loading BPF programs needs root");
+        BPFLEET_REQUIRE(bpf_available(), "the kernel refuses BPF programs here");
+        fs::remove_all(m_out);
+    }
+    void TearDown() override { fs::remove_all(m_out); }
+    std::string agent_arg() const { return std::string(" --agent ") + BPFLEET_AGENT_PATH; }
+};
+
+TEST_F(RunLocal, ChecksEveryArtifactAndWritesTheReports) {
+    auto r = bpfleet("run -a " + test_object("mixed") + " -a " + test_object("five_kinds") +
+                     " -o " + m_out.string() + agent_arg());
+    EXPECT_EQ(r.status, 1) << r.out << "\n(one program fails: exit 1)";
+    EXPECT_NE(r.out.find("bad_unchecked"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("VERIFIER_REJECT"), std::string::npos) << r.out;
+    auto report = read_json(m_out / "report.json");
+    EXPECT_EQ(report["schema"], "bpfleet.run/v1");
+    ASSERT_EQ(report["hosts"].size(), 1u);
+    const auto& host = report["hosts"][0];
+    EXPECT_EQ(host["status"], "ok");
+    EXPECT_EQ(host["transport"], "local");
+    ASSERT_EQ(host["checks"].size(), 2u);
+    EXPECT_EQ(host["checks"][1]["report"]["summary"]["pass"], 5);
+    EXPECT_EQ(host["checks"][0]["object_sha256"].get<std::string>().size(), 64u);
+    EXPECT_EQ(report["summary"]["fail"], 1);
+    EXPECT_TRUE(host["facts"].contains("arch"));
+    EXPECT_TRUE(fs::exists(m_out / "hosts/localhost/facts.json"));
+    EXPECT_TRUE(fs::exists(m_out / "hosts/localhost/logs/mixed.bpf.o.bad_unchecked.log"));
+    std::ifstream journal(m_out / "journal.jsonl");
+    std::string line;
+    int lines = 0;
+    while (std::getline(journal, line)) {
+        ++lines;
+        EXPECT_TRUE(parse_host_result(line)) << line.substr(0, 200);
+    }
+    EXPECT_EQ(lines, 1);
+}
+
+TEST_F(RunLocal, AllPassingIsExitZero) {
+    auto r = bpfleet("run -q -a " + test_object("five_kinds") + " -o " + m_out.string() +
+                     agent_arg());
+    EXPECT_EQ(r.status, 0) << r.out;
+}
+
+TEST_F(RunLocal, ResumeSkipsHostsInTheJournal) {
+    auto first = bpfleet("run -q -a " + test_object("five_kinds") + " -o " + m_out.string() +
+                         agent_arg());
+    ASSERT_EQ(first.status, 0) << first.out;
+    auto second = bpfleet("run -a " + test_object("five_kinds") + " -o " + m_out.string() +
+                          " --resume " + (m_out / "journal.jsonl").string() + agent_arg());
+    EXPECT_EQ(second.status, 0) << second.out;
+    EXPECT_NE(second.out.find("already in the journal"), std::string::npos) << second.out;
+}
+
+TEST_F(RunLocal, BadArtifactIsExitTwoAndNamesIt) {
+    auto r = bpfleet("run -a /nonexistent/x.bpf.o -o " + m_out.string() + agent_arg());
+    EXPECT_EQ(r.status, 2) << r.out;
+    EXPECT_NE(r.out.find("/nonexistent/x.bpf.o"), std::string::npos) << r.out;
+}
+
+TEST_F(RunLocal, MissingAgentIsAHostErrorNotACrash) {
+    auto r = bpfleet("run -a " + test_object("five_kinds") + " -o " + m_out.string() +
+                     " --agent /nonexistent/bpfleet-agent");
+    EXPECT_EQ(r.status, 3) << r.out << "\n(host trouble only: exit 3)";
+    auto report = read_json(m_out / "report.json");
+    EXPECT_EQ(report["hosts"][0]["status"], "agent_error");
+    EXPECT_EQ(report["hosts"][0]["stage"], "deploy");
+}
+
+} // namespace
+} // namespace bpfleet::test
