@@ -40,7 +40,5 @@ void log_error(std::string_view text);
 int run_check(std::span<char*> args);
 int run_serve(std::span<char*> args);
 
-// Host facts for the protocol's probe reply (bpfleet.probe/v1).
-Json probe_facts();
 
 } // namespace bpfleet::agent

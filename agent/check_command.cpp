@@ -140,10 +140,20 @@ Result<FixupRules> load_rules(const std::string& path) {
     std::string text;
     char buf[8192];
     std::size_t n;
-    while ((n = std::fread(buf, 1, sizeof buf, f)) > 0 && text.size() < (1 << 20)) {
+    while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) {
         text.append(buf, n);
+        if (text.size() > (1u << 20)) {
+            std::fclose(f);
+            return make_error("usage", "the fixups file is over 1 MiB", 0, path);
+        }
     }
+    const bool failed = std::ferror(f) != 0;
+    const int err = errno;
     std::fclose(f);
+    if (failed) {
+        return make_error("usage", std::string("cannot read the fixups file: ") + std::strerror(err),
+                          err, path);
+    }
     return parse_fixup_rules(text, path);
 }
 

@@ -38,8 +38,12 @@ void send(int fd, Json message) { write_all(fd, message.dump() + "\n"); }
 
 // The disposable child: everything it creates dies with it.
 [[noreturn]] void child_main(int fd, const ObjectBytes& bytes, const CheckRunOptions& options,
-                             const ScratchCgroup* cgroup, const std::string& cgroup_error) {
+                             const ScratchCgroup* cgroup, const std::string& cgroup_error,
+                             pid_t supervisor) {
     prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != supervisor) {
+        _exit(5); // the supervisor died before the death signal was armed
+    }
     AttachEnv env;
     env.host = detect_host_context();
     env.fire = options.fire;
@@ -200,6 +204,7 @@ void run_check_supervised(const ObjectBytes& bytes, const CheckRunOptions& optio
         return;
     }
     std::fflush(nullptr);
+    const pid_t supervisor = getpid();
     pid_t pid = fork();
     if (pid < 0) {
         report.object_error =
@@ -210,7 +215,7 @@ void run_check_supervised(const ObjectBytes& bytes, const CheckRunOptions& optio
     }
     if (pid == 0) {
         close(fds[0]);
-        child_main(fds[1], bytes, options, cgroup ? &*cgroup : nullptr, cgroup_error);
+        child_main(fds[1], bytes, options, cgroup ? &*cgroup : nullptr, cgroup_error, supervisor);
     }
     close(fds[1]);
 

@@ -9,6 +9,7 @@
 #include "bpf/fixups.hpp"
 #include "check_runner.hpp"
 #include "common/sha256.hpp"
+#include "probe.hpp"
 #include "protocol/protocol.hpp"
 
 namespace bpfleet::agent {
@@ -70,12 +71,6 @@ Json handle_check(const protocol::Frame& frame) {
 
 } // namespace
 
-Json probe_facts() {
-    return Json{{"schema", "bpfleet.probe/v1"},
-                {"arch", kernel_info().arch},
-                {"kernel", Json{{"release", kernel_info().release}}}};
-}
-
 int run_serve(std::span<char*> args) {
     if (!args.empty()) {
         log_error("serve takes no options");
@@ -108,7 +103,7 @@ int run_serve(std::span<char*> args) {
                 continue; // the controller's hello: our own was sent first
             }
             if (type == "probe") {
-                reply(Json{{"type", "probe"}, {"facts", probe_facts()}});
+                reply(Json{{"type", "probe"}, {"facts", probe_host()}});
             } else if (type == "check") {
                 reply(handle_check(*frame));
             } else if (type == "bye") {

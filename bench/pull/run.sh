@@ -24,7 +24,7 @@ done
 work=$(mktemp -d)
 reg_pid=
 cleanup() {
-    [[ -n $reg_pid ]] && kill "$reg_pid" 2>/dev/null && wait "$reg_pid" 2>/dev/null
+    if [[ -n $reg_pid ]]; then kill "$reg_pid" 2>/dev/null; wait "$reg_pid" 2>/dev/null || true; fi
     rm -rf "$work"
 }
 trap cleanup EXIT

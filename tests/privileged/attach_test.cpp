@@ -146,7 +146,8 @@ TEST_F(AttachCheck, FiveKindsAllAttachAndFire) {
 TEST_F(AttachCheck, LibxdpProgramsAttachAndFire) {
     const std::string path = "/usr/lib/x86_64-linux-gnu/bpf/xdpfilt_alw_all.o";
     BPFLEET_REQUIRE(std::filesystem::exists(path), "libxdp1 is not installed");
-    for (const char* name : {"xdpfilt_alw_all.o", "xdpfilt_dny_udp.o", "xdpfilt_alw_ip.o",
+    for (const char* name : {"xdpfilt_alw_all.o", "xdpfilt_dny_udp.o", "xdpfilt_dny_all.o",
+                             "xdpfilt_alw_ip.o",
                              "xdp-dispatcher.o"}) {
         auto run = run_agent({"check", "--object", "/usr/lib/x86_64-linux-gnu/bpf/" +
                                                        std::string(name)});

@@ -38,6 +38,7 @@ struct BadRule {
     const char* text;
     const char* where;
     const char* says;
+    const char* name;
 };
 
 class FixupRulesErrors : public ::testing::TestWithParam<BadRule> {};
@@ -52,15 +53,16 @@ TEST_P(FixupRulesErrors, NameFileLineAndColumn) {
 
 INSTANTIATE_TEST_SUITE_P(
     Cases, FixupRulesErrors,
-    ::testing::Values(BadRule{"[programs.p]\ntype = \"no_such_type\"\n", "f.toml:2:", "type"},
-                      BadRule{"[programs.p]\nenabled = 1\n", "f.toml:2:", "true or false"},
-                      BadRule{"[maps.m]\nmax_entries = -1\n", "f.toml:2:", "0 to 4294967295"},
+    ::testing::Values(BadRule{"[programs.p]\ntype = \"no_such_type\"\n", "f.toml:2:", "type", "UnknownProgramType"},
+                      BadRule{"[programs.p]\nenabled = 1\n", "f.toml:2:", "true or false", "EnabledNotBoolean"},
+                      BadRule{"[maps.m]\nmax_entries = -1\n", "f.toml:2:", "0 to 4294967295", "NegativeMaxEntries"},
                       BadRule{"[maps.m]\nmax_entries = 5000000000\n", "f.toml:2:",
-                              "0 to 4294967295"},
-                      BadRule{"[maps.m]\nsize = 4\n", "f.toml:2:", "unknown key"},
-                      BadRule{"[tables.x]\n", "f.toml:1:", "unknown table"},
-                      BadRule{"programs = 3\n", "f.toml:1:", "must be a table"},
-                      BadRule{"[maps.m\n", "f.toml:1:", ""}));
+                              "0 to 4294967295", "HugeMaxEntries"},
+                      BadRule{"[maps.m]\nsize = 4\n", "f.toml:2:", "unknown key", "UnknownMapKey"},
+                      BadRule{"[tables.x]\n", "f.toml:1:", "unknown table", "UnknownTable"},
+                      BadRule{"programs = 3\n", "f.toml:1:", "must be a table", "ProgramsNotATable"},
+                      BadRule{"[maps.m\n", "f.toml:1:", "", "SyntaxError"}),
+    [](const ::testing::TestParamInfo<BadRule>& info) { return std::string(info.param.name); });
 
 TEST(GadgetSections, KnownPrefixes) {
     EXPECT_EQ(gadget_section_type("socket1"), BPF_PROG_TYPE_SOCKET_FILTER);
