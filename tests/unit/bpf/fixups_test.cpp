@@ -62,7 +62,7 @@ INSTANTIATE_TEST_SUITE_P(
                       BadRule{"[tables.x]\n", "f.toml:1:", "unknown table", "UnknownTable"},
                       BadRule{"programs = 3\n", "f.toml:1:", "must be a table", "ProgramsNotATable"},
                       BadRule{"[maps.m\n", "f.toml:1:", "", "SyntaxError"}),
-    [](const ::testing::TestParamInfo<BadRule>& info) { return std::string(info.param.name); });
+    [](const ::testing::TestParamInfo<BadRule>& param_info) { return std::string(param_info.param.name); });
 
 TEST(GadgetSections, KnownPrefixes) {
     EXPECT_EQ(gadget_section_type("socket1"), BPF_PROG_TYPE_SOCKET_FILTER);
