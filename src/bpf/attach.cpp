@@ -795,6 +795,7 @@ AttachFireResult attach_and_fire(bpf_program* prog, const AttachEnv& env) {
         failure.libbpf_messages = e.libbpf_messages;
         auto c = classify_attach_failure(failure, env.host);
         r.attach.verdict = Verdict::Fail;
+        r.attach.target = plan.target;
         r.attach.code = c.code;
         r.attach.errnum = e.errnum;
         r.attach.message = e.message;

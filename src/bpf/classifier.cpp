@@ -301,6 +301,14 @@ Classification classify_attach_failure(const AttachFailure& f, const HostContext
                         "the kernel function to probe does not exist on this kernel", evidence);
         }
     }
+    if (s == "tc" && (e == ENOENT || e == EOPNOTSUPP)) {
+        return make(FailureCode::AttachTypeUnsupported,
+                    "this kernel cannot create a clsact qdisc or a BPF classifier (sch_ingress "
+                    "or cls_bpf not available)",
+                    evidence,
+                    "Load the sch_ingress and cls_bpf modules (CONFIG_NET_SCH_INGRESS, "
+                    "CONFIG_NET_CLS_BPF) or build them into the kernel.");
+    }
     if ((s == "uprobe" || s == "usdt") && !host.uprobe_pmu) {
         return make(FailureCode::AttachTypeUnsupported,
                     "this kernel has no uprobe support (CONFIG_UPROBE_EVENTS off)", evidence);

@@ -140,6 +140,19 @@ std::vector<std::string> messages_for(const std::vector<std::string>& all,
     return out;
 }
 
+// The load failed before the verifier ran (a map, a missing program type):
+// retrying with another log level cannot change anything.
+bool failed_before_verifier(const std::vector<std::string>& messages) {
+    for (const auto& m : messages) {
+        if (m.find("failed to create") != std::string::npos ||
+            m.find("missing BPF prog type") != std::string::npos ||
+            m.find("failed to find") != std::string::npos) {
+            return true;
+        }
+    }
+    return false;
+}
+
 std::optional<bool> probe_prog_type(const std::string& type_name) {
     auto type = prog_type_from_name(type_name);
     if (!type) {
@@ -160,7 +173,7 @@ load_one(const ObjectBytes& bytes, const std::string& name, const LoadCheckOptio
     StageResult stage;
     Attempt stats = load_attempt(bytes, name, options.rules, facts.name, kLogLevelStats,
                                  kStatsLogSize);
-    if (stats.err == EINVAL && stats.log.empty()) {
+    if (stats.err == EINVAL && stats.log.empty() && !failed_before_verifier(stats.messages)) {
         // Kernels before 5.2 refuse BPF_LOG_STATS; libbpf then raises the level itself.
         stats = load_attempt(bytes, name, options.rules, facts.name, 0, options.log_cap);
     }
@@ -174,7 +187,8 @@ load_one(const ObjectBytes& bytes, const std::string& name, const LoadCheckOptio
     Attempt verbose = load_attempt(bytes, name, options.rules, facts.name,
                                    kLogLevelVerbose | kLogLevelStats,
                                    std::max<std::size_t>(options.log_cap, kStatsLogSize) + 1);
-    if (verbose.err == EINVAL && verbose.log.empty()) {
+    if (verbose.err == EINVAL && verbose.log.empty() &&
+        !failed_before_verifier(verbose.messages)) {
         verbose = load_attempt(bytes, name, options.rules, facts.name, kLogLevelVerbose,
                                options.log_cap + 1);
     }

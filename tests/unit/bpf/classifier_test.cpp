@@ -225,6 +225,29 @@ TEST(Classifier, MissingAttachTarget) {
     EXPECT_EQ(c.code, FailureCode::AttachTargetMissing);
 }
 
+TEST(AttachClassifier, MissingTcModulesAreAttachTypeUnsupported) {
+    AttachFailure f;
+    f.errnum = ENOENT;
+    f.strategy = "tc";
+    f.message = "cannot create a clsact qdisc on lo";
+    f.libbpf_messages = {"Kernel error message: Specified qdisc kind is unknown"};
+    auto c = classify_attach_failure(f, HostContext{});
+    EXPECT_EQ(c.code, FailureCode::AttachTypeUnsupported);
+    EXPECT_EQ(c.evidence, "Kernel error message: Specified qdisc kind is unknown");
+}
+
+TEST(AttachClassifier, NoKprobePmuIsAttachTypeUnsupported) {
+    AttachFailure f;
+    f.errnum = ENOENT;
+    f.strategy = "kprobe";
+    f.message = "cannot attach";
+    HostContext host;
+    host.kprobe_pmu = false;
+    EXPECT_EQ(classify_attach_failure(f, host).code, FailureCode::AttachTypeUnsupported);
+    host.kprobe_pmu = true;
+    EXPECT_EQ(classify_attach_failure(f, host).code, FailureCode::AttachTargetMissing);
+}
+
 TEST(Classifier, NothingToGoOnIsUnknown) {
     auto c = classify_load_failure(failure(EIO, "xdp", ""), HostContext{});
     EXPECT_EQ(c.code, FailureCode::Unknown);
