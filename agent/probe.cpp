@@ -417,32 +417,29 @@ Json libbpf_answer(int ret, int errno_after) {
     return status("error", -ret);
 }
 
-Json prog_types() {
+// libbpf's answer for every type it has a name for (names end where libbpf's
+// table ends), keyed by that name.
+template <typename Type>
+Json probe_each(const char* (*name_of)(Type), int (*probe)(Type, const void*)) {
     Json out = Json::object();
     for (int t = 1;; ++t) {
-        const char* name = libbpf_bpf_prog_type_str(static_cast<bpf_prog_type>(t));
+        const char* name = name_of(static_cast<Type>(t));
         if (!name) {
             break;
         }
         errno = 0;
-        int ret = libbpf_probe_bpf_prog_type(static_cast<bpf_prog_type>(t), nullptr);
+        int ret = probe(static_cast<Type>(t), nullptr);
         out[name] = libbpf_answer(ret, errno);
     }
     return out;
 }
 
+Json prog_types() {
+    return probe_each<bpf_prog_type>(libbpf_bpf_prog_type_str, libbpf_probe_bpf_prog_type);
+}
+
 Json map_types() {
-    Json out = Json::object();
-    for (int t = 1;; ++t) {
-        const char* name = libbpf_bpf_map_type_str(static_cast<bpf_map_type>(t));
-        if (!name) {
-            break;
-        }
-        errno = 0;
-        int ret = libbpf_probe_bpf_map_type(static_cast<bpf_map_type>(t), nullptr);
-        out[name] = libbpf_answer(ret, errno);
-    }
-    return out;
+    return probe_each<bpf_map_type>(libbpf_bpf_map_type_str, libbpf_probe_bpf_map_type);
 }
 
 struct HelperProbe {
