@@ -22,6 +22,10 @@ packages=(
     # OCI integration tests: a real registry, skopeo to fill it, nginx for the
     # bearer-token flow, htpasswd for basic auth, openssl for a test CA
     docker-registry skopeo nginx-light apache2-utils openssl curl
+    # SSH integration tests: real sshd on 127.0.0.1 (scripts/sshd-farm.sh and
+    # tests/integration/ssh), sudo for become, and the tools bench/fanout
+    # compares against (ansible, parallel-ssh) timed with GNU time
+    openssh-server openssh-client sudo ansible-core pssh time
 )
 
 # The aarch64 agent (cmake/AgentCross.cmake): Debian's cross compiler and the
