@@ -118,11 +118,13 @@ stop_farm() {
 }
 
 status_farm() {
-    local file pid running=0
+    local file pid k running=0
     shopt -s nullglob
     for file in "$dir"/sshd.*.pid; do
         if pid=$(farm_pid "$file"); then
-            echo "$(basename "$file" .pid): pid $pid, $(grep -c '^ListenAddress' "$dir/sshd_config.${file##*/sshd.}" 2>/dev/null || true) ports"
+            k=${file##*/sshd.}
+            k=${k%.pid}
+            echo "sshd.$k: pid $pid, $(grep -c '^ListenAddress' "$dir/sshd_config.$k" 2>/dev/null || true) ports"
             running=$((running + 1))
         fi
     done
