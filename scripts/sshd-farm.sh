@@ -5,13 +5,16 @@
 # processes, each on up to 16 consecutive ports. Run as root (the hosts log in
 # as root with a throwaway key).
 #
-#   scripts/sshd-farm.sh start [DIR] [--count N] [--base-port P] [--key-type T] [--log-level L]
+#   scripts/sshd-farm.sh start [DIR] [--count N] [--base-port P] [--key-type T] [--log-level L] [--with-bashrc]
 #   scripts/sshd-farm.sh stop [DIR]
 #   scripts/sshd-farm.sh status [DIR]
 #
 # DIR defaults to build/test-sshd (what inventory/local-sshd.toml points at),
 # N to 3, P to 2201, T (the client key: ed25519, ecdsa, rsa) to ed25519, L to
-# DEBUG1. `start` writes into DIR:
+# DEBUG1. Sessions get SHLVL=1 (sshd SetEnv), which makes bash skip ~/.bashrc
+# for commands run over ssh: a .bashrc that runs something slow (pyenv init)
+# would otherwise cost every command, and every tool compared, about a second.
+# --with-bashrc leaves that out. `start` writes into DIR:
 #
 #   id_T, id_T.pub       client key (kept across restarts)
 #   ssh_host_ed25519_key host key (kept across restarts, so accept-new stays valid)
@@ -36,7 +39,7 @@ die() {
 }
 
 usage() {
-    sed -n '8,12p' "$0" | sed 's/^# \{0,1\}//' >&2
+    sed -n '8,10p' "$0" | sed 's/^# \{0,1\}//' >&2
     exit 2
 }
 
@@ -54,12 +57,14 @@ count=3
 base_port=2201
 key_type=ed25519
 log_level=DEBUG1
+with_bashrc=0
 while [[ $# -gt 0 ]]; do
     case $1 in
     --count) count=${2:?--count needs a value}; shift 2 ;;
     --base-port) base_port=${2:?--base-port needs a value}; shift 2 ;;
     --key-type) key_type=${2:?--key-type needs a value}; shift 2 ;;
     --log-level) log_level=${2:?--log-level needs a value}; shift 2 ;;
+    --with-bashrc) with_bashrc=1; shift ;;
     -h | --help) usage ;;
     *) die "unknown argument '$1'" ;;
     esac
@@ -206,6 +211,7 @@ PrintLastLog no
 X11Forwarding no
 Subsystem sftp internal-sftp
 EOF
+            [[ $with_bashrc -eq 1 ]] || echo "SetEnv SHLVL=1"
         } >"$conf"
         "$kSshd" -t -f "$conf" || die "sshd rejects $conf (above)"
         # Daemonizes; writes PidFile once listening.
