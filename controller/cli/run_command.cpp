@@ -13,7 +13,8 @@
 #include "cli/commands.hpp"
 #include "common/sha256.hpp"
 #include "fleet/journal.hpp"
-#include "fleet/local_agent.hpp"
+#include "fleet/runner.hpp"
+#include "inventory/inventory.hpp"
 #include "model/run_report.hpp"
 #include "oci/resolve.hpp"
 #include "protocol/protocol.hpp"
@@ -27,14 +28,22 @@ using namespace std::chrono_literals;
 struct RunOptions {
     std::vector<std::string> artifacts;
     std::string inventory;
+    std::string limit;
+    std::string shard;
     std::string output = "bpfleet-out";
     std::string resume;
-    std::string agent;
+    std::vector<std::string> agents;
     std::string fixups;
+    std::string known_hosts;
+    std::string remote_dir;
+    std::size_t forks = 100;
+    unsigned retries = 2;
+    double keepalive = 15;
     bool load_only = false;
     bool no_fire = false;
     unsigned check_timeout = 120;
     bool quiet = false;
+    bool verbose = false;
     ArtifactCliOptions artifact_options;
 };
 
@@ -45,140 +54,36 @@ std::string now_rfc3339() {
     return buf;
 }
 
-// The agent for the local transport: --agent, $BPFLEET_AGENT, next to this
-// binary, or the build tree's agent/ beside controller/.
-std::string find_local_agent(const std::string& explicit_path) {
-    if (!explicit_path.empty()) {
-        return explicit_path;
-    }
-    if (const char* env = std::getenv("BPFLEET_AGENT"); env && *env) {
-        return env;
-    }
-    std::error_code ec;
-    fs::path self = fs::read_symlink("/proc/self/exe", ec);
-    for (const fs::path& candidate :
-         {self.parent_path() / "bpfleet-agent", self.parent_path().parent_path() / "agent" / "bpfleet-agent"}) {
-        if (access(candidate.c_str(), X_OK) == 0) {
-            return candidate.string();
+// --agent [ARCH=]PATH, repeatable; a bare PATH is this machine's architecture.
+Result<std::map<std::string, std::string>> parse_agent_options(const std::vector<std::string>& specs) {
+    std::map<std::string, std::string> out;
+    for (const auto& spec : specs) {
+        auto eq = spec.find('=');
+        std::string arch = eq == std::string::npos ? fleet::local_arch() : fleet::normalize_arch(spec.substr(0, eq));
+        std::string path = eq == std::string::npos ? spec : spec.substr(eq + 1);
+        if (arch.empty() || path.empty()) {
+            return make_error("usage", "--agent takes PATH or ARCH=PATH", 0, spec);
         }
+        out[arch] = path;
     }
-    return "bpfleet-agent";
+    return out;
 }
 
-struct Resolved {
-    std::string spec;
-    oci::ResolvedArtifact artifact;
-};
-
-void fail_host(HostResult& host, HostStatus status, std::string stage, const Error& e) {
-    host.status = status;
-    host.stage = std::move(stage);
-    host.error = e.message;
-}
-
-HostStatus status_for(const Error& e) {
-    return e.code == "timeout" ? HostStatus::Timeout : HostStatus::AgentError;
-}
-
-// One host through the local transport.
-HostResult run_local_host(const RunOptions& options, const std::vector<Resolved>& artifacts,
-                          const protocol::CheckOptions& check_options, std::string& agent_stderr) {
-    HostResult host;
-    host.name = "localhost";
-    host.address = "localhost";
-    host.transport = "local";
-    const auto started = std::chrono::steady_clock::now();
-    auto finish = [&] {
-        host.duration_ms = std::chrono::duration<double, std::milli>(
-                               std::chrono::steady_clock::now() - started)
-                               .count();
-        return host;
-    };
-    auto agent = fleet::LocalAgent::start(find_local_agent(options.agent));
-    if (!agent) {
-        fail_host(host, HostStatus::AgentError, "deploy", agent.error());
-        return finish();
+// The hosts of this run: the inventory (or this machine), --limit, --shard.
+Result<std::vector<inventory::InventoryHost>> select_fleet(const RunOptions& options, inventory::Inventory& inv) {
+    if (options.inventory.empty()) {
+        inv = inventory::local_inventory();
+    } else {
+        TRY_ASSIGN(inv, inventory::load_inventory(options.inventory));
     }
-    auto hello = agent->receive(10s);
-    if (!hello || hello->message.value("type", "") != "hello" ||
-        hello->message.value("protocol", 0) != protocol::kVersion) {
-        fail_host(host, hello ? HostStatus::AgentError : status_for(hello.error()), "run",
-                  hello ? Error{"agent_error", 0, "the agent did not say hello with protocol 1", ""}
-                        : hello.error());
-        agent_stderr = agent->stderr_text();
-        return finish();
+    std::vector<inventory::InventoryHost> hosts;
+    TRY_ASSIGN(hosts, inventory::select_hosts(inv, options.limit));
+    if (!options.shard.empty()) {
+        inventory::ShardSpec spec;
+        TRY_ASSIGN(spec, inventory::parse_shard(options.shard));
+        TRY_ASSIGN(hosts, inventory::shard(std::move(hosts), spec.index, spec.count));
     }
-    const std::string machine = hello->message["kernel"].value("arch", std::string());
-    if (auto sent = agent->send(protocol::encode(Json{{"type", "probe"}}), 10s); !sent) {
-        fail_host(host, status_for(sent.error()), "run", sent.error());
-        return finish();
-    }
-    auto probe = agent->receive(60s);
-    if (!probe || probe->message.value("type", "") != "probe") {
-        fail_host(host, probe ? HostStatus::AgentError : status_for(probe.error()), "run",
-                  probe ? Error{"agent_error", 0, "no probe reply", ""} : probe.error());
-        agent_stderr = agent->stderr_text();
-        return finish();
-    }
-    host.facts = probe->message.value("facts", Json::object());
-
-    std::uint64_t id = 0;
-    bool any_object = false;
-    std::string unsupported;
-    for (const auto& r : artifacts) {
-        auto objects = r.artifact.objects_for_machine(machine);
-        if (!objects) {
-            unsupported += (unsupported.empty() ? "" : "; ") + objects.error().message;
-            continue;
-        }
-        for (const oci::ResolvedObject* o : *objects) {
-            any_object = true;
-            ObjectCheck check;
-            check.artifact = r.spec;
-            check.object = o->name;
-            check.arch = o->arch;
-            check.image_digest = r.artifact.image_digest;
-            check.manifest_digest = o->manifest_digest;
-            check.object_sha256 = o->object_sha256;
-            std::string request =
-                protocol::encode(protocol::check_request(++id, o->name, o->bytes->size(),
-                                                         o->object_sha256, check_options));
-            request.append(reinterpret_cast<const char*>(o->bytes->data()), o->bytes->size());
-            if (auto sent = agent->send(request, 60s); !sent) {
-                fail_host(host, status_for(sent.error()), "run", sent.error());
-                agent_stderr = agent->stderr_text();
-                return finish();
-            }
-            auto reply = agent->receive(std::chrono::seconds(check_options.timeout_seconds + 60));
-            if (!reply) {
-                fail_host(host, status_for(reply.error()), "run", reply.error());
-                agent_stderr = agent->stderr_text();
-                return finish();
-            }
-            try {
-                if (reply->message.at("type").get<std::string>() != "check" ||
-                    reply->message.at("id").get<std::uint64_t>() != id) {
-                    throw std::invalid_argument("unexpected reply '" + reply->message.dump().substr(0, 200) + "'");
-                }
-                check.report = reply->message.at("report").get<CheckReport>();
-            } catch (const std::exception& e) {
-                fail_host(host, HostStatus::AgentError, "run",
-                          Error{"agent_error", 0, std::string("invalid check reply: ") + e.what(), ""});
-                agent_stderr = agent->stderr_text();
-                return finish();
-            }
-            host.checks.push_back(std::move(check));
-        }
-    }
-    (void)agent->send(protocol::encode(Json{{"type", "bye"}}), 5s);
-    (void)agent->receive(5s);
-    agent_stderr = agent->stderr_text();
-    if (!any_object) {
-        host.status = HostStatus::UnsupportedArch;
-        host.stage = "run";
-        host.error = unsupported;
-    }
-    return finish();
+    return hosts;
 }
 
 // hosts/<name>/: facts, agent stderr and every full verifier log.
@@ -256,37 +161,53 @@ void print_table(const RunReport& report) {
 }
 
 int run(const RunOptions& options) {
-    if (!options.inventory.empty()) {
-        print_error(Error{"usage",
-                          0,
-                          "SSH fleets (-i) are not available in this build yet; without -i "
-                          "bpfleet runs on this machine",
-                          options.inventory});
-        return kExitUsage;
-    }
     const auto started = std::chrono::steady_clock::now();
     RunReport report;
     report.started = now_rfc3339();
     report.artifacts = options.artifacts;
+    report.inventory = options.inventory;
 
-    protocol::CheckOptions check_options;
-    check_options.load_only = options.load_only;
-    check_options.fire = !options.no_fire;
-    check_options.timeout_seconds = options.check_timeout;
+    // Everything that can be wrong with the command line, the inventory or
+    // the artifacts is found before connecting anywhere (exit 2).
+    inventory::Inventory inv;
+    auto selected = select_fleet(options, inv);
+    if (!selected) {
+        print_error(selected.error());
+        return kExitUsage;
+    }
+    if (options.verbose) {
+        for (const auto& note : inv.notes) {
+            std::fprintf(stderr, "bpfleet: %s\n", note.c_str());
+        }
+    }
+    auto agent_paths = parse_agent_options(options.agents);
+    if (!agent_paths) {
+        print_error(agent_paths.error());
+        return kExitUsage;
+    }
+    auto agents = fleet::AgentCatalog::load(*agent_paths);
+    if (!agents) {
+        print_error(agents.error());
+        return kExitUsage;
+    }
+
+    fleet::CheckPlan plan;
+    plan.options.load_only = options.load_only;
+    plan.options.fire = !options.no_fire;
+    plan.options.timeout_seconds = options.check_timeout;
     if (!options.fixups.empty()) {
         std::ifstream in(options.fixups, std::ios::binary);
         std::error_code size_ec;
         auto size = fs::file_size(options.fixups, size_ec);
         if (!in || size_ec || size > (1u << 20)) {
-            print_error(Error{"usage", errno, "cannot read the fixups file (or over 1 MiB)",
-                              options.fixups});
+            print_error(Error{"usage", errno, "cannot read the fixups file (or over 1 MiB)", options.fixups});
             return kExitUsage;
         }
-        check_options.fixups_toml.resize(size);
-        in.read(check_options.fixups_toml.data(), static_cast<std::streamsize>(size));
+        plan.options.fixups_toml.resize(size);
+        in.read(plan.options.fixups_toml.data(), static_cast<std::streamsize>(size));
     }
 
-    std::vector<Resolved> artifacts;
+    std::vector<fleet::ArtifactInput> artifacts;
     auto resolve_options = to_resolve_options(options.artifact_options);
     for (const auto& spec : options.artifacts) {
         auto art = oci::resolve_artifact(spec, resolve_options);
@@ -296,13 +217,13 @@ int run(const RunOptions& options) {
         }
         artifacts.push_back({spec, std::move(*art)});
     }
+    plan.artifacts = &artifacts;
 
     const fs::path out = options.output;
     std::error_code ec;
     fs::create_directories(out / "hosts", ec);
     if (ec) {
-        print_error(Error{"io", ec.value(), "cannot create the output directory: " + ec.message(),
-                          out.string()});
+        print_error(Error{"io", ec.value(), "cannot create the output directory: " + ec.message(), out.string()});
         return kExitUsage;
     }
     const fs::path journal_path = options.resume.empty() ? out / "journal.jsonl" : fs::path(options.resume);
@@ -323,32 +244,67 @@ int run(const RunOptions& options) {
         return kExitUsage;
     }
 
-    if (auto it = done.find("localhost"); it != done.end()) {
-        if (!options.quiet) {
-            std::fprintf(stderr, "bpfleet: localhost: already in the journal, not run again\n");
+    std::vector<inventory::InventoryHost> to_run;
+    std::size_t resumed = 0;
+    for (const auto& h : *selected) {
+        if (done.count(h.name)) {
+            ++resumed;
+        } else {
+            to_run.push_back(h);
         }
-        report.hosts.push_back(it->second);
-    } else {
-        std::string agent_stderr;
-        HostResult host = run_local_host(options, artifacts, check_options, agent_stderr);
-        if (auto appended = journal->append(host); !appended) {
-            print_error(appended.error());
-        }
-        write_host_files(out / "hosts" / host.name, host, agent_stderr);
-        report.hosts.push_back(std::move(host));
+    }
+    if (resumed > 0 && !options.quiet) {
+        std::fprintf(stderr, "bpfleet: %zu host(s) already in %s, not run again\n", resumed,
+                     journal_path.c_str());
     }
 
+    const fleet::Verbosity verbosity = options.quiet     ? fleet::Verbosity::Quiet
+                                       : options.verbose ? fleet::Verbosity::Verbose
+                                                         : fleet::Verbosity::Normal;
+    fleet::Progress progress(to_run.size(), verbosity, isatty(STDERR_FILENO) == 1);
+    fleet::FleetOptions fleet_options;
+    fleet_options.forks = options.forks;
+    fleet_options.retries = options.retries;
+    fleet_options.remote_dir = options.remote_dir;
+    fleet_options.known_hosts = options.known_hosts;
+    fleet_options.keepalive = std::chrono::milliseconds(static_cast<long>(options.keepalive * 1000));
+    bool journal_failed = false;
+    std::map<std::string, HostResult> results;
+    report.cancelled = fleet::run_fleet(to_run, plan, *agents, fleet_options, progress, [&](fleet::HostOutcome& o) {
+        if (!o.cancelled) {
+            if (auto appended = journal->append(o.result); !appended && !journal_failed) {
+                journal_failed = true;
+                print_error(appended.error());
+            }
+            write_host_files(out / "hosts" / o.result.name, o.result, o.agent_stderr);
+        }
+        results[o.result.name] = std::move(o.result);
+    });
+
+    for (const auto& h : *selected) {
+        if (auto it = done.find(h.name); it != done.end()) {
+            report.hosts.push_back(std::move(it->second));
+        } else if (auto r = results.find(h.name); r != results.end()) {
+            report.hosts.push_back(std::move(r->second));
+        }
+    }
     report.finished = now_rfc3339();
     report.duration_ms =
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
-    if (auto written = fleet::write_file_atomic(out / "report.json", Json(report).dump(2) + "\n");
-        !written) {
+    if (auto written = fleet::write_file_atomic(out / "report.json", Json(report).dump(2) + "\n"); !written) {
         print_error(written.error());
         return kExitUsage;
     }
     if (!options.quiet) {
         print_table(report);
         std::printf("report: %s\n", (out / "report.json").c_str());
+    }
+    std::fflush(stdout);
+    if (report.cancelled == "SIGINT") {
+        return 130;
+    }
+    if (report.cancelled == "SIGTERM") {
+        return 143;
     }
     return report.exit_status();
 }
@@ -362,11 +318,31 @@ Action register_run(CLI::App& app) {
     cmd->add_option("-a,--artifact", options->artifacts,
                     "A .bpf.o, OCI layout, archive or registry reference (repeatable)")
         ->required();
-    cmd->add_option("-i,--inventory", options->inventory, "Inventory TOML file (SSH fleets)");
+    cmd->add_option("-i,--inventory", options->inventory, "Inventory TOML file (docs/inventory.md)");
+    cmd->add_option("--limit", options->limit, "Hosts to run: names, globs, tag:T, group:G, !TERM (comma list)");
+    cmd->add_option("--shard", options->shard, "Run slice I of N of the selected hosts (I/N)");
     cmd->add_option("-o,--output", options->output, "Output directory")->capture_default_str();
     cmd->add_option("--resume", options->resume,
                     "Journal of an interrupted run: hosts already in it are not run again");
-    cmd->add_option("--agent", options->agent, "bpfleet-agent binary for the local transport");
+    cmd->add_option("--forks", options->forks, "Hosts in flight at once")
+        ->capture_default_str()
+        ->check(CLI::Range(std::size_t{1}, std::size_t{100000}));
+    cmd->add_option("--host-retries", options->retries,
+                    "Retries after a transport failure (refused, reset, lost); never after a program failure")
+        ->capture_default_str()
+        ->check(CLI::Range(0u, 20u));
+    cmd->add_option("--keepalive", options->keepalive,
+                    "SSH keepalive interval in seconds; a host silent for 3 intervals is lost (0: off)")
+        ->capture_default_str()
+        ->check(CLI::Range(0.0, 3600.0));
+    cmd->add_option("--known-hosts", options->known_hosts,
+                    "known_hosts file to check host keys against (and to add to under accept-new); "
+                    "default ~/.ssh/known_hosts");
+    cmd->add_option("--remote-dir", options->remote_dir,
+                    "Agent cache folder on the hosts; default ~/.cache/bpfleet, or ${TMPDIR:-/tmp}/bpfleet-UID "
+                    "when $HOME is not writable");
+    cmd->add_option("--agent", options->agents,
+                    "Agent binary, as PATH (this machine's architecture) or ARCH=PATH (x86_64, aarch64); repeatable");
     cmd->add_option("--fixups", options->fixups, "Fixups TOML passed to every check");
     cmd->add_flag("--load-only", options->load_only, "Load only: no attach, no trigger");
     cmd->add_flag("--no-fire", options->no_fire, "Attach but do not trigger");
@@ -375,6 +351,7 @@ Action register_run(CLI::App& app) {
         ->capture_default_str()
         ->check(CLI::Range(1u, 86400u));
     cmd->add_flag("-q,--quiet", options->quiet, "Print nothing but errors");
+    cmd->add_flag("-v,--verbose", options->verbose, "Print every host's stages and retries");
     add_artifact_options(cmd, options->artifact_options, false);
     return [options] { return run(*options); };
 }

@@ -944,7 +944,7 @@ Result<Inventory> load_inventory(const std::filesystem::path& path,
 
 Inventory local_inventory() {
     InventoryHost host;
-    host.name = "local";
+    host.name = "localhost";
     host.address = "localhost";
     host.transport = Transport::Local;
     host.source = "<built-in>";

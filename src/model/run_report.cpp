@@ -104,19 +104,38 @@ void from_json(const Json& j, ObjectCheck& v) {
 void to_json(Json& j, const HostResult& v) {
     j = Json{{"name", v.name},
              {"address", v.address},
+             {"port", v.port},
+             {"user", v.user},
+             {"jump", v.jump},
              {"transport", v.transport},
              {"status", to_string(v.status)},
              {"stage", v.stage},
              {"error", v.error},
+             {"attempts", v.attempts},
              {"facts", v.facts},
              {"checks", v.checks},
              {"duration_ms", v.duration_ms}};
+    if (v.agent) {
+        j["agent"] = Json{{"arch", v.agent->arch},
+                          {"sha256", v.agent->sha256},
+                          {"path", v.agent->path},
+                          {"uploaded", v.agent->uploaded}};
+    }
 }
 
 void from_json(const Json& j, HostResult& v) {
     v.name = j.at("name").get<std::string>();
     v.address = j.value("address", std::string());
+    v.port = j.value("port", std::uint16_t{0});
+    v.user = j.value("user", std::string());
+    v.jump = j.value("jump", std::vector<std::string>{});
     v.transport = j.value("transport", std::string());
+    v.attempts = j.value("attempts", 1);
+    if (j.contains("agent") && j["agent"].is_object()) {
+        const Json& a = j["agent"];
+        v.agent = AgentDeployment{a.value("arch", std::string()), a.value("sha256", std::string()),
+                                  a.value("path", std::string()), a.value("uploaded", false)};
+    }
     auto status = host_status_from_string(j.at("status").get<std::string>());
     if (!status) {
         throw std::invalid_argument("unknown host status");
@@ -132,6 +151,8 @@ void from_json(const Json& j, HostResult& v) {
 void to_json(Json& j, const RunReport& v) {
     auto s = v.summary();
     j = Json{{"schema", kRunSchema},
+             {"inventory", v.inventory},
+             {"cancelled", v.cancelled},
              {"started", v.started},
              {"finished", v.finished},
              {"duration_ms", v.duration_ms},

@@ -38,13 +38,26 @@ struct ObjectCheck {
     CheckReport report;
 };
 
+// The agent a host ran: which binary, where, and whether this run put it there.
+struct AgentDeployment {
+    std::string arch;   // uname -m of the host
+    std::string sha256; // of the agent binary
+    std::string path;   // on the host
+    bool uploaded = false;
+};
+
 struct HostResult {
     std::string name;
     std::string address;
+    std::uint16_t port = 0;    // 0 for the local transport
+    std::string user;          // the SSH user ("" for the local transport)
+    std::vector<std::string> jump; // jump hosts on the way, outermost first
     std::string transport; // "local" or "ssh"
     HostStatus status = HostStatus::Ok;
     std::string stage; // where it failed: connect, auth, hostkey, deploy, run ("" when ok)
     std::string error; // what failed, for a person ("" when ok)
+    int attempts = 1; // connection attempts (retries after transport failures)
+    std::optional<AgentDeployment> agent;
     Json facts = Json::object();
     std::vector<ObjectCheck> checks;
     double duration_ms = 0;
@@ -66,6 +79,8 @@ struct RunSummary {
 
 struct RunReport {
     std::string started; // RFC 3339 UTC
+    std::string inventory; // the -i file, "" for the local machine
+    std::string cancelled; // "SIGINT"/"SIGTERM" when the run was cut short, else ""
     std::string finished;
     double duration_ms = 0;
     std::vector<std::string> artifacts;

@@ -309,7 +309,7 @@ transport = "local"
 TEST(Inventory, LocalInventoryIsOneLocalHost) {
     auto inventory = local_inventory();
     ASSERT_EQ(inventory.hosts.size(), 1u);
-    EXPECT_EQ(inventory.hosts[0].name, "local");
+    EXPECT_EQ(inventory.hosts[0].name, "localhost");
     EXPECT_EQ(inventory.hosts[0].transport, Transport::Local);
 }
 

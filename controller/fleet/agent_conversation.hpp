@@ -1,0 +1,35 @@
+// The protocol-v1 conversation with one `bpfleet-agent serve` (docs/protocol.md):
+// hello, probe, one check per object the host's architecture takes, bye.
+// Every reply is validated (type, id, the bpfleet.check/v1 model) and bounded
+// (FrameReader); anything garbled, oversized or late is an agent_error or a
+// timeout for that host, never a crash.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "fleet/agent_stream.hpp"
+#include "model/run_report.hpp"
+#include "oci/resolve.hpp"
+#include "protocol/protocol.hpp"
+
+namespace bpfleet::fleet {
+
+struct ArtifactInput {
+    std::string spec; // the ARTIFACT argument
+    oci::ResolvedArtifact artifact;
+};
+
+struct CheckPlan {
+    const std::vector<ArtifactInput>* artifacts = nullptr;
+    protocol::CheckOptions options;
+};
+
+// Fills host.facts and host.checks; on failure they hold what was done so
+// far (facts come first, so they are kept even when a check fails).
+// `expected_arch`, when set, is what `uname -m` said before the agent was
+// chosen; an agent reporting another architecture is an agent_error.
+asio::awaitable<HostExpected<void>> converse(AgentStream& stream, const CheckPlan& plan, HostResult& host,
+                                             Deadline deadline, const std::string& expected_arch = {});
+
+} // namespace bpfleet::fleet

@@ -1,0 +1,69 @@
+// Agent deployment: which bpfleet-agent binary a host gets, and putting it
+// there once.
+//
+// AgentCatalog knows the agent binaries per architecture (`uname -m`:
+// x86_64, aarch64): given with --agent [ARCH=]PATH, $BPFLEET_AGENT_<ARCH>, or
+// found next to the controller / in its build tree. Each is read and hashed
+// once per run.
+//
+// deploy_agent() runs on a connected host: one command learns `uname -m`,
+// picks the cache folder (--remote-dir, else ~/.cache/bpfleet, else
+// ${TMPDIR:-/tmp}/bpfleet-UID when $HOME isn't writable; always a 0700
+// folder owned by the SSH user, never a symlink) and checks whether
+// agent-<sha256> is already there with the right hash. Only when it isn't, a
+// second command receives the binary on stdin, verifies its hash and renames
+// it into place. Nothing else is written on the host.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "common/result.hpp"
+#include "fleet/ssh_link.hpp"
+
+namespace bpfleet::fleet {
+
+struct AgentBinary {
+    std::string arch; // uname -m
+    std::string path;
+    std::shared_ptr<const std::string> bytes;
+    std::string sha256;
+};
+
+class AgentCatalog {
+public:
+    // `overrides`: ARCH -> PATH from the command line. Reading and hashing
+    // happen here; a given path that can't be read is an error, a missing
+    // default is not (hosts of that architecture get unsupported_arch).
+    static Result<AgentCatalog> load(const std::map<std::string, std::string>& overrides);
+
+    [[nodiscard]] const AgentBinary* find(const std::string& arch) const;
+    // For messages: the architectures an agent exists for.
+    [[nodiscard]] std::string available() const;
+    // The agent for this machine, for the local transport ("" when none).
+    [[nodiscard]] std::string local_path() const;
+
+private:
+    std::map<std::string, AgentBinary> m_agents;
+    std::string m_local;
+};
+
+// "x86_64", "aarch64" (arm64 is aarch64), else the input.
+std::string normalize_arch(std::string machine);
+// uname -m of this machine.
+std::string local_arch();
+
+struct Deployed {
+    std::string arch;
+    std::string path; // the agent on the host
+    std::string sha256;
+    bool uploaded = false;
+    std::size_t bytes = 0;
+};
+
+asio::awaitable<HostExpected<Deployed>> deploy_agent(std::shared_ptr<SshLink> link, const AgentCatalog& agents,
+                                                     const std::string& remote_dir, Deadline deadline);
+
+} // namespace bpfleet::fleet

@@ -1,0 +1,177 @@
+// LocalAgentStream: the agent as a child process, its pipes in the event loop.
+
+#include <algorithm>
+#include <array>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "fleet/agent_stream.hpp"
+
+namespace bpfleet::fleet {
+
+namespace {
+using namespace asio::experimental::awaitable_operators;
+constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+constexpr std::chrono::milliseconds kTick{200};
+constexpr std::size_t kMaxStderr = 64 << 10;
+} // namespace
+
+struct LocalProcess {
+    explicit LocalProcess(const asio::any_io_executor& executor)
+        : in(executor), out(executor), err(executor), timer(executor) {}
+    pid_t pid = -1;
+    asio::posix::stream_descriptor in;
+    asio::posix::stream_descriptor out;
+    asio::posix::stream_descriptor err;
+    asio::steady_timer timer;
+    std::string stderr_text;
+    const bool* cancelled = nullptr;
+};
+
+namespace {
+
+asio::awaitable<void> collect_stderr(std::shared_ptr<LocalProcess> p) {
+    std::vector<char> buf(4096);
+    for (;;) {
+        auto [ec, n] = co_await p->err.async_read_some(asio::buffer(buf), kTuple);
+        if (ec) {
+            co_return;
+        }
+        if (p->stderr_text.size() < kMaxStderr) {
+            p->stderr_text.append(buf.data(), std::min(n, kMaxStderr - p->stderr_text.size()));
+        }
+    }
+}
+
+// Waits for `op` or the next tick; false when cancelled or past the deadline.
+HostExpected<void> check_stop(const LocalProcess& p, Deadline deadline, std::string_view doing) {
+    if (p.cancelled && *p.cancelled) {
+        HostFailure f{HostStatus::Skipped, "run", "cancelled while " + std::string(doing), false, true};
+        return tl::unexpected(f);
+    }
+    if (Clock::now() >= deadline) {
+        return host_failure(HostStatus::Timeout, "run", "timed out while " + std::string(doing));
+    }
+    return {};
+}
+
+} // namespace
+
+HostExpected<std::unique_ptr<LocalAgentStream>>
+LocalAgentStream::start(const asio::any_io_executor& executor, const std::vector<std::string>& argv,
+                        const bool* cancelled) {
+    if (argv.empty() || (argv[0].find('/') != std::string::npos && access(argv[0].c_str(), X_OK) != 0)) {
+        return host_failure(HostStatus::AgentError, "deploy",
+                            "no executable agent at " + (argv.empty() ? std::string() : argv[0]));
+    }
+    int in[2];
+    int out[2];
+    int err[2];
+    if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC)) {
+        return host_failure(HostStatus::AgentError, "deploy", std::string("pipe: ") + std::strerror(errno));
+    }
+    std::vector<char*> args;
+    for (const auto& a : argv) {
+        args.push_back(const_cast<char*>(a.c_str()));
+    }
+    args.push_back(nullptr);
+    pid_t pid = fork();
+    if (pid < 0) {
+        return host_failure(HostStatus::AgentError, "deploy", std::string("fork: ") + std::strerror(errno));
+    }
+    if (pid == 0) {
+        dup2(in[0], 0);
+        dup2(out[1], 1);
+        dup2(err[1], 2);
+        execvp(args[0], args.data());
+        std::fprintf(stderr, "cannot run %s: %s\n", args[0], std::strerror(errno));
+        _exit(127);
+    }
+    close(in[0]);
+    close(out[1]);
+    close(err[1]);
+    auto p = std::make_shared<LocalProcess>(executor);
+    p->pid = pid;
+    p->cancelled = cancelled;
+    p->in.assign(in[1]);
+    p->out.assign(out[0]);
+    p->err.assign(err[0]);
+    asio::co_spawn(executor, collect_stderr(p), asio::detached);
+    return std::unique_ptr<LocalAgentStream>(new LocalAgentStream(std::move(p)));
+}
+
+LocalAgentStream::~LocalAgentStream() {
+    boost::system::error_code ignored;
+    m_process->in.close(ignored);
+    m_process->out.close(ignored);
+    // Closing stdin ends `serve`; give it a moment, then make sure.
+    bool reaped = false;
+    for (int i = 0; i < 50 && !reaped; ++i) {
+        reaped = waitpid(m_process->pid, nullptr, WNOHANG) == m_process->pid;
+        if (!reaped) {
+            usleep(10'000);
+        }
+    }
+    if (!reaped) {
+        kill(m_process->pid, SIGKILL);
+        waitpid(m_process->pid, nullptr, 0);
+    }
+    m_process->err.close(ignored);
+}
+
+std::string LocalAgentStream::stderr_text() const { return m_process->stderr_text; }
+
+asio::awaitable<HostExpected<void>> LocalAgentStream::write(std::string_view bytes, Deadline deadline) {
+    LocalProcess& p = *m_process;
+    while (!bytes.empty()) {
+        if (auto stop = check_stop(p, deadline, "sending to the agent"); !stop) {
+            co_return tl::unexpected(stop.error());
+        }
+        p.timer.expires_at(std::min(deadline, Clock::now() + kTick));
+        auto done = co_await (p.in.async_write_some(asio::buffer(bytes.data(), std::min<std::size_t>(bytes.size(), 1 << 20)), kTuple) ||
+                              p.timer.async_wait(kTuple));
+        if (done.index() == 0) {
+            auto [ec, n] = std::get<0>(done);
+            if (ec) {
+                co_return host_failure(HostStatus::AgentError, "run",
+                                       "the agent closed its input" +
+                                           (p.stderr_text.empty() ? std::string() : ": " + p.stderr_text.substr(0, 300)));
+            }
+            bytes.remove_prefix(n);
+        }
+    }
+    co_return HostExpected<void>{};
+}
+
+asio::awaitable<HostExpected<std::size_t>> LocalAgentStream::read_some(std::span<char> buffer, Deadline deadline) {
+    LocalProcess& p = *m_process;
+    for (;;) {
+        if (auto stop = check_stop(p, deadline, "waiting for the agent"); !stop) {
+            co_return tl::unexpected(stop.error());
+        }
+        p.timer.expires_at(std::min(deadline, Clock::now() + kTick));
+        auto done = co_await (p.out.async_read_some(asio::buffer(buffer.data(), buffer.size()), kTuple) ||
+                              p.timer.async_wait(kTuple));
+        if (done.index() == 0) {
+            auto [ec, n] = std::get<0>(done);
+            if (ec) {
+                co_return std::size_t{0}; // EOF or a broken pipe: the agent is gone
+            }
+            co_return n;
+        }
+    }
+}
+
+} // namespace bpfleet::fleet
