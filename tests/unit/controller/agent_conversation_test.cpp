@@ -1,0 +1,210 @@
+// The protocol conversation against a scripted agent stream: what the
+// controller makes of good, garbled, oversized, late and refused answers.
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/use_future.hpp>
+#include <deque>
+#include <gtest/gtest.h>
+
+#include "fleet/agent_conversation.hpp"
+
+namespace bpfleet::fleet {
+namespace {
+
+// Answers reads from a script of chunks; records what the controller wrote.
+class ScriptedStream final : public AgentStream {
+public:
+    std::deque<std::string> chunks;                   // read in order; then EOF
+    std::optional<HostFailure> fail_after_script;     // instead of EOF
+    std::string written;
+    std::string err;
+
+    asio::awaitable<HostExpected<void>> write(std::string_view bytes, Deadline) override {
+        written.append(bytes);
+        co_return HostExpected<void>{};
+    }
+    asio::awaitable<HostExpected<std::size_t>> read_some(std::span<char> buffer, Deadline) override {
+        if (chunks.empty()) {
+            if (fail_after_script) {
+                co_return tl::unexpected(*fail_after_script);
+            }
+            co_return std::size_t{0};
+        }
+        std::string& front = chunks.front();
+        std::size_t n = std::min(buffer.size(), front.size());
+        std::copy_n(front.data(), n, buffer.data());
+        front.erase(0, n);
+        if (front.empty()) {
+            chunks.pop_front();
+        }
+        co_return n;
+    }
+    [[nodiscard]] std::string stderr_text() const override { return err; }
+};
+
+std::string hello(const std::string& arch = "x86_64", int protocol = 1) {
+    return Json{{"type", "hello"},
+                {"protocol", protocol},
+                {"agent", {{"version", "t"}, {"arch", arch}}},
+                {"kernel", {{"release", "6.1.0"}, {"arch", arch}}}}
+               .dump() +
+           "\n";
+}
+
+std::string probe() { return Json{{"type", "probe"}, {"facts", {{"kernel", {{"release", "6.1.0"}}}}}}.dump() + "\n"; }
+
+std::string check_reply(std::uint64_t id) {
+    CheckReport report;
+    ProgramResult p;
+    p.name = "prog";
+    p.load.verdict = Verdict::Pass;
+    report.programs.push_back(p);
+    return Json{{"type", "check"}, {"id", id}, {"report", report}}.dump() + "\n";
+}
+
+class ConversationTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        auto art = oci::resolve_artifact(std::string(BPFLEET_TEST_BPF_DIR) + "/pass.bpf.o", {});
+        ASSERT_TRUE(art) << art.error().describe();
+        m_artifacts.push_back({"pass.bpf.o", std::move(*art)});
+        m_plan.artifacts = &m_artifacts;
+    }
+
+    HostExpected<void> talk(ScriptedStream& stream, HostResult& host) {
+        asio::io_context context;
+        auto future = asio::co_spawn(context, converse(stream, m_plan, host, Clock::now() + std::chrono::seconds(5)),
+                                     asio::use_future);
+        context.run();
+        return future.get();
+    }
+
+    std::vector<ArtifactInput> m_artifacts;
+    CheckPlan m_plan;
+};
+
+TEST_F(ConversationTest, GoodAgentGivesFactsAndOneCheckPerObject) {
+    ScriptedStream s;
+    // Split mid-line: frames are reassembled whatever the chunking.
+    std::string all = hello() + probe() + check_reply(1) + "{\"type\":\"bye\"}\n";
+    for (std::size_t i = 0; i < all.size(); i += 7) {
+        s.chunks.push_back(all.substr(i, 7));
+    }
+    HostResult host;
+    auto r = talk(s, host);
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_EQ(host.facts["kernel"]["release"], "6.1.0");
+    ASSERT_EQ(host.checks.size(), 1u);
+    EXPECT_EQ(host.checks[0].object, "pass.bpf.o");
+    ASSERT_EQ(host.checks[0].report.programs.size(), 1u);
+    // What went out: probe, a check line followed by the object's bytes, bye.
+    EXPECT_NE(s.written.find("{\"type\":\"probe\"}\n"), std::string::npos);
+    EXPECT_NE(s.written.find("\"type\":\"check\""), std::string::npos);
+    EXPECT_NE(s.written.find("\x7f" "ELF"), std::string::npos);
+    EXPECT_NE(s.written.find("{\"type\":\"bye\"}"), std::string::npos);
+}
+
+TEST_F(ConversationTest, GarbageIsAnAgentErrorNamingTheBytes) {
+    ScriptedStream s;
+    s.chunks = {"this is not json\n"};
+    HostResult host;
+    auto r = talk(s, host);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().status, HostStatus::AgentError);
+    EXPECT_NE(r.error().message.find("garbled"), std::string::npos) << r.error().message;
+    EXPECT_NE(r.error().message.find("17 bytes"), std::string::npos) << r.error().message;
+}
+
+TEST_F(ConversationTest, OversizedLineIsRefusedNotBuffered) {
+    ScriptedStream s;
+    s.chunks.push_back(hello());
+    s.chunks.push_back(probe());
+    // 65 MiB without a newline: over the 64 MiB bound for one message.
+    for (int i = 0; i < 65; ++i) {
+        s.chunks.push_back(std::string(1 << 20, 'x'));
+    }
+    HostResult host;
+    auto r = talk(s, host);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().status, HostStatus::AgentError);
+    EXPECT_NE(r.error().message.find("bytes"), std::string::npos) << r.error().message;
+    EXPECT_FALSE(host.facts.empty()) << "facts from before the garbage are kept";
+}
+
+TEST_F(ConversationTest, SudoPasswordPromptIsAnAuthFailureInBecome) {
+    ScriptedStream s;
+    s.err = "sudo: a password is required\n";
+    HostResult host;
+    auto r = talk(s, host);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().status, HostStatus::AuthFailed);
+    EXPECT_EQ(r.error().stage, "become");
+    EXPECT_NE(r.error().message.find("NOPASSWD"), std::string::npos);
+}
+
+TEST_F(ConversationTest, AgentThatDiesIsAnAgentErrorWithItsStderr) {
+    ScriptedStream s;
+    s.chunks = {hello()};
+    s.err = "Segmentation fault\n";
+    HostResult host;
+    auto r = talk(s, host);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().status, HostStatus::AgentError);
+    EXPECT_NE(r.error().message.find("Segmentation fault"), std::string::npos) << r.error().message;
+}
+
+TEST_F(ConversationTest, WrongProtocolVersionIsRefused) {
+    ScriptedStream s;
+    s.chunks = {hello("x86_64", 2)};
+    HostResult host;
+    auto r = talk(s, host);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().status, HostStatus::AgentError);
+    EXPECT_NE(r.error().message.find("protocol 1"), std::string::npos);
+}
+
+TEST_F(ConversationTest, ReplyWithAnotherIdIsRefused) {
+    ScriptedStream s;
+    s.chunks = {hello(), probe(), check_reply(7)};
+    HostResult host;
+    auto r = talk(s, host);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().status, HostStatus::AgentError);
+    EXPECT_TRUE(host.checks.empty());
+}
+
+TEST_F(ConversationTest, ReportThatIsNotTheModelIsRefused) {
+    ScriptedStream s;
+    s.chunks = {hello(), probe(), "{\"type\":\"check\",\"id\":1,\"report\":{\"programs\":\"nope\"}}\n"};
+    HostResult host;
+    auto r = talk(s, host);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().status, HostStatus::AgentError);
+    EXPECT_NE(r.error().message.find("invalid check reply"), std::string::npos) << r.error().message;
+}
+
+TEST_F(ConversationTest, TransportTimeoutKeepsItsStatus) {
+    ScriptedStream s;
+    s.chunks = {hello()};
+    s.fail_after_script = HostFailure{HostStatus::Timeout, "run", "timed out", false, false};
+    HostResult host;
+    auto r = talk(s, host);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().status, HostStatus::Timeout);
+    EXPECT_NE(r.error().message.find("probe reply"), std::string::npos) << r.error().message;
+}
+
+TEST_F(ConversationTest, PlainObjectGoesToAnyArchitecture) {
+    // A plain .bpf.o carries no platform: an s390x host is sent it too (only
+    // OCI images say which architectures they have).
+    ScriptedStream s;
+    s.chunks = {hello("s390x"), probe(), check_reply(1), "{\"type\":\"bye\"}\n"};
+    HostResult host;
+    auto r = talk(s, host);
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_EQ(host.checks.size(), 1u);
+}
+
+} // namespace
+} // namespace bpfleet::fleet
