@@ -254,7 +254,7 @@ int run(const RunOptions& options) {
         }
     }
     if (resumed > 0 && !options.quiet) {
-        std::fprintf(stderr, "bpfleet: %zu host(s) already in %s, not run again\n", resumed,
+        std::fprintf(stderr, "bpfleet: %zu host(s) already in the journal (%s), not run again\n", resumed,
                      journal_path.c_str());
     }
 

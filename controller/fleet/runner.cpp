@@ -79,9 +79,12 @@ asio::awaitable<HostExpected<void>> attempt_ssh(const inventory::InventoryHost& 
 asio::awaitable<HostExpected<void>> attempt_local(const inventory::InventoryHost& h, RunState& run,
                                                   HostOutcome& out) {
     auto executor = co_await asio::this_coro::executor;
-    std::string agent = run.agents.local_path();
+    const std::string agent = run.agents.local_path();
     if (agent.empty()) {
-        agent = "bpfleet-agent"; // from $PATH
+        co_return host_failure(HostStatus::AgentError, "deploy",
+                               "no bpfleet-agent for " + local_arch() +
+                                   " found (agents here: " + run.agents.available() +
+                                   "): pass --agent PATH or set BPFLEET_AGENT");
     }
     std::vector<std::string> argv = {agent, "serve"};
     if (h.become) {

@@ -21,8 +21,8 @@ struct CliRun {
     std::string out;
 };
 
-CliRun bpfleet(const std::string& args) {
-    std::string cmd = std::string(BPFLEET_CONTROLLER_PATH) + " " + args + " 2>&1";
+CliRun bpfleet(const std::string& args, const std::string& env = {}) {
+    std::string cmd = env + std::string(BPFLEET_CONTROLLER_PATH) + " " + args + " 2>&1";
     CliRun r;
     FILE* p = popen(cmd.c_str(), "r");
     char buf[4096];
@@ -103,13 +103,21 @@ TEST_F(RunLocal, BadArtifactIsExitTwoAndNamesIt) {
     EXPECT_NE(r.out.find("/nonexistent/x.bpf.o"), std::string::npos) << r.out;
 }
 
-TEST_F(RunLocal, MissingAgentIsAHostErrorNotACrash) {
+TEST_F(RunLocal, AgentPathThatCannotBeReadIsAUsageError) {
     auto r = bpfleet("run -a " + test_object("five_kinds") + " -o " + m_out.string() +
                      " --agent /nonexistent/bpfleet-agent");
-    EXPECT_EQ(r.status, 3) << r.out << "\n(host trouble only: exit 3)";
+    EXPECT_EQ(r.status, 2) << r.out;
+    EXPECT_NE(r.out.find("/nonexistent/bpfleet-agent"), std::string::npos) << r.out;
+}
+
+TEST_F(RunLocal, NoAgentAtAllIsAHostErrorNotACrash) {
+    // $BPFLEET_AGENT wins over the build tree; pointing it nowhere leaves no agent.
+    auto r = bpfleet("run -a " + test_object("five_kinds") + " -o " + m_out.string(),
+                     "BPFLEET_AGENT=/nonexistent/bpfleet-agent BPFLEET_AGENT_X86_64=/nonexistent/a ");
     auto report = read_json(m_out / "report.json");
-    EXPECT_EQ(report["hosts"][0]["status"], "agent_error");
+    EXPECT_EQ(report["hosts"][0]["status"], "agent_error") << r.out;
     EXPECT_EQ(report["hosts"][0]["stage"], "deploy");
+    EXPECT_EQ(report["exit_status"], 3) << "(host trouble only: exit 3)";
 }
 
 } // namespace
