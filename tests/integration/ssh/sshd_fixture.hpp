@@ -1,0 +1,236 @@
+// Real OpenSSH sshd for the SSH integration tests, and what the tests need
+// around it: client keys, the test users for `become`, inventories, and the
+// `bpfleet` command line run as a subprocess.
+//
+// SshdFixture owns one `/usr/sbin/sshd -D` on 127.0.0.1 with an ephemeral
+// port, its own throwaway ed25519 host key, an AuthorizedKeysFile shared by
+// every user (StrictModes off), DEBUG1 logging to a file, and any extra
+// sshd_config lines a test wants (AllowTcpForwarding no, ForceCommand ...).
+// Its destructor stops the listener and every process below it — the
+// per-connection sshd, the shells and agents they run, even SIGSTOPped ones —
+// with SIGCONT, SIGTERM, then SIGKILL. Processes started here die with the
+// test binary (PR_SET_PDEATHSIG).
+//
+// Nothing here is thread-safe; one test thread drives it. Failures are
+// returned as text (`error()`, empty when fine), for ASSERT messages.
+#pragma once
+
+#include <cstddef>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <sys/types.h>
+#include <vector>
+
+namespace bpfleet::test {
+
+namespace fs = std::filesystem;
+
+inline constexpr const char* kSshd = "/usr/sbin/sshd";
+inline constexpr const char* kSshKeygen = "/usr/bin/ssh-keygen";
+inline constexpr const char* kSshClient = "/usr/bin/ssh";
+inline constexpr const char* kSudo = "/usr/bin/sudo";
+inline constexpr const char* kVisudo = "/usr/sbin/visudo";
+inline constexpr const char* kUseradd = "/usr/sbin/useradd";
+inline constexpr const char* kUsermod = "/usr/sbin/usermod";
+
+// The users `become` is tested with: one with a NOPASSWD sudoers rule
+// (/etc/sudoers.d/bpfleet-test), one without.
+inline constexpr const char* kSudoUser = "bpfleet-sudo";
+inline constexpr const char* kNoSudoUser = "bpfleet-nosudo";
+inline constexpr const char* kSudoersFile = "/etc/sudoers.d/bpfleet-test";
+
+// What the SSH tests lack on this machine ("" when nothing): root, sshd,
+// ssh-keygen, ssh, sudo, visudo, useradd.
+std::string ssh_prerequisites_missing();
+
+// Creates the two test users when missing (homes under /home, password
+// field '*' so that sshd without PAM does not see them as locked) and the
+// sudoers rule (mode 0440, checked with visudo -cf). Idempotent. "" on success.
+std::string ensure_test_users();
+
+// A directory for one test, mode 0755 (test users must reach files in it),
+// removed with everything in it by the destructor.
+class ScratchDir {
+public:
+    explicit ScratchDir(std::string_view prefix = "bpfleet-ssh-test");
+    ~ScratchDir();
+    ScratchDir(const ScratchDir&) = delete;
+    ScratchDir& operator=(const ScratchDir&) = delete;
+    [[nodiscard]] const fs::path& path() const { return m_path; }
+
+private:
+    fs::path m_path;
+};
+
+struct ClientKey {
+    std::string type; // ed25519, ecdsa, rsa
+    fs::path private_key;
+    fs::path public_key;
+    std::string error; // empty when made
+};
+// ssh-keygen -t TYPE -N '' into dir/name (name defaults to id_TYPE).
+ClientKey make_client_key(const fs::path& dir, const std::string& type,
+                          const std::string& name = "");
+
+struct SshdOptions {
+    std::vector<std::string> extra_config; // sshd_config lines, appended as given
+    std::string log_level = "DEBUG1";
+    // SetEnv SHLVL=1: bash then skips ~/.bashrc for commands run over ssh
+    // (root's may run something slow; tests measure bpfleet, not that).
+    bool skip_bashrc = true;
+};
+
+// The ForceCommand wrapper that makes every command of a session start
+// `seconds` later (the controller runs several commands per host).
+std::string slow_force_command(double seconds);
+
+class SshdFixture {
+public:
+    // Starts sshd in `dir` (created). Check ok()/error() afterwards.
+    explicit SshdFixture(fs::path dir, SshdOptions options = {});
+    ~SshdFixture();
+    SshdFixture(const SshdFixture&) = delete;
+    SshdFixture& operator=(const SshdFixture&) = delete;
+
+    [[nodiscard]] bool ok() const { return m_error.empty(); }
+    [[nodiscard]] const std::string& error() const { return m_error; }
+    [[nodiscard]] int port() const { return m_port; }
+    [[nodiscard]] pid_t pid() const { return m_pid; }
+    [[nodiscard]] const fs::path& dir() const { return m_dir; }
+    [[nodiscard]] fs::path log_path() const { return m_dir / "sshd.log"; }
+    [[nodiscard]] fs::path authorized_keys() const { return m_dir / "authorized_keys"; }
+    // "127.0.0.1:PORT"
+    [[nodiscard]] std::string endpoint() const;
+
+    // The log so far, or from byte `offset` on (take log_size() before an action).
+    [[nodiscard]] std::string log(std::size_t offset = 0) const;
+    [[nodiscard]] std::size_t log_size() const;
+    // How often `needle` occurs in the log from `offset` on.
+    [[nodiscard]] int log_count(std::string_view needle, std::size_t offset = 0) const;
+
+    // Lets `key` log in as any user.
+    void authorize(const ClientKey& key);
+    // The host key as a known_hosts line: "[127.0.0.1]:PORT ssh-ed25519 AAAA...".
+    [[nodiscard]] std::string known_hosts_line() const;
+    // "SHA256:..." of the current host key.
+    [[nodiscard]] std::string host_key_fingerprint() const;
+
+    // Stops sshd, makes a NEW host key and starts again on the same port.
+    bool restart_with_new_host_key();
+    // Stops sshd and everything below it. Idempotent.
+    void stop();
+
+    // Every process below the listener: per-connection sshd, shells, agents.
+    [[nodiscard]] std::vector<pid_t> session_processes() const;
+    // SIGSTOP / SIGCONT all of session_processes(); freeze returns the pids.
+    std::vector<pid_t> freeze_sessions();
+    void thaw(const std::vector<pid_t>& pids);
+
+private:
+    bool start();
+    bool make_host_key();
+
+    fs::path m_dir;
+    SshdOptions m_options;
+    int m_port = 0;
+    pid_t m_pid = -1;
+    std::string m_error;
+};
+
+// One [hosts.NAME] table. Empty strings, zero numbers and unset optionals are
+// left out of the file.
+struct HostSpec {
+    std::string name;
+    std::string address = "127.0.0.1";
+    int port = 0;
+    std::string user = "root";
+    std::vector<fs::path> identity_files;
+    std::string host_key_policy = "accept-new";
+    std::vector<std::string> jump;
+    std::optional<bool> become;
+    bool jump_only = false;
+    std::vector<std::string> tags;
+    double connect_timeout = 0;
+    double command_timeout = 0;
+    std::vector<std::string> extra_lines; // raw `key = value` TOML lines
+};
+
+// A host that logs in to `sshd` with `key` as root.
+HostSpec host_spec(const std::string& name, const SshdFixture& sshd, const ClientKey& key);
+std::string inventory_toml(const std::vector<HostSpec>& hosts);
+// Writes inventory_toml(hosts) to `file` and returns `file`.
+fs::path write_inventory(const fs::path& file, const std::vector<HostSpec>& hosts);
+
+// Processes on this machine ------------------------------------------------
+
+// The whole file ("" when it can't be read).
+std::string read_text(const fs::path& path);
+
+// Something listens on 127.0.0.1:port or *:port (IPv4, from /proc/net/tcp: no connection is
+// made, so nothing shows up in a server's log).
+bool listening_on(int port);
+// Every descendant of `root` (children first level by level), from /proc.
+std::vector<pid_t> descendants(pid_t root);
+// Running or stopped, i.e. not gone and not a zombie.
+bool process_alive(pid_t pid);
+// A variable of /proc/PID/environ ("" when missing or unreadable).
+std::string process_env(pid_t pid, const std::string& name);
+// /proc/PID/cmdline with spaces between the arguments.
+std::string process_cmdline(pid_t pid);
+
+// Runs the OpenSSH client: ssh -i KEY -p PORT -o UserKnownHostsFile=... USER@127.0.0.1 COMMAND.
+// Returns its exit status; output gets stdout+stderr.
+int ssh_client(const SshdFixture& sshd, const fs::path& key, const fs::path& known_hosts,
+               const std::string& user, const std::string& command, std::string* output,
+               const std::vector<std::string>& extra_options = {});
+
+// The bpfleet command line --------------------------------------------------
+
+struct CliResult {
+    std::string command; // "bpfleet ARGS..."
+    int exit_code = -1;  // -1 when killed by a signal or timed out
+    int term_signal = 0; // the signal that ended it, 0 when it exited
+    bool timed_out = false;
+    double seconds = 0;
+    std::string out;
+    std::string err;
+    // The command, status, stdout and stderr, for failure messages.
+    [[nodiscard]] std::string describe() const;
+};
+
+// `bpfleet ARGS` (BPFLEET_CLI_PATH) in the background. Its stdout and stderr
+// go to files under `scratch`; HOME is `scratch`/home (so that no
+// ~/.ssh/config, default key or known_hosts of the machine's user is used)
+// and SSH_AUTH_SOCK is unset. The destructor SIGKILLs it if still running.
+class CliProcess {
+public:
+    CliProcess(std::vector<std::string> args, const fs::path& scratch);
+    ~CliProcess();
+    CliProcess(const CliProcess&) = delete;
+    CliProcess& operator=(const CliProcess&) = delete;
+
+    [[nodiscard]] pid_t pid() const { return m_pid; }
+    // True until it has exited (reaps it then).
+    bool running();
+    void signal(int sig);
+    // Waits for the end, SIGKILLing it after timeout_s.
+    CliResult wait(int timeout_s);
+
+private:
+    std::vector<std::string> m_args;
+    fs::path m_out;
+    fs::path m_err;
+    pid_t m_pid = -1;
+    int m_status = 0;
+    bool m_reaped = false;
+    double m_started = 0;
+};
+
+// Runs `bpfleet ARGS` to the end (see CliProcess).
+CliResult run_bpfleet(const std::vector<std::string>& args, const fs::path& scratch,
+                      int timeout_s = 150);
+
+} // namespace bpfleet::test
