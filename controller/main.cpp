@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
         }
     };
     add(register_run);
+    add(register_probe);
     add(register_version);
     add(register_inspect);
     add(register_pull);

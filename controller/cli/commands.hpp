@@ -22,6 +22,8 @@ Action register_version(CLI::App& app);
 
 // bpfleet run: check artifacts on the fleet (run_command.cpp).
 Action register_run(CLI::App& app);
+// bpfleet probe: the fleet's facts only (run_command.cpp).
+Action register_probe(CLI::App& app);
 // bpfleet inspect ARTIFACT [--arch ARCH] [--json] (cli/inspect_command.cpp)
 Action register_inspect(CLI::App& app);
 // bpfleet pull ARTIFACT [--arch ARCH]... (cli/pull_command.cpp)

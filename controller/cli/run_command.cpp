@@ -101,10 +101,9 @@ void write_host_files(const fs::path& dir, const HostResult& host, const std::st
     }
 }
 
+// Left-aligned in `w` columns, and never glued to the next column.
 std::string pad(std::string s, std::size_t w) {
-    if (s.size() < w) {
-        s.append(w - s.size(), ' ');
-    }
+    s.append(s.size() < w ? w - s.size() : 1, ' ');
     return s;
 }
 
@@ -160,7 +159,32 @@ void print_table(const RunReport& report) {
                 s.error);
 }
 
-int run(const RunOptions& options) {
+void print_facts_table(const RunReport& report) {
+    std::printf("%s%s%s%s%s%s\n", pad("HOST", 14).c_str(), pad("ARCH", 9).c_str(), pad("KERNEL", 26).c_str(),
+                pad("OS", 30).c_str(), pad("BTF", 5).c_str(), "STATUS");
+    for (const auto& h : report.hosts) {
+        const Json& f = h.facts;
+        auto text = [](const Json& j, std::initializer_list<const char*> path) {
+            const Json* at = &j;
+            for (const char* key : path) {
+                if (!at->is_object() || !at->contains(key)) {
+                    return std::string("-");
+                }
+                at = &(*at)[key];
+            }
+            return at->is_string() ? at->get<std::string>() : at->is_boolean() ? (at->get<bool>() ? "yes" : "no") : "-";
+        };
+        std::string status = h.status == HostStatus::Ok ? "ok"
+                                                        : std::string(to_string(h.status)) + " (" + h.stage + "): " + h.error;
+        std::printf("%s%s%s%s%s%s\n", pad(h.name, 14).c_str(), pad(text(f, {"arch"}), 9).c_str(),
+                    pad(text(f, {"kernel", "release"}), 26).c_str(), pad(text(f, {"os", "pretty_name"}), 30).c_str(),
+                    pad(text(f, {"btf", "vmlinux"}), 5).c_str(), status.c_str());
+    }
+    auto s = report.summary();
+    std::printf("\n%d host(s): %d ok, %d without answer\n", s.hosts, s.hosts_ok, s.hosts_unanswered);
+}
+
+int run(const RunOptions& options, bool probe_only) {
     const auto started = std::chrono::steady_clock::now();
     RunReport report;
     report.started = now_rfc3339();
@@ -296,7 +320,11 @@ int run(const RunOptions& options) {
         return kExitUsage;
     }
     if (!options.quiet) {
-        print_table(report);
+        if (probe_only) {
+            print_facts_table(report);
+        } else {
+            print_table(report);
+        }
         std::printf("report: %s\n", (out / "report.json").c_str());
     }
     std::fflush(stdout);
@@ -309,6 +337,36 @@ int run(const RunOptions& options) {
     return report.exit_status();
 }
 
+// The options `run` and `probe` share: the fleet, the output, the transport.
+void add_fleet_options(CLI::App* cmd, RunOptions& o) {
+    cmd->add_option("-i,--inventory", o.inventory, "Inventory TOML file (docs/inventory.md)");
+    cmd->add_option("--limit", o.limit, "Hosts to run: names, globs, tag:T, group:G, !TERM (comma list)");
+    cmd->add_option("--shard", o.shard, "Run slice I of N of the selected hosts (I/N)");
+    cmd->add_option("-o,--output", o.output, "Output directory")->capture_default_str();
+    cmd->add_option("--resume", o.resume, "Journal of an interrupted run: hosts already in it are not run again");
+    cmd->add_option("--forks", o.forks, "Hosts in flight at once")
+        ->capture_default_str()
+        ->check(CLI::Range(std::size_t{1}, std::size_t{100000}));
+    cmd->add_option("--host-retries", o.retries,
+                    "Retries after a transport failure (refused, reset, lost); never after a program failure")
+        ->capture_default_str()
+        ->check(CLI::Range(0u, 20u));
+    cmd->add_option("--keepalive", o.keepalive,
+                    "SSH keepalive interval in seconds; a host silent for 3 intervals is lost (0: off)")
+        ->capture_default_str()
+        ->check(CLI::Range(0.0, 3600.0));
+    cmd->add_option("--known-hosts", o.known_hosts,
+                    "known_hosts file to check host keys against (and to add to under accept-new); "
+                    "default ~/.ssh/known_hosts");
+    cmd->add_option("--remote-dir", o.remote_dir,
+                    "Agent cache folder on the hosts; default ~/.cache/bpfleet, or ${TMPDIR:-/tmp}/bpfleet-UID "
+                    "when $HOME is not writable");
+    cmd->add_option("--agent", o.agents,
+                    "Agent binary, as PATH (this machine's architecture) or ARCH=PATH (x86_64, aarch64); repeatable");
+    cmd->add_flag("-q,--quiet", o.quiet, "Print nothing but errors");
+    cmd->add_flag("-v,--verbose", o.verbose, "Print every host's stages and retries");
+}
+
 } // namespace
 
 Action register_run(CLI::App& app) {
@@ -318,31 +376,7 @@ Action register_run(CLI::App& app) {
     cmd->add_option("-a,--artifact", options->artifacts,
                     "A .bpf.o, OCI layout, archive or registry reference (repeatable)")
         ->required();
-    cmd->add_option("-i,--inventory", options->inventory, "Inventory TOML file (docs/inventory.md)");
-    cmd->add_option("--limit", options->limit, "Hosts to run: names, globs, tag:T, group:G, !TERM (comma list)");
-    cmd->add_option("--shard", options->shard, "Run slice I of N of the selected hosts (I/N)");
-    cmd->add_option("-o,--output", options->output, "Output directory")->capture_default_str();
-    cmd->add_option("--resume", options->resume,
-                    "Journal of an interrupted run: hosts already in it are not run again");
-    cmd->add_option("--forks", options->forks, "Hosts in flight at once")
-        ->capture_default_str()
-        ->check(CLI::Range(std::size_t{1}, std::size_t{100000}));
-    cmd->add_option("--host-retries", options->retries,
-                    "Retries after a transport failure (refused, reset, lost); never after a program failure")
-        ->capture_default_str()
-        ->check(CLI::Range(0u, 20u));
-    cmd->add_option("--keepalive", options->keepalive,
-                    "SSH keepalive interval in seconds; a host silent for 3 intervals is lost (0: off)")
-        ->capture_default_str()
-        ->check(CLI::Range(0.0, 3600.0));
-    cmd->add_option("--known-hosts", options->known_hosts,
-                    "known_hosts file to check host keys against (and to add to under accept-new); "
-                    "default ~/.ssh/known_hosts");
-    cmd->add_option("--remote-dir", options->remote_dir,
-                    "Agent cache folder on the hosts; default ~/.cache/bpfleet, or ${TMPDIR:-/tmp}/bpfleet-UID "
-                    "when $HOME is not writable");
-    cmd->add_option("--agent", options->agents,
-                    "Agent binary, as PATH (this machine's architecture) or ARCH=PATH (x86_64, aarch64); repeatable");
+    add_fleet_options(cmd, *options);
     cmd->add_option("--fixups", options->fixups, "Fixups TOML passed to every check");
     cmd->add_flag("--load-only", options->load_only, "Load only: no attach, no trigger");
     cmd->add_flag("--no-fire", options->no_fire, "Attach but do not trigger");
@@ -350,10 +384,16 @@ Action register_run(CLI::App& app) {
                     "Watchdog for one object's check on a host, in seconds")
         ->capture_default_str()
         ->check(CLI::Range(1u, 86400u));
-    cmd->add_flag("-q,--quiet", options->quiet, "Print nothing but errors");
-    cmd->add_flag("-v,--verbose", options->verbose, "Print every host's stages and retries");
     add_artifact_options(cmd, options->artifact_options, false);
-    return [options] { return run(*options); };
+    return [options] { return run(*options, false); };
+}
+
+Action register_probe(CLI::App& app) {
+    auto options = std::make_shared<RunOptions>();
+    CLI::App* cmd = app.add_subcommand(
+        "probe", "Record every selected host's facts and BPF feature fingerprint (bpfleet.probe/v1)");
+    add_fleet_options(cmd, *options);
+    return [options] { return run(*options, true); };
 }
 
 } // namespace bpfleet::cli

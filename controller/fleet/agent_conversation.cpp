@@ -127,6 +127,12 @@ asio::awaitable<HostExpected<void>> converse(AgentStream& stream, const CheckPla
     }
     host.facts = std::move(probe->message["facts"]);
 
+    if (plan.artifacts == nullptr || plan.artifacts->empty()) {
+        // bpfleet probe: the facts are the answer.
+        const std::string bye = protocol::encode(Json{{"type", "bye"}});
+        (void)co_await talk.send(bye);
+        co_return HostExpected<void>{};
+    }
     std::uint64_t id = 0;
     bool any_object = false;
     std::string unsupported;
