@@ -120,5 +120,32 @@ TEST_F(RunLocal, NoAgentAtAllIsAHostErrorNotACrash) {
     EXPECT_EQ(report["exit_status"], 3) << "(host trouble only: exit 3)";
 }
 
+TEST_F(RunLocal, InventoryHostOnTheLocalTransport) {
+    const fs::path inv = m_out.parent_path() / (m_out.filename().string() + "-inventory.toml");
+    std::ofstream(inv) << "[hosts.here]\ntransport = \"local\"\ntags = [\"self\"]\n";
+    auto r = bpfleet("run -q -i " + inv.string() + " --limit tag:self -a " + test_object("five_kinds") + " -o " +
+                     m_out.string() + agent_arg());
+    fs::remove(inv);
+    EXPECT_EQ(r.status, 0) << r.out;
+    auto report = read_json(m_out / "report.json");
+    ASSERT_EQ(report["hosts"].size(), 1u);
+    EXPECT_EQ(report["hosts"][0]["name"], "here");
+    EXPECT_EQ(report["hosts"][0]["transport"], "local");
+    EXPECT_EQ(report["hosts"][0]["status"], "ok");
+    EXPECT_EQ(report["hosts"][0]["checks"][0]["report"]["programs"].size(), 5u);
+}
+
+TEST_F(RunLocal, ProbeRecordsFactsAndChecksNothing) {
+    auto r = bpfleet("probe -o " + m_out.string() + agent_arg());
+    EXPECT_EQ(r.status, 0) << r.out;
+    EXPECT_NE(r.out.find("localhost"), std::string::npos) << r.out;
+    auto report = read_json(m_out / "report.json");
+    EXPECT_EQ(report["hosts"][0]["status"], "ok");
+    EXPECT_TRUE(report["hosts"][0]["checks"].empty());
+    auto facts = read_json(m_out / "hosts/localhost/facts.json");
+    EXPECT_EQ(facts["schema"], "bpfleet.probe/v1");
+    EXPECT_TRUE(facts["kernel"].contains("release"));
+}
+
 } // namespace
 } // namespace bpfleet::test
