@@ -66,6 +66,13 @@ Names names_of(const std::vector<Json>& hosts) {
     return names;
 }
 
+// report["hosts"], or an empty array.
+Json hosts_of(const Json& report) {
+    return report.is_object() && report.contains("hosts") && report["hosts"].is_array()
+               ? report["hosts"]
+               : Json::array();
+}
+
 Names host_names(const Json& report) {
     if (!report.is_object() || !report.contains("hosts") || !report["hosts"].is_array()) {
         return {};
@@ -235,6 +242,11 @@ protected:
 };
 
 #define ASSERT_SSHD(f) ASSERT_TRUE((f)->ok()) << (f)->error()
+// `auto var = report(out)`, failing the test (with the run's output) unless
+// report.json is there and is a JSON object.
+#define LOAD_REPORT(var, out, result)                                                              \
+    auto var = report(out);                                                                        \
+    ASSERT_TRUE(var.is_object()) << "no readable report.json\n" << (result).describe()
 
 // 1. Three hosts, two objects: statuses, facts, verdicts, the report, the
 //    journal and the per-host files.
@@ -252,8 +264,7 @@ TEST_F(SshRun, ChecksEveryObjectOnThreeHosts) {
     EXPECT_EQ(r.exit_code, 1) << "mixed.bpf.o's bad_unchecked is refused on every host: exit 1\n"
                               << r.describe();
 
-    auto rep = report();
-    ASSERT_TRUE(rep.is_object()) << "no readable report.json\n" << r.describe();
+    LOAD_REPORT(rep, {}, r);
     EXPECT_EQ(str(rep, "schema"), "bpfleet.run/v1");
     EXPECT_EQ(rep.value("exit_status", -1), 1);
     EXPECT_EQ(rep["artifacts"].size(), 2u) << rep["artifacts"].dump();
@@ -323,7 +334,7 @@ TEST_F(SshRun, UploadsTheAgentOnceAndReusesIt) {
     ASSERT_FALSE(fs::exists(m_remote));
     auto first = run(inv, {"pass"}, {"--forks", "1"}, dir() / "out-1");
     ASSERT_EQ(first.exit_code, 0) << first.describe();
-    auto rep1 = report(dir() / "out-1");
+    LOAD_REPORT(rep1, dir() / "out-1", first);
     const fs::path deployed = m_remote / ("agent-" + agent_sha256());
     int uploaded = 0;
     for (const auto& name : {"host-a", "host-b", "host-c"}) {
@@ -354,7 +365,7 @@ TEST_F(SshRun, UploadsTheAgentOnceAndReusesIt) {
 
     auto second = run(inv, {"pass"}, {}, dir() / "out-2");
     ASSERT_EQ(second.exit_code, 0) << second.describe();
-    auto rep2 = report(dir() / "out-2");
+    LOAD_REPORT(rep2, dir() / "out-2", second);
     for (const auto& name : {"host-a", "host-b", "host-c"}) {
         const Json* h = find_host(rep2, name);
         ASSERT_NE(h, nullptr) << hosts_summary(rep2);
@@ -391,7 +402,7 @@ TEST_F(SshRun, ChangedHostKeyIsRefusedBeforeAuthentication) {
     auto offset = b->log_size();
     auto second = run(inventory(specs), {"pass"}, {}, dir() / "out-2");
     EXPECT_EQ(second.exit_code, 3) << second.describe();
-    auto rep = report(dir() / "out-2");
+    LOAD_REPORT(rep, dir() / "out-2", second);
     const Json* hb = find_host(rep, "host-b");
     ASSERT_NE(hb, nullptr) << hosts_summary(rep) << second.describe();
     EXPECT_EQ(str(*hb, "status"), "hostkey_mismatch") << hosts_summary(rep);
@@ -415,7 +426,7 @@ TEST_F(SshRun, ChangedHostKeyIsRefusedBeforeAuthentication) {
     offset = b->log_size();
     auto third = run(inventory(specs), {"pass"}, {}, dir() / "out-3");
     EXPECT_EQ(third.exit_code, 3) << third.describe();
-    auto rep3 = report(dir() / "out-3");
+    LOAD_REPORT(rep3, dir() / "out-3", third);
     const Json* hb3 = find_host(rep3, "host-b");
     ASSERT_NE(hb3, nullptr) << hosts_summary(rep3);
     EXPECT_EQ(str(*hb3, "status"), "hostkey_mismatch") << hosts_summary(rep3);
@@ -431,7 +442,7 @@ TEST_F(SshRun, StrictRefusesAnUnknownHostKey) {
     spec.host_key_policy = "strict";
     auto r = run(inventory({spec}), {"pass"});
     EXPECT_EQ(r.exit_code, 3) << r.describe();
-    auto rep = report();
+    LOAD_REPORT(rep, {}, r);
     const Json* h = find_host(rep, "host-a");
     ASSERT_NE(h, nullptr) << hosts_summary(rep) << r.describe();
     EXPECT_EQ(str(*h, "status"), "hostkey_mismatch") << hosts_summary(rep);
@@ -450,7 +461,7 @@ TEST_F(SshRun, WrongKeyIsAnAuthFailure) {
     spec.identity_files = {stranger.private_key};
     auto r = run(inventory({spec}), {"pass"});
     EXPECT_EQ(r.exit_code, 3) << r.describe();
-    auto rep = report();
+    LOAD_REPORT(rep, {}, r);
     const Json* h = find_host(rep, "host-a");
     ASSERT_NE(h, nullptr) << hosts_summary(rep) << r.describe();
     EXPECT_EQ(str(*h, "status"), "auth_failed") << hosts_summary(rep);
@@ -474,7 +485,7 @@ TEST_F(SshRun, ClosedPortIsUnreachableWithinTheConnectTimeout) {
     EXPECT_EQ(r.exit_code, 3) << r.describe();
     // A refused connection, its retries and their backoff: well under 10 s.
     EXPECT_LT(r.seconds, 10.0) << r.describe();
-    auto rep = report();
+    LOAD_REPORT(rep, {}, r);
     const Json* h = find_host(rep, "host-closed");
     ASSERT_NE(h, nullptr) << hosts_summary(rep) << r.describe();
     EXPECT_EQ(str(*h, "status"), "unreachable") << hosts_summary(rep);
@@ -505,7 +516,7 @@ TEST_F(SshRun, JumpHostsAndChainedJumpHosts) {
         "bastion2"}; // bastion2's own jump is followed first: bastion1 -> bastion2 -> target
     auto r = run(inventory({b1, b2, one, two}), {"pass"});
     EXPECT_EQ(r.exit_code, 0) << r.describe();
-    auto rep = report();
+    LOAD_REPORT(rep, {}, r);
     EXPECT_EQ(host_names(rep), (Names{"via-one", "via-two"}))
         << "jump_only hosts are never checked\n"
         << hosts_summary(rep) << r.describe();
@@ -541,7 +552,7 @@ TEST_F(SshRun, JumpHostWithoutForwardingFailsNamingTheJump) {
     auto direct = host("direct", *target);
     auto r = run(inventory({bastion, behind, direct}), {"pass"});
     EXPECT_EQ(r.exit_code, 3) << r.describe();
-    auto rep = report();
+    LOAD_REPORT(rep, {}, r);
     const Json* h = find_host(rep, "behind");
     ASSERT_NE(h, nullptr) << hosts_summary(rep) << r.describe();
     EXPECT_EQ(str(*h, "status"), "unreachable") << hosts_summary(rep);
@@ -570,7 +581,7 @@ TEST_F(SshRun, BecomeRunsTheAgentAsRoot) {
     m_remote = user_dir(kSudoUser) / "cache";
     auto r = run(inventory({spec}), {"pass"});
     EXPECT_EQ(r.exit_code, 0) << r.describe();
-    auto rep = report();
+    LOAD_REPORT(rep, {}, r);
     const Json* h = find_host(rep, "host-sudo");
     ASSERT_NE(h, nullptr) << hosts_summary(rep) << r.describe();
     EXPECT_EQ(str(*h, "status"), "ok") << hosts_summary(rep);
@@ -605,7 +616,7 @@ TEST_F(SshRun, BecomeWithoutASudoRuleIsAnAuthFailure) {
     m_remote = user_dir(kNoSudoUser) / "cache";
     auto r = run(inventory({spec}), {"pass"});
     EXPECT_EQ(r.exit_code, 3) << r.describe();
-    auto rep = report();
+    LOAD_REPORT(rep, {}, r);
     const Json* h = find_host(rep, "host-nosudo");
     ASSERT_NE(h, nullptr) << hosts_summary(rep) << r.describe();
     EXPECT_EQ(str(*h, "status"), "auth_failed") << hosts_summary(rep);
@@ -634,7 +645,8 @@ TEST_F(SshRun, LimitAndShardSelectExactlyTheirHosts) {
         auto r = run(inv, {"pass"}, selection, out);
         EXPECT_EQ(r.exit_code, 0) << r.describe();
         auto rep = report(out);
-        for (const auto& h : rep.value("hosts", Json::array())) {
+        EXPECT_TRUE(rep.is_object()) << "no readable report.json\n" << r.describe();
+        for (const auto& h : hosts_of(rep)) {
             EXPECT_EQ(str(h, "status"), "ok") << hosts_summary(rep);
         }
         return host_names(rep);
@@ -705,7 +717,7 @@ TEST_F(SshRun, ResumeAfterSigkillRunsOnlyTheMissingHosts) {
 
     auto second = run(inv, {"pass"}, {"--forks", "1", "--resume", journal_path.string()});
     EXPECT_EQ(second.exit_code, 0) << second.describe();
-    auto rep = report();
+    LOAD_REPORT(rep, {}, second);
     ASSERT_EQ(host_names(rep), (Names{"host-a", "host-b", "host-c"}))
         << hosts_summary(rep) << second.describe();
     for (const auto& h : rep["hosts"]) {
@@ -762,8 +774,7 @@ TEST_F(SshRun, GarbledAgentIsAnAgentErrorNotACrash) {
     EXPECT_FALSE(r.timed_out) << r.describe();
     EXPECT_EQ(r.term_signal, 0) << r.describe();
     EXPECT_EQ(r.exit_code, 3) << r.describe();
-    auto rep = report();
-    ASSERT_TRUE(rep.is_object()) << "no report.json\n" << r.describe();
+    LOAD_REPORT(rep, {}, r);
     for (const auto& name : {"garbage", "flood"}) {
         const Json* h = find_host(rep, name);
         ASSERT_NE(h, nullptr) << hosts_summary(rep) << r.describe();
@@ -786,7 +797,8 @@ TEST_F(SshRun, HostThatFreezesMidRunIsLostByKeepalive) {
     ASSERT_SSHD(b);
     ASSERT_SSHD(c);
     auto inv = inventory({host("host-a", *a), host("host-b", *b), host("host-frozen", *c)});
-    CliProcess cli(run_args(inv, {"pass"}, {"--keepalive", "1"}), dir());
+    // No retry: a new connection would find a fresh, unfrozen session.
+    CliProcess cli(run_args(inv, {"pass"}, {"--keepalive", "1", "--host-retries", "0"}), dir());
 
     // The agent's session: a process below c's sshd whose command is the
     // agent's `serve`, or the deployed agent itself.
@@ -819,11 +831,12 @@ TEST_F(SshRun, HostThatFreezesMidRunIsLostByKeepalive) {
         std::chrono::duration<double>(std::chrono::steady_clock::now() - frozen_at).count();
     EXPECT_LT(lost_after, 10.0) << "3 keepalives of 1 s, then the run ends\n" << r.describe();
     EXPECT_EQ(r.exit_code, 3) << r.describe();
-    auto rep = report();
+    LOAD_REPORT(rep, {}, r);
     const Json* h = find_host(rep, "host-frozen");
     ASSERT_NE(h, nullptr) << hosts_summary(rep) << r.describe();
     const std::string status = str(*h, "status");
     EXPECT_TRUE(status == "timeout" || status == "unreachable") << hosts_summary(rep);
+    EXPECT_NE(str(*h, "error").find("keepalive"), std::string::npos) << str(*h, "error");
     for (const auto& name : {"host-a", "host-b"}) {
         const Json* ok = find_host(rep, name);
         ASSERT_NE(ok, nullptr) << hosts_summary(rep);
@@ -844,10 +857,10 @@ TEST_F(SshRun, EveryKeyTypeLogsIn) {
     }
     auto r = run(inventory(specs), {"pass"}, {"--load-only"});
     EXPECT_EQ(r.exit_code, 0) << r.describe();
-    auto rep = report();
+    LOAD_REPORT(rep, {}, r);
     EXPECT_EQ(host_names(rep), (Names{"key-ed25519", "key-ecdsa", "key-rsa"}))
         << hosts_summary(rep);
-    for (const auto& h : rep.value("hosts", Json::array())) {
+    for (const auto& h : hosts_of(rep)) {
         EXPECT_EQ(str(h, "status"), "ok") << hosts_summary(rep);
     }
     for (const char* algo : {"ssh2: ED25519", "ssh2: ECDSA", "ssh2: RSA"}) {
@@ -881,9 +894,9 @@ TEST_F(SshRun, FarmInventoryRuns) {
     m_known_hosts = farm / "known_hosts";
     auto r = run(farm / "inventory.toml", {"pass"}, {"--load-only"});
     EXPECT_EQ(r.exit_code, 0) << r.describe();
-    auto rep = report();
+    LOAD_REPORT(rep, {}, r);
     EXPECT_EQ(host_names(rep), (Names{"host-001", "host-002", "host-003"})) << hosts_summary(rep);
-    for (const auto& h : rep.value("hosts", Json::array())) {
+    for (const auto& h : hosts_of(rep)) {
         EXPECT_EQ(str(h, "status"), "ok") << hosts_summary(rep);
     }
 }

@@ -87,6 +87,7 @@ pid_t spawn(const std::vector<std::string>& argv, const fs::path& out, const fs:
     }
     args.push_back(nullptr);
     ::execv(args[0], args.data());
+    ::dprintf(2, "exec %s: %s\n", args[0], std::strerror(errno));
     ::_exit(127);
 }
 
