@@ -6,7 +6,8 @@
 // Every run passes --known-hosts and --remote-dir inside the test's scratch
 // directory and HOME is a scratch folder, so nothing of root's is read or
 // written. Each test's processes (sshd, sessions, bpfleet) are gone when it
-// ends.
+// ends. Runs are --load-only (these tests are about the transport) except in
+// the first test, which checks full attach-and-fire reports over SSH.
 
 #include "oci/image_builder.hpp"
 #include "oci/test_servers.hpp"
@@ -195,7 +196,8 @@ protected:
         return write_inventory(dir() / file, hosts);
     }
 
-    // run -a OBJECTS -i INVENTORY -o OUT --known-hosts --remote-dir --agent, then `extra`.
+    // run -a OBJECTS -i INVENTORY -o OUT --known-hosts --remote-dir --agent [--load-only],
+    // then `extra`.
     [[nodiscard]] std::vector<std::string> run_args(const fs::path& inventory_file,
                                                     const std::vector<std::string>& objects,
                                                     const std::vector<std::string>& extra = {},
@@ -208,6 +210,9 @@ protected:
                     {"-i", inventory_file.string(), "-o", (out.empty() ? m_out : out).string(),
                      "--known-hosts", m_known_hosts.string(), "--remote-dir", m_remote.string(),
                      "--agent", std::string("x86_64=") + BPFLEET_AGENT_PATH});
+        if (m_load_only) {
+            args.push_back("--load-only");
+        }
         args.insert(args.end(), extra.begin(), extra.end());
         return args;
     }
@@ -239,6 +244,7 @@ protected:
     fs::path m_known_hosts;
     fs::path m_remote;
     fs::path m_out;
+    bool m_load_only = true;
 };
 
 #define ASSERT_SSHD(f) ASSERT_TRUE((f)->ok()) << (f)->error()
@@ -260,6 +266,7 @@ TEST_F(SshRun, ChecksEveryObjectOnThreeHosts) {
     std::map<std::string, const SshdFixture*> fleet{
         {"host-a", a.get()}, {"host-b", b.get()}, {"host-c", c.get()}};
     auto inv = inventory({host("host-a", *a), host("host-b", *b), host("host-c", *c)});
+    m_load_only = false; // the whole check: load, attach and fire
     auto r = run(inv, {"pass", "mixed"});
     EXPECT_EQ(r.exit_code, 1) << "mixed.bpf.o's bad_unchecked is refused on every host: exit 1\n"
                               << r.describe();
@@ -683,7 +690,7 @@ TEST_F(SshRun, ResumeAfterSigkillRunsOnlyTheMissingHosts) {
     std::map<std::string, std::unique_ptr<SshdFixture>> fleet;
     std::vector<HostSpec> specs;
     for (const auto& name : {"host-a", "host-b", "host-c"}) {
-        fleet[name] = sshd(name, SshdOptions{.extra_config = {slow_force_command(1)}});
+        fleet[name] = sshd(name, SshdOptions{.extra_config = {slow_force_command(0.5)}});
         ASSERT_SSHD(fleet[name]);
         specs.push_back(host(name, *fleet[name]));
     }
@@ -855,7 +862,7 @@ TEST_F(SshRun, EveryKeyTypeLogsIn) {
         a->authorize(key);
         specs.push_back(host_spec("key-" + type, *a, key));
     }
-    auto r = run(inventory(specs), {"pass"}, {"--load-only"});
+    auto r = run(inventory(specs), {"pass"});
     EXPECT_EQ(r.exit_code, 0) << r.describe();
     LOAD_REPORT(rep, {}, r);
     EXPECT_EQ(host_names(rep), (Names{"key-ed25519", "key-ecdsa", "key-rsa"}))
@@ -892,7 +899,7 @@ TEST_F(SshRun, FarmInventoryRuns) {
         }
     } stop{script, farm};
     m_known_hosts = farm / "known_hosts";
-    auto r = run(farm / "inventory.toml", {"pass"}, {"--load-only"});
+    auto r = run(farm / "inventory.toml", {"pass"});
     EXPECT_EQ(r.exit_code, 0) << r.describe();
     LOAD_REPORT(rep, {}, r);
     EXPECT_EQ(host_names(rep), (Names{"host-001", "host-002", "host-003"})) << hosts_summary(rep);
