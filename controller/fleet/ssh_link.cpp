@@ -11,6 +11,7 @@
 #include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <cerrno>
@@ -205,6 +206,16 @@ asio::awaitable<void> pump_channel(std::shared_ptr<Conduit> c, std::shared_ptr<S
     c->ours.shutdown(asio::socket_base::shutdown_both, ignored);
 }
 
+// Returns at the deadline or soon after the run is cancelled: the other side
+// of `op || watch(...)` for operations that can't be resumed after a tick.
+asio::awaitable<void> watch(Deadline deadline, const bool* cancelled) {
+    asio::steady_timer timer(co_await asio::this_coro::executor);
+    while (!(cancelled && *cancelled) && Clock::now() < deadline) {
+        timer.expires_at(std::min(deadline, Clock::now() + kTick));
+        co_await timer.async_wait(kTuple);
+    }
+}
+
 std::string endpoint_text(const inventory::Endpoint& hop) {
     std::string address = hop.address.find(':') != std::string::npos ? "[" + hop.address + "]" : hop.address;
     return (hop.user.empty() ? "" : hop.user + "@") + address + ":" + std::to_string(hop.port);
@@ -350,11 +361,13 @@ SshLink::open(asio::any_io_executor executor, const inventory::Endpoint& hop, st
     if (!via) {
         // The first hop: TCP, bounded by the connect deadline.
         asio::ip::tcp::resolver resolver(executor);
-        asio::steady_timer timer(executor);
-        timer.expires_at(deadline);
         auto resolved = co_await (resolver.async_resolve(hop.address, std::to_string(hop.port), kTuple) ||
-                                  timer.async_wait(kTuple));
+                                  watch(deadline, settings.cancelled));
         if (resolved.index() == 1) {
+            if (settings.cancelled && *settings.cancelled) {
+                HostFailure f{HostStatus::Skipped, "connect", "cancelled while resolving", false, true};
+                co_return tl::unexpected(f);
+            }
             co_return host_failure(HostStatus::Unreachable, "connect", "cannot resolve " + hop.address + ": timed out");
         }
         auto [rec, endpoints] = std::get<0>(resolved);
@@ -364,7 +377,7 @@ SshLink::open(asio::any_io_executor executor, const inventory::Endpoint& hop, st
         }
         c.tcp.emplace(executor);
         auto connected =
-            co_await (asio::async_connect(*c.tcp, endpoints, kTuple) || timer.async_wait(kTuple));
+            co_await (asio::async_connect(*c.tcp, endpoints, kTuple) || watch(deadline, settings.cancelled));
         if (settings.cancelled && *settings.cancelled) {
             HostFailure f{HostStatus::Skipped, "connect", "cancelled while connecting", false, true};
             co_return tl::unexpected(f);
