@@ -11,12 +11,14 @@
 #include <deque>
 #include <fcntl.h>
 #include <fstream>
+#include <linux/bpf.h>
 #include <pwd.h>
 #include <random>
 #include <shadow.h>
 #include <sstream>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
@@ -188,6 +190,20 @@ std::string ssh_prerequisites_missing() {
         }
     }
     return {};
+}
+
+bool bpf_usable() {
+    bpf_attr attr{};
+    attr.map_type = BPF_MAP_TYPE_ARRAY;
+    attr.key_size = 4;
+    attr.value_size = 8;
+    attr.max_entries = 1;
+    long fd = ::syscall(__NR_bpf, BPF_MAP_CREATE, &attr, sizeof attr);
+    if (fd < 0) {
+        return false;
+    }
+    ::close(static_cast<int>(fd));
+    return true;
 }
 
 std::string ensure_test_users() {

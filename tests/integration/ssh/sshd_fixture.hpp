@@ -46,6 +46,10 @@ inline constexpr const char* kSudoersFile = "/etc/sudoers.d/bpfleet-test";
 // ssh-keygen, ssh, sudo, visudo, useradd.
 std::string ssh_prerequisites_missing();
 
+// This kernel lets root create a BPF map (tests that assert load verdicts
+// need it; the ones about the transport do not).
+bool bpf_usable();
+
 // Creates the two test users when missing (homes under /home, password
 // field '*' so that sshd without PAM does not see them as locked) and the
 // sudoers rule (mode 0440, checked with visudo -cf). Idempotent. "" on success.
