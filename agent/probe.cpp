@@ -801,7 +801,7 @@ Json features() {
 
 } // namespace
 
-Json probe_host() {
+Json probe_host(bool with_features) {
     Unreadable unreadable;
     Json doc;
     doc["schema"] = kProbeSchema;
@@ -843,7 +843,7 @@ Json probe_host() {
                               {"debugfs", filesystem("debugfs", all_mounts, proc_fs)},
                               {"bpffs", filesystem("bpf", all_mounts, proc_fs)}};
     doc["cgroup"] = cgroup_layout(all_mounts);
-    doc["features"] = features();
+    doc["features"] = with_features ? features() : Json(nullptr);
     doc["unreadable"] = unreadable.take();
     return doc;
 }

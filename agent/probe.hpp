@@ -24,6 +24,8 @@ inline constexpr std::string_view kProbeSchema = "bpfleet.probe/v1";
 
 // Host facts and the feature fingerprint. Runs the BPF probes too; as a
 // non-privileged user they report EPERM (see "privileges" in the document).
-Json probe_host();
+// With `features` false the fingerprint (hundreds of BPF loads, most of the
+// probe's second) is left out: "features" is null.
+Json probe_host(bool features = true);
 
 } // namespace bpfleet::agent

@@ -103,7 +103,8 @@ int run_serve(std::span<char*> args) {
                 continue; // the controller's hello: our own was sent first
             }
             if (type == "probe") {
-                reply(Json{{"type", "probe"}, {"facts", probe_host()}});
+                const Json& want = frame->message.contains("features") ? frame->message["features"] : Json(true);
+                reply(Json{{"type", "probe"}, {"facts", probe_host(!want.is_boolean() || want.get<bool>())}});
             } else if (type == "check") {
                 reply(handle_check(*frame));
             } else if (type == "bye") {

@@ -41,6 +41,7 @@ struct RunOptions {
     double keepalive = 15;
     bool load_only = false;
     bool no_fire = false;
+    bool probe_features = false;
     unsigned check_timeout = 120;
     bool quiet = false;
     bool verbose = false;
@@ -216,6 +217,7 @@ int run(const RunOptions& options, bool probe_only) {
     }
 
     fleet::CheckPlan plan;
+    plan.probe_features = probe_only || options.probe_features;
     plan.options.load_only = options.load_only;
     plan.options.fire = !options.no_fire;
     plan.options.timeout_seconds = options.check_timeout;
@@ -380,6 +382,8 @@ Action register_run(CLI::App& app) {
     cmd->add_option("--fixups", options->fixups, "Fixups TOML passed to every check");
     cmd->add_flag("--load-only", options->load_only, "Load only: no attach, no trigger");
     cmd->add_flag("--no-fire", options->no_fire, "Attach but do not trigger");
+    cmd->add_flag("--probe-features", options->probe_features,
+                  "Record each host's BPF feature fingerprint too (as bpfleet probe does; about a second per host)");
     cmd->add_option("--check-timeout", options->check_timeout,
                     "Watchdog for one object's check on a host, in seconds")
         ->capture_default_str()

@@ -111,7 +111,7 @@ asio::awaitable<HostExpected<void>> converse(AgentStream& stream, const CheckPla
         co_return tl::unexpected(invalid("the host said uname -m = " + expected_arch + " but the agent runs on " + machine));
     }
 
-    const std::string probe_request = protocol::encode(Json{{"type", "probe"}});
+    const std::string probe_request = protocol::encode(Json{{"type", "probe"}, {"features", plan.probe_features}});
     if (auto sent = co_await talk.send(probe_request); !sent) {
         co_return tl::unexpected(sent.error());
     }

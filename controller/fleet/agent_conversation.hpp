@@ -21,8 +21,11 @@ struct ArtifactInput {
 };
 
 struct CheckPlan {
-    const std::vector<ArtifactInput>* artifacts = nullptr;
+    const std::vector<ArtifactInput>* artifacts = nullptr; // none: probe only
     protocol::CheckOptions options;
+    // Ask for the feature fingerprint too (about a second of BPF loads per
+    // host); the host facts come either way.
+    bool probe_features = false;
 };
 
 // Fills host.facts and host.checks; on failure they hold what was done so

@@ -41,6 +41,8 @@ constexpr auto kTuple = asio::as_tuple(use_awaitable);
 // cancel, a deadline or a keepalive is noticed.
 constexpr std::chrono::milliseconds kTick{200};
 constexpr std::size_t kMaxStderr = 64 << 10;
+constexpr std::size_t kWriteChunk = 64 << 10;
+constexpr int kSocketBuffer = 256 << 10;
 
 std::string seconds_text(std::chrono::milliseconds ms) {
     char buf[32];
@@ -299,6 +301,27 @@ asio::awaitable<WaitResult> SshLink::wait(Deadline deadline) {
     co_return WaitResult::Ready;
 }
 
+asio::awaitable<WaitResult> SshLink::wait_writable(Deadline deadline) {
+    ssh_blocking_flush(m_session, 0);
+    if (!(ssh_get_poll_flags(m_session) & SSH_WRITE_PENDING)) {
+        co_return WaitResult::Ready;
+    }
+    if (m_settings.cancelled && *m_settings.cancelled) {
+        co_return WaitResult::Cancelled;
+    }
+    if (!m_conduit->error.empty()) {
+        co_return WaitResult::Lost;
+    }
+    if (Clock::now() >= deadline) {
+        co_return WaitResult::TimedOut;
+    }
+    m_conduit->tick.expires_at(std::min(deadline, Clock::now() + kTick));
+    co_await (m_conduit->ssh_side.async_wait(asio::posix::descriptor_base::wait_write, kTuple) ||
+              m_conduit->tick.async_wait(kTuple));
+    ssh_blocking_flush(m_session, 0);
+    co_return WaitResult::Ready;
+}
+
 HostFailure SshLink::stopped(WaitResult why, std::string_view stage, std::string_view doing) const {
     HostFailure f;
     f.stage = std::string(stage);
@@ -347,7 +370,7 @@ SshLink::open(asio::any_io_executor executor, const inventory::Endpoint& hop, st
                                std::string("socketpair: ") + std::strerror(errno));
     }
     for (int fd : pair) {
-        int size = 1 << 20;
+        int size = kSocketBuffer;
         setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
         setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
     }
@@ -658,7 +681,18 @@ asio::awaitable<HostExpected<void>> ExecChannel::write_all(std::string_view byte
             }
             continue;
         }
-        std::size_t len = std::min<std::size_t>({bytes.size(), window, 1u << 20});
+        // libssh copies what it is given into the session's output buffer:
+        // hand it a little at a time, and only once the last piece has gone
+        // out, so that a hundred uploads in flight hold kilobytes each, not
+        // an agent each.
+        if (ssh_get_poll_flags(m_link->session()) & SSH_WRITE_PENDING) {
+            WaitResult why = co_await m_link->wait_writable(deadline);
+            if (why != WaitResult::Ready) {
+                co_return tl::unexpected(m_link->stopped(why, m_stage, "sending data"));
+            }
+            continue;
+        }
+        std::size_t len = std::min<std::size_t>({bytes.size(), window, kWriteChunk});
         int rc = ssh_channel_write(m_channel, bytes.data(), static_cast<uint32_t>(len));
         if (rc < 0) {
             co_return tl::unexpected(m_link->ssh_failure(HostStatus::Unreachable, m_stage, "sending data", true));

@@ -72,6 +72,8 @@ public:
     // short tick, or with the reason it must stop. Flushes pending output and
     // sends keepalives while waiting.
     asio::awaitable<WaitResult> wait(Deadline deadline);
+    // Returns once libssh's output buffer has gone to the socket (or why not).
+    asio::awaitable<WaitResult> wait_writable(Deadline deadline);
     // Turns keepalives on (after authentication: the link carries the run).
     void enable_keepalive() { m_keepalive_on = true; }
 
