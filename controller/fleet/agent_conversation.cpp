@@ -89,7 +89,7 @@ HostFailure invalid(std::string what) {
 } // namespace
 
 asio::awaitable<HostExpected<void>> converse(AgentStream& stream, const CheckPlan& plan, HostResult& host,
-                                             Deadline deadline, const std::string& expected_arch) {
+                                             Deadline deadline, std::string expected_arch) {
     Conversation talk(stream, deadline);
     const std::string_view hello_text = "hello";
     auto hello = co_await talk.receive(Clock::now() + kHelloTimeout, hello_text);

@@ -32,7 +32,8 @@ struct CheckPlan {
 // far (facts come first, so they are kept even when a check fails).
 // `expected_arch`, when set, is what `uname -m` said before the agent was
 // chosen; an agent reporting another architecture is an agent_error.
+// (By value: a coroutine keeps its parameters, not what references point at.)
 asio::awaitable<HostExpected<void>> converse(AgentStream& stream, const CheckPlan& plan, HostResult& host,
-                                             Deadline deadline, const std::string& expected_arch = {});
+                                             Deadline deadline, std::string expected_arch = {});
 
 } // namespace bpfleet::fleet
