@@ -208,8 +208,11 @@ protected:
         }
         args.insert(args.end(),
                     {"-i", inventory_file.string(), "-o", (out.empty() ? m_out : out).string(),
-                     "--known-hosts", m_known_hosts.string(), "--remote-dir", m_remote.string(),
-                     "--agent", std::string("x86_64=") + BPFLEET_AGENT_PATH});
+                     "--known-hosts", m_known_hosts.string(), "--agent",
+                     std::string("x86_64=") + BPFLEET_AGENT_PATH});
+        if (!m_remote.empty()) { // empty: the hosts' default cache folder
+            args.insert(args.end(), {"--remote-dir", m_remote.string()});
+        }
         if (m_load_only) {
             args.push_back("--load-only");
         }
@@ -634,6 +637,53 @@ TEST_F(SshRun, BecomeWithoutASudoRuleIsAnAuthFailure) {
     std::transform(error.begin(), error.end(), error.begin(), ::tolower);
     EXPECT_NE(error.find("sudo"), std::string::npos) << error;
     EXPECT_NE(error.find("password"), std::string::npos) << error;
+}
+
+// The default cache folder is ~/.cache/bpfleet; when $HOME can't take it, a
+// private folder in /tmp.
+TEST_F(SshRun, AgentGoesToTheHomeCacheElseToAPrivateTmpFolder) {
+    ASSERT_TRUE(s_users_error.empty()) << s_users_error;
+    const passwd* pw = ::getpwnam(kNoSudoUser);
+    ASSERT_NE(pw, nullptr);
+    const fs::path home = pw->pw_dir;
+    const fs::path cache = home / ".cache";
+    const fs::path tmp_dir = fs::path("/tmp") / ("bpfleet-" + std::to_string(pw->pw_uid));
+    std::error_code ec;
+    fs::remove_all(cache / "bpfleet", ec);
+    fs::remove_all(tmp_dir, ec);
+    auto a = sshd("a");
+    ASSERT_SSHD(a);
+    auto spec = host("plain-user", *a);
+    spec.user = kNoSudoUser;
+    m_remote.clear();
+    const std::string agent_file = "agent-" + agent_sha256();
+
+    auto first = run(inventory({spec}), {"pass"});
+    LOAD_REPORT(rep, {}, first);
+    const Json* h = find_host(rep, "plain-user");
+    ASSERT_NE(h, nullptr) << first.describe();
+    EXPECT_EQ(str(*h, "status"), "ok") << hosts_summary(rep);
+    EXPECT_EQ(str((*h)["agent"], "path"), (cache / "bpfleet" / agent_file).string());
+    struct stat st {};
+    ASSERT_EQ(::stat((cache / "bpfleet").c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 07777, 0700u);
+    EXPECT_EQ(st.st_uid, pw->pw_uid);
+
+    // ~/.cache is now a file the user can't replace: the fallback takes over.
+    fs::remove_all(cache, ec);
+    std::ofstream(cache) << "not a folder\n";
+    auto second = run(inventory({spec}), {"pass"});
+    fs::remove(cache, ec);
+    LOAD_REPORT(rep2, {}, second);
+    h = find_host(rep2, "plain-user");
+    ASSERT_NE(h, nullptr) << second.describe();
+    EXPECT_EQ(str(*h, "status"), "ok") << hosts_summary(rep2);
+    EXPECT_EQ(str((*h)["agent"], "path"), (tmp_dir / agent_file).string());
+    EXPECT_TRUE((*h)["agent"]["uploaded"].get<bool>());
+    ASSERT_EQ(::stat(tmp_dir.c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 07777, 0700u);
+    EXPECT_EQ(st.st_uid, pw->pw_uid);
+    fs::remove_all(tmp_dir, ec);
 }
 
 // 8. --limit and --shard pick exactly their hosts; bad ones connect nowhere.
