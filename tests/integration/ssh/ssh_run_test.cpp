@@ -929,11 +929,7 @@ TEST_F(SshRun, EveryKeyTypeLogsIn) {
 
 // scripts/sshd-farm.sh's inventory works with bpfleet as written.
 TEST_F(SshRun, FarmInventoryRuns) {
-    int base = 0;
-    for (int attempt = 0; attempt < 20 && base == 0; ++attempt) {
-        int p = free_port();
-        base = p + 3 < 65535 && !listening_on(p + 1) && !listening_on(p + 2) ? p : 0;
-    }
+    const int base = free_port_block(3);
     ASSERT_NE(base, 0);
     const fs::path script = fs::path(BPFLEET_SOURCE_DIR) / "scripts/sshd-farm.sh";
     auto farm = dir() / "farm";

@@ -3,20 +3,24 @@
 #include "oci/test_servers.hpp"
 
 #include <algorithm>
+#include <arpa/inet.h>
 #include <cerrno>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <ctime>
 #include <deque>
 #include <fcntl.h>
 #include <fstream>
 #include <linux/bpf.h>
+#include <netinet/in.h>
 #include <pwd.h>
 #include <random>
 #include <shadow.h>
 #include <sstream>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -192,6 +196,33 @@ std::string ssh_prerequisites_missing() {
     return {};
 }
 
+int free_port_block(int count) {
+    auto can_bind = [](int port) {
+        int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_port = htons(static_cast<uint16_t>(port));
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        bool ok = fd >= 0 && ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+        if (fd >= 0) {
+            ::close(fd);
+        }
+        return ok;
+    };
+    static std::mt19937 random(static_cast<unsigned>(::getpid()) ^ static_cast<unsigned>(::time(nullptr)));
+    for (int attempt = 0; attempt < 100; ++attempt) {
+        int base = 20000 + static_cast<int>(random() % static_cast<unsigned>(32000 - 20000 - count));
+        bool all_free = true;
+        for (int q = base; all_free && q < base + count; ++q) {
+            all_free = can_bind(q);
+        }
+        if (all_free) {
+            return base;
+        }
+    }
+    return 0;
+}
+
 bool bpf_usable() {
     bpf_attr attr{};
     attr.map_type = BPF_MAP_TYPE_ARRAY;
@@ -302,7 +333,7 @@ SshdFixture::SshdFixture(fs::path dir, SshdOptions options)
     // unit makes it; it does not run here).
     std::error_code ec;
     fs::create_directories("/run/sshd", ec);
-    m_port = free_port();
+    m_port = free_port_block(1);
     write_file(authorized_keys(), "");
     fs::permissions(authorized_keys(), fs::perms(0644));
     if (make_host_key()) {

@@ -38,6 +38,12 @@ inline constexpr const char* kUsermod = "/usr/sbin/usermod";
 
 // The users `become` is tested with: one with a NOPASSWD sudoers rule
 // (/etc/sudoers.d/bpfleet-test), one without.
+// `count` consecutive ports on 127.0.0.1 that can be bound now, below the
+// ephemeral range (32768..60999 on Linux), where an outgoing connection of
+// some other test could take one between this check and sshd's bind. 0 when
+// none was found.
+int free_port_block(int count);
+
 inline constexpr const char* kSudoUser = "bpfleet-sudo";
 inline constexpr const char* kNoSudoUser = "bpfleet-nosudo";
 inline constexpr const char* kSudoersFile = "/etc/sudoers.d/bpfleet-test";

@@ -236,31 +236,7 @@ TEST_F(SshHarness, CliRunsAsASubprocess) {
 TEST_F(SshHarness, FarmScriptStartsLogsInAndStops) {
     const fs::path script = fs::path(BPFLEET_SOURCE_DIR) / "scripts/sshd-farm.sh";
     const int count = 18;
-    // Below the ephemeral range (32768..60999 on Linux): there, outgoing
-    // connections of other tests can take a port between this check and
-    // sshd's bind. Each port must be bindable, not merely without a listener.
-    auto can_bind = [](int port) {
-        int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        sockaddr_in a{};
-        a.sin_family = AF_INET;
-        a.sin_port = htons(static_cast<uint16_t>(port));
-        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        bool ok = fd >= 0 && ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-        if (fd >= 0) {
-            ::close(fd);
-        }
-        return ok;
-    };
-    int base = 0;
-    std::srand(static_cast<unsigned>(::getpid()));
-    for (int attempt = 0; attempt < 50 && base == 0; ++attempt) {
-        int p = 20000 + std::rand() % (32000 - 20000 - count);
-        bool all_free = true;
-        for (int q = p; all_free && q < p + count; ++q) {
-            all_free = can_bind(q);
-        }
-        base = all_free ? p : 0;
-    }
+    const int base = free_port_block(count);
     ASSERT_NE(base, 0) << "no " << count << " free consecutive ports";
     auto farm = dir() / "farm";
     std::string out;
