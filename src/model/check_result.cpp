@@ -1,5 +1,7 @@
 #include "model/check_result.hpp"
 
+#include "common/json_depth.hpp"
+
 #include <array>
 #include <cerrno>
 #include <stdexcept>
@@ -501,18 +503,12 @@ void from_json(const Json& j, CheckReport& v) {
 constexpr int kMaxNestingDepth = 32;
 
 Result<CheckReport> parse_check_report(std::string_view text) {
+    if (!json_depth_within(text, kMaxNestingDepth)) {
+        return make_error("invalid_report", "not a bpfleet.check/v1 document: nested deeper than " +
+                                                std::to_string(kMaxNestingDepth) + " levels");
+    }
     try {
-        const Json::parser_callback_t limit_depth = [](int depth, Json::parse_event_t event,
-                                                       Json&) {
-            if ((event == Json::parse_event_t::object_start ||
-                 event == Json::parse_event_t::array_start) &&
-                depth >= kMaxNestingDepth) {
-                throw std::invalid_argument("nested deeper than " +
-                                            std::to_string(kMaxNestingDepth) + " levels");
-            }
-            return true;
-        };
-        auto j = Json::parse(text, limit_depth);
+        auto j = Json::parse(text);
         return j.get<CheckReport>();
     } catch (const std::exception& e) {
         return make_error("invalid_report", std::string("not a bpfleet.check/v1 document: ") +

@@ -1,5 +1,7 @@
 #include "oci/manifest.hpp"
 
+#include "common/json_depth.hpp"
+
 #include <nlohmann/json.hpp>
 
 namespace bpfleet::oci {
@@ -9,36 +11,6 @@ using Json = nlohmann::json;
 
 Result<void> invalid(const std::string& why) {
     return make_error("MANIFEST_INVALID", why);
-}
-
-// Nesting depth outside strings; run before parsing so that no deeply nested
-// document reaches the parser or a recursive destructor.
-bool depth_within(std::span<const std::uint8_t> bytes, int limit) {
-    int depth = 0;
-    bool in_string = false;
-    bool escaped = false;
-    for (std::uint8_t c : bytes) {
-        if (in_string) {
-            if (escaped) {
-                escaped = false;
-            } else if (c == '\\') {
-                escaped = true;
-            } else if (c == '"') {
-                in_string = false;
-            }
-            continue;
-        }
-        if (c == '"') {
-            in_string = true;
-        } else if (c == '{' || c == '[') {
-            if (++depth > limit) {
-                return false;
-            }
-        } else if (c == '}' || c == ']') {
-            --depth;
-        }
-    }
-    return true;
 }
 
 Result<std::string> get_string(const Json& obj, const char* key, bool required,
@@ -155,7 +127,8 @@ Result<ImageDocument> parse_image_document(std::span<const std::uint8_t> bytes,
         TRY(invalid("document is " + std::to_string(bytes.size()) + " bytes, over the " +
                     std::to_string(kMaxManifestBytes) + "-byte limit"));
     }
-    if (!depth_within(bytes, kMaxJsonDepth)) {
+    if (!json_depth_within(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()),
+                           kMaxJsonDepth)) {
         TRY(invalid("JSON nested deeper than " + std::to_string(kMaxJsonDepth) + " levels"));
     }
     Json j = Json::parse(bytes.begin(), bytes.end(), nullptr, /*allow_exceptions=*/false);

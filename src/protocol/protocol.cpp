@@ -1,5 +1,7 @@
 #include "protocol/protocol.hpp"
 
+#include "common/json_depth.hpp"
+
 #include <algorithm>
 
 namespace bpfleet::protocol {
@@ -52,6 +54,11 @@ Result<void> FrameReader::parse_available() {
         }
         std::string line = m_buffer.substr(0, nl);
         m_buffer.erase(0, nl + 1);
+        if (!json_depth_within(line, kMaxMessageDepth)) {
+            return make_error("protocol", "a message of " + std::to_string(line.size()) +
+                                              " bytes nested deeper than " +
+                                              std::to_string(kMaxMessageDepth) + " levels");
+        }
         Frame frame;
         try {
             frame.message = Json::parse(line, nullptr, true, false);

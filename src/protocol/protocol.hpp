@@ -24,6 +24,8 @@ namespace bpfleet::protocol {
 inline constexpr int kVersion = 1;
 inline constexpr std::size_t kDefaultMaxLine = 64u << 20;    // one JSON message
 inline constexpr std::size_t kDefaultMaxPayload = 64u << 20; // one object
+// Nesting of one message (a check reply carries a report: about 8 levels).
+inline constexpr int kMaxMessageDepth = 64;
 
 struct Frame {
     Json message;                      // has a string "type"

@@ -133,6 +133,25 @@ TEST_F(ConversationTest, OversizedLineIsRefusedNotBuffered) {
     EXPECT_FALSE(host.facts.empty()) << "facts from before the garbage are kept";
 }
 
+// Facts nested a million levels deep would parse, then overflow the stack
+// when copied into the report or written out: refused on sight.
+TEST_F(ConversationTest, DeeplyNestedMessageIsAnAgentErrorNotACrash) {
+    ScriptedStream s;
+    s.chunks.push_back(hello());
+    constexpr std::size_t kDepth = 1'000'000;
+    const std::string line = "{\"type\":\"probe\",\"facts\":{\"x\":" + std::string(kDepth, '[') +
+                             std::string(kDepth, ']') + "}}";
+    s.chunks.push_back(line + "\n");
+    HostResult host;
+    auto r = talk(s, host);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().status, HostStatus::AgentError);
+    EXPECT_NE(r.error().message.find("nested deeper than"), std::string::npos) << r.error().message;
+    EXPECT_NE(r.error().message.find("a message of " + std::to_string(line.size()) + " bytes"), std::string::npos)
+        << r.error().message;
+    EXPECT_TRUE(host.facts.empty() || !host.facts.contains("x"));
+}
+
 TEST_F(ConversationTest, SudoPasswordPromptIsAnAuthFailureInBecome) {
     ScriptedStream s;
     s.err = "sudo: a password is required\n";
