@@ -151,10 +151,15 @@ asio::awaitable<HostExpected<void>> converse(AgentStream& stream, const CheckPla
             check.image_digest = input.artifact.image_digest;
             check.manifest_digest = o->manifest_digest;
             check.object_sha256 = o->object_sha256;
-            std::string request = protocol::encode(
+            // The header line, then the object's bytes straight from the shared
+            // artifact: no per-host copy of the object.
+            const std::string request = protocol::encode(
                 protocol::check_request(++id, o->name, o->bytes->size(), o->object_sha256, plan.options));
-            request.append(reinterpret_cast<const char*>(o->bytes->data()), o->bytes->size());
+            const std::string_view object(reinterpret_cast<const char*>(o->bytes->data()), o->bytes->size());
             if (auto sent = co_await talk.send(request); !sent) {
+                co_return tl::unexpected(sent.error());
+            }
+            if (auto sent = co_await talk.send(object); !sent) {
                 co_return tl::unexpected(sent.error());
             }
             const std::string_view report_text = "check report";
