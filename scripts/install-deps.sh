@@ -25,7 +25,7 @@ packages=(
     # SSH integration tests: real sshd on 127.0.0.1 (scripts/sshd-farm.sh and
     # tests/integration/ssh), sudo for become, and the tools bench/fanout
     # compares against (ansible, parallel-ssh) timed with GNU time
-    openssh-server openssh-client sudo ansible-core pssh time
+    openssh-server openssh-client sudo bsdutils ansible-core pssh time
 )
 
 # The aarch64 agent (cmake/AgentCross.cmake): Debian's cross compiler and the

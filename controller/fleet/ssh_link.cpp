@@ -10,7 +10,9 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
@@ -21,6 +23,8 @@
 #include <filesystem>
 #include <libssh/libssh.h>
 #include <libssh/server.h> // ssh_send_keepalive
+#include <mutex>
+#include <netdb.h>
 #include <netinet/tcp.h>
 #include <optional>
 #include <sys/socket.h>
@@ -60,7 +64,7 @@ struct Conduit {
         : ours(executor), ssh_side(executor), tick(executor) {}
 
     asio::local::stream_protocol::socket ours; // our end of the socketpair
-    asio::posix::stream_descriptor ssh_side;   // libssh's end: waited on, never closed here
+    asio::posix::stream_descriptor ssh_side;   // a duplicate of libssh's end, to wait on
     std::optional<asio::ip::tcp::socket> tcp;  // the first hop's connection
     asio::steady_timer tick;
     Clock::time_point last_rx = Clock::now();
@@ -143,6 +147,9 @@ asio::awaitable<void> pump_channel(std::shared_ptr<Conduit> c, std::shared_ptr<S
     boost::system::error_code ec;
     c->ours.non_blocking(true, ec);
     const std::string jump = via->describe();
+    // Its own timer: c->tick belongs to the target link's waits, and arming one
+    // timer from two coroutines cancels the other's wait each time (a busy loop).
+    asio::steady_timer tick(co_await asio::this_coro::executor);
     while (!c->stopped && c->error.empty()) {
         bool progress = false;
         int n = ssh_channel_read_nonblocking(channel, buf.data(), buf.size(), 0);
@@ -192,14 +199,14 @@ asio::awaitable<void> pump_channel(std::shared_ptr<Conduit> c, std::shared_ptr<S
         if (ssh_get_poll_flags(via->session()) & SSH_WRITE_PENDING) {
             ssh_blocking_flush(via->session(), 0);
         }
-        c->tick.expires_after(kTick);
+        tick.expires_after(kTick);
         if (up_done < up.size()) {
             co_await (via_conduit->ssh_side.async_wait(asio::posix::descriptor_base::wait_read, kTuple) ||
-                      c->tick.async_wait(kTuple));
+                      tick.async_wait(kTuple));
         } else {
             co_await (via_conduit->ssh_side.async_wait(asio::posix::descriptor_base::wait_read, kTuple) ||
                       c->ours.async_wait(asio::socket_base::wait_read, kTuple) ||
-                      c->tick.async_wait(kTuple));
+                      tick.async_wait(kTuple));
         }
     }
     ssh_channel_close(channel);
@@ -214,6 +221,92 @@ asio::awaitable<void> watch(Deadline deadline, const bool* cancelled) {
     asio::steady_timer timer(co_await asio::this_coro::executor);
     while (!(cancelled && *cancelled) && Clock::now() < deadline) {
         timer.expires_at(std::min(deadline, Clock::now() + kTick));
+        co_await timer.async_wait(kTuple);
+    }
+}
+
+// Asked for a key's passphrase: refuses. Without a callback libssh lets
+// OpenSSL prompt on the terminal for PEM keys, which would stall every host.
+int refuse_passphrase(const char*, char*, size_t, int, int, void*) { return -1; }
+
+// A name lookup's answer, filled in by a lookup thread.
+struct Lookup {
+    std::mutex mutex;
+    bool done = false;
+    int error = 0; // getaddrinfo's
+    std::vector<asio::ip::tcp::endpoint> endpoints;
+};
+
+// getaddrinfo blocks and cannot be interrupted, so lookups run on threads of
+// their own (a few, whatever the host count; never joined, so that a lookup
+// stuck on a dead DNS server cannot hold up the exit).
+asio::thread_pool& lookup_threads() {
+    static auto* pool = new asio::thread_pool(4);
+    return *pool;
+}
+
+// The addresses of `address`:`port`. An IP address is taken as it is; a name
+// is looked up on lookup_threads(), and abandoned (the thread drops the
+// answer when it comes) at the deadline or on cancel.
+asio::awaitable<HostExpected<std::vector<asio::ip::tcp::endpoint>>>
+resolve(std::string address, int port, Deadline deadline, const bool* cancelled) {
+    using Endpoints = std::vector<asio::ip::tcp::endpoint>;
+    boost::system::error_code ec;
+    const auto ip = asio::ip::make_address(address, ec);
+    if (!ec) {
+        co_return Endpoints{{ip, static_cast<unsigned short>(port)}};
+    }
+    auto lookup = std::make_shared<Lookup>();
+    asio::post(lookup_threads(), [lookup, address, port] {
+        addrinfo hints{};
+        hints.ai_family = AF_UNSPEC;
+        hints.ai_socktype = SOCK_STREAM;
+        hints.ai_flags = AI_ADDRCONFIG;
+        addrinfo* found = nullptr;
+        const int rc = getaddrinfo(address.c_str(), std::to_string(port).c_str(), &hints, &found);
+        Endpoints endpoints;
+        for (const addrinfo* a = found; rc == 0 && a != nullptr; a = a->ai_next) {
+            asio::ip::tcp::endpoint e;
+            if (a->ai_addrlen <= e.capacity()) {
+                std::memcpy(e.data(), a->ai_addr, a->ai_addrlen);
+                e.resize(a->ai_addrlen);
+                endpoints.push_back(e);
+            }
+        }
+        if (found) {
+            freeaddrinfo(found);
+        }
+        std::lock_guard lock(lookup->mutex);
+        lookup->error = rc;
+        lookup->endpoints = std::move(endpoints);
+        lookup->done = true;
+    });
+    asio::steady_timer timer(co_await asio::this_coro::executor);
+    for (auto pause = std::chrono::milliseconds(1);; pause = std::min(pause * 2, std::chrono::milliseconds(50))) {
+        {
+            std::lock_guard lock(lookup->mutex);
+            if (lookup->done) {
+                if (lookup->error != 0) {
+                    co_return host_failure(HostStatus::Unreachable, "connect",
+                                           "cannot resolve " + address + ": " + gai_strerror(lookup->error),
+                                           lookup->error == EAI_AGAIN);
+                }
+                if (lookup->endpoints.empty()) {
+                    co_return host_failure(HostStatus::Unreachable, "connect",
+                                           "cannot resolve " + address + ": no address");
+                }
+                co_return std::move(lookup->endpoints);
+            }
+        }
+        if (cancelled && *cancelled) {
+            HostFailure f{HostStatus::Skipped, "connect", "cancelled while resolving " + address, false, true};
+            co_return tl::unexpected(f);
+        }
+        if (Clock::now() >= deadline) {
+            co_return host_failure(HostStatus::Unreachable, "connect",
+                                   "cannot resolve " + address + ": no answer within the connect timeout");
+        }
+        timer.expires_after(pause);
         co_await timer.async_wait(kTuple);
     }
 }
@@ -244,9 +337,7 @@ SshLink::SshLink(asio::any_io_executor executor, inventory::Endpoint hop, const 
 
 SshLink::~SshLink() {
     boost::system::error_code ignored;
-    if (m_conduit->ssh_side.is_open()) {
-        m_conduit->ssh_side.release(); // libssh owns the descriptor
-    }
+    m_conduit->ssh_side.close(ignored); // our duplicate; libssh closes its own
     if (m_session) {
         ssh_disconnect(m_session);
         ssh_free(m_session);
@@ -258,35 +349,36 @@ SshLink::~SshLink() {
 
 std::string SshLink::describe() const { return endpoint_text(m_hop); }
 
-asio::awaitable<WaitResult> SshLink::wait(Deadline deadline) {
-    auto check = [&]() -> std::optional<WaitResult> {
-        if (m_settings.cancelled && *m_settings.cancelled) {
-            return WaitResult::Cancelled;
-        }
-        if (!m_conduit->error.empty()) {
+std::optional<WaitResult> SshLink::must_stop(Deadline deadline) {
+    if (m_settings.cancelled && *m_settings.cancelled) {
+        return WaitResult::Cancelled;
+    }
+    if (!m_conduit->error.empty()) {
+        return WaitResult::Lost;
+    }
+    const auto now = Clock::now();
+    if (m_keepalive_on && m_settings.keepalive.count() > 0) {
+        if (now - m_conduit->last_rx > 3 * m_settings.keepalive) {
+            m_conduit->fail(describe() + " sent nothing for " +
+                            seconds_text(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                now - m_conduit->last_rx)) +
+                            " and did not answer keepalives: the host or the network is down");
             return WaitResult::Lost;
         }
-        const auto now = Clock::now();
-        if (m_keepalive_on && m_settings.keepalive.count() > 0) {
-            if (now - m_conduit->last_rx > 3 * m_settings.keepalive) {
-                m_conduit->fail(describe() + " sent nothing for " +
-                                seconds_text(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                    now - m_conduit->last_rx)) +
-                                " and did not answer keepalives: the host or the network is down");
-                return WaitResult::Lost;
-            }
-            if (now - m_conduit->last_rx > m_settings.keepalive &&
-                now - m_last_keepalive > m_settings.keepalive) {
-                ssh_send_keepalive(m_session);
-                m_last_keepalive = now;
-            }
+        if (now - m_conduit->last_rx > m_settings.keepalive &&
+            now - m_last_keepalive > m_settings.keepalive) {
+            ssh_send_keepalive(m_session);
+            m_last_keepalive = now;
         }
-        if (now >= deadline) {
-            return WaitResult::TimedOut;
-        }
-        return std::nullopt;
-    };
-    if (auto stop = check()) {
+    }
+    if (now >= deadline) {
+        return WaitResult::TimedOut;
+    }
+    return std::nullopt;
+}
+
+asio::awaitable<WaitResult> SshLink::wait(Deadline deadline) {
+    if (auto stop = must_stop(deadline)) {
         co_return *stop;
     }
     if (ssh_get_poll_flags(m_session) & SSH_WRITE_PENDING) {
@@ -295,7 +387,7 @@ asio::awaitable<WaitResult> SshLink::wait(Deadline deadline) {
     m_conduit->tick.expires_at(std::min(deadline, Clock::now() + kTick));
     co_await (m_conduit->ssh_side.async_wait(asio::posix::descriptor_base::wait_read, kTuple) ||
               m_conduit->tick.async_wait(kTuple));
-    if (auto stop = check(); stop && *stop != WaitResult::TimedOut) {
+    if (auto stop = must_stop(deadline); stop && *stop != WaitResult::TimedOut) {
         co_return *stop;
     }
     co_return WaitResult::Ready;
@@ -306,14 +398,10 @@ asio::awaitable<WaitResult> SshLink::wait_writable(Deadline deadline) {
     if (!(ssh_get_poll_flags(m_session) & SSH_WRITE_PENDING)) {
         co_return WaitResult::Ready;
     }
-    if (m_settings.cancelled && *m_settings.cancelled) {
-        co_return WaitResult::Cancelled;
-    }
-    if (!m_conduit->error.empty()) {
-        co_return WaitResult::Lost;
-    }
-    if (Clock::now() >= deadline) {
-        co_return WaitResult::TimedOut;
+    // A host that went silent mid-upload is lost after 3 keepalive intervals,
+    // as in any other wait, not at the command's deadline.
+    if (auto stop = must_stop(deadline)) {
+        co_return *stop;
     }
     m_conduit->tick.expires_at(std::min(deadline, Clock::now() + kTick));
     co_await (m_conduit->ssh_side.async_wait(asio::posix::descriptor_base::wait_write, kTuple) ||
@@ -341,6 +429,10 @@ HostFailure SshLink::stopped(WaitResult why, std::string_view stage, std::string
         f.status = stage == "connect" || stage == "auth" || stage == "hostkey" ? HostStatus::Unreachable
                                                                               : HostStatus::Timeout;
         f.message = "timed out while " + std::string(doing) + " (" + describe() + ")";
+        // The host took the connection but was slow to finish the handshake or
+        // the login: an overloaded sshd (MaxStartups, a busy board) is worth
+        // another try. A command that runs out of time is not.
+        f.retryable = f.status == HostStatus::Unreachable;
         break;
     }
     return f;
@@ -355,6 +447,10 @@ HostFailure SshLink::ssh_failure(HostStatus status, std::string_view stage, std:
     return HostFailure{status, std::string(stage),
                        std::string(doing) + " failed on " + describe() + ": " + ssh_get_error(m_session),
                        retryable, false};
+}
+
+bool SshLink::transport_ok() const {
+    return m_conduit->error.empty() && ssh_is_connected(m_session) != 0;
 }
 
 asio::awaitable<HostExpected<std::shared_ptr<SshLink>>>
@@ -379,28 +475,24 @@ SshLink::open(asio::any_io_executor executor, const inventory::Endpoint& hop, st
     fcntl(pair[0], F_SETFL, fcntl(pair[0], F_GETFL) | O_NONBLOCK);
     link->m_ssh_fd = pair[0];
     c.ours.assign(asio::local::stream_protocol(), pair[1]);
-    c.ssh_side.assign(pair[0]);
+    // The event loop waits on its own duplicate of libssh's end: libssh closes
+    // its descriptor when a write fails, and the number may then be reused by
+    // another host's socket before this link is gone.
+    const int watched = fcntl(pair[0], F_DUPFD_CLOEXEC, 0);
+    if (watched < 0) {
+        co_return host_failure(HostStatus::AgentError, "connect", std::string("dup: ") + std::strerror(errno));
+    }
+    c.ssh_side.assign(watched);
 
     if (!via) {
         // The first hop: TCP, bounded by the connect deadline.
-        asio::ip::tcp::resolver resolver(executor);
-        auto resolved = co_await (resolver.async_resolve(hop.address, std::to_string(hop.port), kTuple) ||
-                                  watch(deadline, settings.cancelled));
-        if (resolved.index() == 1) {
-            if (settings.cancelled && *settings.cancelled) {
-                HostFailure f{HostStatus::Skipped, "connect", "cancelled while resolving", false, true};
-                co_return tl::unexpected(f);
-            }
-            co_return host_failure(HostStatus::Unreachable, "connect", "cannot resolve " + hop.address + ": timed out");
-        }
-        auto [rec, endpoints] = std::get<0>(resolved);
-        if (rec) {
-            co_return host_failure(HostStatus::Unreachable, "connect",
-                                   "cannot resolve " + hop.address + ": " + rec.message());
+        auto endpoints = co_await resolve(hop.address, hop.port, deadline, settings.cancelled);
+        if (!endpoints) {
+            co_return tl::unexpected(endpoints.error());
         }
         c.tcp.emplace(executor);
         auto connected =
-            co_await (asio::async_connect(*c.tcp, endpoints, kTuple) || watch(deadline, settings.cancelled));
+            co_await (asio::async_connect(*c.tcp, *endpoints, kTuple) || watch(deadline, settings.cancelled));
         if (settings.cancelled && *settings.cancelled) {
             HostFailure f{HostStatus::Skipped, "connect", "cancelled while connecting", false, true};
             co_return tl::unexpected(f);
@@ -582,7 +674,7 @@ asio::awaitable<HostExpected<void>> SshLink::authenticate(Deadline deadline) {
     }
     for (const auto& path : keys) {
         ssh_key key = nullptr;
-        if (ssh_pki_import_privkey_file(path.c_str(), nullptr, nullptr, nullptr, &key) != SSH_OK) {
+        if (ssh_pki_import_privkey_file(path.c_str(), nullptr, refuse_passphrase, nullptr, &key) != SSH_OK) {
             key_problems += "; cannot use " + path +
                             (access(path.c_str(), R_OK) != 0 ? " (" + std::string(std::strerror(errno)) + ")"
                                                               : " (not a key, or protected by a passphrase: "
@@ -603,12 +695,16 @@ asio::awaitable<HostExpected<void>> SshLink::authenticate(Deadline deadline) {
         }
         tried.push_back(path);
     }
+    if (tried.empty()) {
+        co_return host_failure(HostStatus::AuthFailed, "auth",
+                               key_problems.empty()
+                                   ? "no key to offer " + describe() +
+                                         " (no identity_file, no ssh-agent, no ~/.ssh/id_* key)"
+                                   : "no usable key to offer " + describe() + ": " + key_problems.substr(2));
+    }
     std::string list;
     for (const auto& t : tried) {
         list += (list.empty() ? "" : ", ") + t;
-    }
-    if (list.empty()) {
-        list = "no key (no identity_file, no ssh-agent, no ~/.ssh/id_* key)";
     }
     co_return host_failure(HostStatus::AuthFailed, "auth",
                            describe() + " refused every key tried: " + list + key_problems);
@@ -660,6 +756,17 @@ void ExecChannel::drain_stderr() {
     }
 }
 
+HostFailure ExecChannel::channel_failure(std::string_view doing) {
+    if (!m_link->transport_ok()) {
+        return m_link->ssh_failure(HostStatus::Unreachable, m_stage, doing, true);
+    }
+    drain_stderr();
+    return HostFailure{HostStatus::AgentError, m_stage,
+                       "the remote command ended while " + std::string(doing) +
+                           (m_stderr.empty() ? std::string() : ": " + m_stderr.substr(0, 300)),
+                       false, false};
+}
+
 asio::awaitable<HostExpected<void>> ExecChannel::write_all(std::string_view bytes, Deadline deadline) {
     while (!bytes.empty()) {
         drain_stderr();
@@ -676,8 +783,21 @@ asio::awaitable<HostExpected<void>> ExecChannel::write_all(std::string_view byte
             }
             // Lets libssh read the window adjustment (stdout is empty while
             // the controller writes: requests and answers take turns).
-            if (ssh_channel_poll(m_channel, 0) == SSH_ERROR) {
-                co_return tl::unexpected(m_link->ssh_failure(HostStatus::Unreachable, m_stage, "sending data", true));
+            const int pending = ssh_channel_poll(m_channel, 0);
+            if (pending == SSH_ERROR) {
+                co_return tl::unexpected(channel_failure("sending data"));
+            }
+            if (pending > 0) {
+                // It answered without taking its input, and libssh reads no
+                // further (nor a close) while that answer waits: it has given up.
+                char head[300];
+                const int n = ssh_channel_read_nonblocking(m_channel, head, sizeof head, 0);
+                std::string text(head, static_cast<std::size_t>(std::max(n, 0)));
+                std::replace_if(text.begin(), text.end(), [](char ch) { return ch < 0x20 || ch > 0x7e; }, '?');
+                drain_stderr();
+                co_return host_failure(HostStatus::AgentError, m_stage,
+                                       "the remote command stopped reading its input and wrote '" + text + "'" +
+                                           (m_stderr.empty() ? std::string() : "; stderr: " + m_stderr.substr(0, 300)));
             }
             continue;
         }
@@ -695,7 +815,7 @@ asio::awaitable<HostExpected<void>> ExecChannel::write_all(std::string_view byte
         std::size_t len = std::min<std::size_t>({bytes.size(), window, kWriteChunk});
         int rc = ssh_channel_write(m_channel, bytes.data(), static_cast<uint32_t>(len));
         if (rc < 0) {
-            co_return tl::unexpected(m_link->ssh_failure(HostStatus::Unreachable, m_stage, "sending data", true));
+            co_return tl::unexpected(channel_failure("sending data"));
         }
         bytes.remove_prefix(static_cast<std::size_t>(rc));
         if (rc == 0) {

@@ -22,6 +22,7 @@
 #include <chrono>
 #include <cstddef>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -101,12 +102,20 @@ public:
     // The failure for a libssh error in `stage`, with libssh's message.
     [[nodiscard]] HostFailure ssh_failure(HostStatus status, std::string_view stage,
                                           std::string_view doing, bool retryable) const;
+    // The connection to the host still carries bytes (a channel error then
+    // comes from the remote command, not from the network).
+    [[nodiscard]] bool transport_ok() const;
 
     static constexpr int kAgain = -2;    // SSH_AGAIN, without libssh.h in this header
     static constexpr int kAuthAgain = 4; // SSH_AUTH_AGAIN
 
 private:
     SshLink(asio::any_io_executor executor, inventory::Endpoint hop, const SshSettings& settings);
+
+    // Why a wait must end now (cancelled, upstream lost or silent for 3
+    // keepalive intervals, past `deadline`), else nothing; sends the keepalive
+    // when one is due.
+    std::optional<WaitResult> must_stop(Deadline deadline);
 
     asio::awaitable<HostExpected<void>> handshake(Deadline deadline);
     HostExpected<void> check_host_key();
@@ -151,6 +160,10 @@ private:
     ExecChannel(std::shared_ptr<SshLink> link, ssh_channel_struct* channel, std::string stage)
         : m_link(std::move(link)), m_channel(channel), m_stage(std::move(stage)) {}
     void drain_stderr();
+    // A channel error while `doing`: the remote command's end (agent_error,
+    // never retried, with its stderr) while the connection is fine, else the
+    // connection's failure.
+    HostFailure channel_failure(std::string_view doing);
 
     std::shared_ptr<SshLink> m_link;
     ssh_channel_struct* m_channel = nullptr;

@@ -11,6 +11,7 @@
 
 #include "oci/image_builder.hpp"
 #include "oci/test_servers.hpp"
+#include "ssh/ssh_test_base.hpp"
 #include "ssh/sshd_fixture.hpp"
 #include "support/require.hpp"
 
@@ -153,30 +154,21 @@ std::string file_sha256(const fs::path& p) {
     return sha256_hex(read_bytes(p));
 }
 
-class SshRun : public ::testing::Test {
+class SshRun : public SshTestBase {
 protected:
-    static void SetUpTestSuite() {
-        if (ssh_prerequisites_missing().empty()) {
-            s_users_error = ensure_test_users();
-        }
-    }
+    SshRun() : SshTestBase("bpfleet-ssh-run") {}
 
     void SetUp() override {
-        auto missing = ssh_prerequisites_missing();
-        BPFLEET_REQUIRE(missing.empty(), missing);
+        SshTestBase::SetUp();
+        if (set_up_stopped()) {
+            return;
+        }
         ASSERT_TRUE(fs::exists(BPFLEET_CLI_PATH)) << BPFLEET_CLI_PATH;
         ASSERT_TRUE(fs::exists(BPFLEET_AGENT_PATH)) << BPFLEET_AGENT_PATH;
         ASSERT_TRUE(fs::exists(object_path("pass"))) << object_path("pass");
-        m_scratch = std::make_unique<ScratchDir>("bpfleet-ssh-run");
-        m_key = make_client_key(dir() / "keys", "ed25519");
-        ASSERT_TRUE(m_key.error.empty()) << m_key.error;
-        m_known_hosts = dir() / "known_hosts";
-        std::ofstream(m_known_hosts).close();
         m_remote = dir() / "remote-cache";
         m_out = dir() / "out";
     }
-
-    [[nodiscard]] const fs::path& dir() const { return m_scratch->path(); }
 
     // An sshd that lets m_key in; ASSERT on ok() in the test.
     std::unique_ptr<SshdFixture> sshd(const std::string& name, SshdOptions options = {}) {
@@ -241,10 +233,6 @@ protected:
         return d;
     }
 
-    static inline std::string s_users_error;
-    std::unique_ptr<ScratchDir> m_scratch;
-    ClientKey m_key;
-    fs::path m_known_hosts;
     fs::path m_remote;
     fs::path m_out;
     bool m_load_only = true;
@@ -481,6 +469,62 @@ TEST_F(SshRun, WrongKeyIsAnAuthFailure) {
     EXPECT_FALSE(h->contains("agent") && !(*h)["agent"].is_null()) << "nothing was deployed";
     EXPECT_GE(a->log_count("userauth-request"), 1) << "it did try\n" << a->log();
     EXPECT_EQ(a->log_count("Accepted publickey"), 0) << a->log();
+}
+
+// 4b. A key protected by a passphrase is passed over with the reason, and
+// never prompted for: bpfleet runs unattended, and a prompt on its terminal
+// (OpenSSL's, for PEM keys) would stall every host. Run on a pty to see one.
+TEST_F(SshRun, PassphraseProtectedKeyIsPassedOverWithoutAPrompt) {
+    auto a = sshd("a");
+    ASSERT_SSHD(a);
+    auto locked = make_client_key(dir() / "keys", "rsa", "locked", "bpfleet-secret");
+    ASSERT_TRUE(locked.error.empty()) << locked.error;
+    a->authorize(locked);
+    ASSERT_NE(read_text(locked.private_key).find("ENCRYPTED"), std::string::npos)
+        << "the key is not PEM-encrypted:\n" << read_text(locked.private_key);
+    auto spec = host("host-a", *a);
+    spec.identity_files = {locked.private_key};
+    CliProcess process(run_args(inventory({spec}), {"pass"}), dir(), /*terminal=*/true);
+    auto r = process.wait(60);
+    ASSERT_FALSE(r.timed_out) << "stalled (on a passphrase prompt?)\n" << r.describe();
+    EXPECT_EQ(r.exit_code, 3) << r.describe();
+    EXPECT_EQ(r.out.find("pass phrase"), std::string::npos) << "prompted on the terminal\n" << r.describe();
+    LOAD_REPORT(rep, {}, r);
+    const Json* h = find_host(rep, "host-a");
+    ASSERT_NE(h, nullptr) << hosts_summary(rep) << r.describe();
+    EXPECT_EQ(str(*h, "status"), "auth_failed") << hosts_summary(rep);
+    const std::string error = str(*h, "error");
+    EXPECT_NE(error.find(locked.private_key.string()), std::string::npos) << error;
+    EXPECT_NE(error.find("passphrase"), std::string::npos) << error;
+    EXPECT_EQ(a->log_count("Accepted publickey"), 0) << a->log();
+}
+
+// 4c. A host that takes the connection but does not finish the handshake in
+// time (a stopped sshd: the kernel still accepts) is tried again, and gets
+// through once it answers.
+TEST_F(SshRun, HandshakeThatTimesOutIsRetried) {
+    auto a = sshd("a");
+    ASSERT_SSHD(a);
+    auto spec = host("host-a", *a);
+    spec.connect_timeout = 2;
+    ASSERT_EQ(::kill(a->pid(), SIGSTOP), 0);
+    CliProcess process(run_args(inventory({spec}), {"pass"}, {"--host-retries", "2"}), dir());
+    bool failed_once = false;
+    for (int i = 0; i < 600 && !failed_once && process.running(); ++i) {
+        std::this_thread::sleep_for(50ms);
+        const std::string said = process.out_so_far() + process.err_so_far();
+        failed_once = said.find("attempt 1 failed") != std::string::npos;
+    }
+    ::kill(a->pid(), SIGCONT);
+    auto r = process.wait(60);
+    ASSERT_TRUE(failed_once) << r.describe();
+    EXPECT_NE((r.out + r.err).find("timed out while"), std::string::npos) << r.describe();
+    EXPECT_EQ(r.exit_code, 0) << r.describe();
+    LOAD_REPORT(rep, {}, r);
+    const Json* h = find_host(rep, "host-a");
+    ASSERT_NE(h, nullptr) << hosts_summary(rep) << r.describe();
+    EXPECT_EQ(str(*h, "status"), "ok") << hosts_summary(rep);
+    EXPECT_EQ(h->value("attempts", 0), 2) << hosts_summary(rep);
 }
 
 // 5. Nobody listens: unreachable, fast, naming where it tried.

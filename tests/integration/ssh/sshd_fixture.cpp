@@ -53,6 +53,15 @@ double now_seconds() {
         .count();
 }
 
+// `word` quoted for /bin/sh.
+std::string shell_word(const std::string& word) {
+    std::string out = "'";
+    for (char ch : word) {
+        out += ch == '\'' ? std::string("'\\''") : std::string(1, ch);
+    }
+    return out + "'";
+}
+
 // fork + exec `argv` with stdout/stderr into files; the child dies with us.
 // `env` entries are set ("NAME=value") or, with an empty value ("NAME="),
 // removed. `own_group` puts it in a process group of its own.
@@ -187,10 +196,10 @@ std::string ssh_prerequisites_missing() {
     if (::geteuid() != 0) {
         return "the SSH integration tests run as root (sshd, root logins, test users, sudoers)";
     }
-    for (const char* p : {kSshd, kSshKeygen, kSshClient, kSudo, kVisudo, kUseradd, kUsermod}) {
+    for (const char* p : {kSshd, kSshKeygen, kSshClient, kSudo, kVisudo, kUseradd, kUsermod, kScript}) {
         if (!have_program(p)) {
             return std::string(p) + " is missing (scripts/install-deps.sh installs openssh-server, "
-                                    "openssh-client, sudo)";
+                                    "openssh-client, sudo, bsdutils)";
         }
     }
     return {};
@@ -294,7 +303,8 @@ ScratchDir::~ScratchDir() {
     fs::remove_all(m_path, ec);
 }
 
-ClientKey make_client_key(const fs::path& dir, const std::string& type, const std::string& name) {
+ClientKey make_client_key(const fs::path& dir, const std::string& type, const std::string& name,
+                          const std::string& passphrase) {
     ClientKey key;
     key.type = type;
     key.private_key = dir / (name.empty() ? "id_" + type : name);
@@ -312,6 +322,13 @@ ClientKey make_client_key(const fs::path& dir, const std::string& type, const st
     std::string out;
     if (run_command(argv, &out, 60) != 0 || !fs::exists(key.public_key)) {
         key.error = "ssh-keygen -t " + type + " failed: " + out;
+        return key;
+    }
+    if (!passphrase.empty() &&
+        run_command({kSshKeygen, "-q", "-p", "-m", "PEM", "-P", "", "-N", passphrase, "-f",
+                     key.private_key.string()},
+                    &out, 60) != 0) {
+        key.error = "ssh-keygen -p -m PEM failed: " + out;
     }
     return key;
 }
@@ -695,7 +712,7 @@ std::string CliResult::describe() const {
     return s.str();
 }
 
-CliProcess::CliProcess(std::vector<std::string> args, const fs::path& scratch)
+CliProcess::CliProcess(std::vector<std::string> args, const fs::path& scratch, bool terminal)
     : m_args(std::move(args)) {
     static int counter = 0;
     auto dir = scratch / ("cli-" + std::to_string(++counter));
@@ -705,6 +722,13 @@ CliProcess::CliProcess(std::vector<std::string> args, const fs::path& scratch)
     m_err = dir / "stderr";
     std::vector<std::string> argv{BPFLEET_CLI_PATH};
     argv.insert(argv.end(), m_args.begin(), m_args.end());
+    if (terminal) {
+        std::string line;
+        for (const auto& a : argv) {
+            line += (line.empty() ? "" : " ") + shell_word(a);
+        }
+        argv = {kScript, "-q", "-e", "-c", line, "/dev/null"};
+    }
     {
         std::ofstream cmd(dir / "command");
         for (const auto& a : argv) {

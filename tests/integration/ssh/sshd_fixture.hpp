@@ -35,6 +35,7 @@ inline constexpr const char* kSudo = "/usr/bin/sudo";
 inline constexpr const char* kVisudo = "/usr/sbin/visudo";
 inline constexpr const char* kUseradd = "/usr/sbin/useradd";
 inline constexpr const char* kUsermod = "/usr/sbin/usermod";
+inline constexpr const char* kScript = "/usr/bin/script";
 
 // The users `become` is tested with: one with a NOPASSWD sudoers rule
 // (/etc/sudoers.d/bpfleet-test), one without.
@@ -49,7 +50,7 @@ inline constexpr const char* kNoSudoUser = "bpfleet-nosudo";
 inline constexpr const char* kSudoersFile = "/etc/sudoers.d/bpfleet-test";
 
 // What the SSH tests lack on this machine ("" when nothing): root, sshd,
-// ssh-keygen, ssh, sudo, visudo, useradd.
+// ssh-keygen, ssh, sudo, visudo, useradd, usermod, script.
 std::string ssh_prerequisites_missing();
 
 // This kernel lets root create a BPF map (tests that assert load verdicts
@@ -81,9 +82,10 @@ struct ClientKey {
     fs::path public_key;
     std::string error; // empty when made
 };
-// ssh-keygen -t TYPE -N '' into dir/name (name defaults to id_TYPE).
+// ssh-keygen -t TYPE -N '' into dir/name (name defaults to id_TYPE); with a
+// passphrase, the key is then rewritten encrypted in PEM format (rsa, ecdsa).
 ClientKey make_client_key(const fs::path& dir, const std::string& type,
-                          const std::string& name = "");
+                          const std::string& name = "", const std::string& passphrase = "");
 
 struct SshdOptions {
     std::vector<std::string> extra_config; // sshd_config lines, appended as given
@@ -217,7 +219,9 @@ struct CliResult {
 // and SSH_AUTH_SOCK is unset. The destructor SIGKILLs it if still running.
 class CliProcess {
 public:
-    CliProcess(std::vector<std::string> args, const fs::path& scratch);
+    // `terminal`: under script(1), so that bpfleet has a controlling
+    // terminal (a pty); what it writes there lands in `out`.
+    CliProcess(std::vector<std::string> args, const fs::path& scratch, bool terminal = false);
     ~CliProcess();
     CliProcess(const CliProcess&) = delete;
     CliProcess& operator=(const CliProcess&) = delete;
@@ -228,6 +232,9 @@ public:
     void signal(int sig);
     // Waits for the end, SIGKILLing it after timeout_s.
     CliResult wait(int timeout_s);
+    // What it wrote so far.
+    [[nodiscard]] std::string out_so_far() const { return read_text(m_out); }
+    [[nodiscard]] std::string err_so_far() const { return read_text(m_err); }
 
 private:
     std::vector<std::string> m_args;

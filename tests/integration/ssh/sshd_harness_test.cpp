@@ -5,6 +5,7 @@
 // scripts/sshd-farm.sh. None of it needs bpfleet's SSH transport.
 
 #include "oci/test_servers.hpp"
+#include "ssh/ssh_test_base.hpp"
 #include "ssh/sshd_fixture.hpp"
 #include "support/require.hpp"
 
@@ -26,25 +27,9 @@ namespace {
 
 using namespace std::chrono_literals;
 
-class SshHarness : public ::testing::Test {
+class SshHarness : public SshTestBase {
 protected:
-    static void SetUpTestSuite() {
-        if (ssh_prerequisites_missing().empty()) {
-            s_users_error = ensure_test_users();
-        }
-    }
-
-    void SetUp() override {
-        auto missing = ssh_prerequisites_missing();
-        BPFLEET_REQUIRE(missing.empty(), missing);
-        m_scratch = std::make_unique<ScratchDir>("bpfleet-ssh-harness");
-        m_key = make_client_key(dir() / "keys", "ed25519");
-        ASSERT_TRUE(m_key.error.empty()) << m_key.error;
-        m_known_hosts = dir() / "known_hosts";
-        std::ofstream(m_known_hosts).close();
-    }
-
-    [[nodiscard]] const fs::path& dir() const { return m_scratch->path(); }
+    SshHarness() : SshTestBase("bpfleet-ssh-harness") {}
 
     std::unique_ptr<SshdFixture> sshd(const std::string& name, SshdOptions options = {}) {
         auto f = std::make_unique<SshdFixture>(dir() / name, std::move(options));
@@ -54,11 +39,6 @@ protected:
         }
         return f;
     }
-
-    static inline std::string s_users_error;
-    std::unique_ptr<ScratchDir> m_scratch;
-    ClientKey m_key;
-    fs::path m_known_hosts;
 };
 
 TEST_F(SshHarness, EveryKeyTypeLogsInWithStrictHostKeyChecking) {
