@@ -8,12 +8,14 @@
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <cerrno>
 #include <csignal>
 #include <cstring>
 #include <fcntl.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -55,6 +57,27 @@ asio::awaitable<void> collect_stderr(std::shared_ptr<LocalProcess> p) {
     }
 }
 
+// Reaps the child without blocking the loop: 500 ms to end on its own after
+// its stdin closed, then SIGKILL to its whole process group (sudo cannot pass
+// SIGKILL on to the agent it runs), then up to 5 s more. A process that
+// survives even that (stuck in the kernel) is left to init.
+asio::awaitable<void> reap(std::shared_ptr<LocalProcess> p) {
+    using namespace std::chrono_literals;
+    asio::steady_timer timer(co_await asio::this_coro::executor);
+    for (int polls = 0; polls < 550; ++polls) {
+        if (waitpid(p->pid, nullptr, WNOHANG) != 0) {
+            break; // reaped, or not our child any more
+        }
+        if (polls == 50) {
+            kill(-p->pid, SIGKILL);
+        }
+        timer.expires_after(10ms);
+        co_await timer.async_wait(kTuple);
+    }
+    boost::system::error_code ignored;
+    p->err.close(ignored);
+}
+
 // Waits for `op` or the next tick; false when cancelled or past the deadline.
 HostExpected<void> check_stop(const LocalProcess& p, Deadline deadline, std::string_view doing) {
     if (p.cancelled && *p.cancelled) {
@@ -76,29 +99,63 @@ LocalAgentStream::start(const asio::any_io_executor& executor, const std::vector
         return host_failure(HostStatus::AgentError, "deploy",
                             "no executable agent at " + (argv.empty() ? std::string() : argv[0]));
     }
-    int in[2];
-    int out[2];
-    int err[2];
-    if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC)) {
-        return host_failure(HostStatus::AgentError, "deploy", std::string("pipe: ") + std::strerror(errno));
+    // Pipes 0..2 are stdin, stdout, stderr of the child; -1 until made.
+    std::array<std::array<int, 2>, 3> pipes{{{-1, -1}, {-1, -1}, {-1, -1}}};
+    const auto close_pipes = [&pipes] {
+        for (auto& pipe : pipes) {
+            for (int& fd : pipe) {
+                if (fd >= 0) {
+                    close(fd);
+                    fd = -1;
+                }
+            }
+        }
+    };
+    for (auto& pipe : pipes) {
+        if (pipe2(pipe.data(), O_CLOEXEC) != 0) {
+            const int e = errno;
+            close_pipes();
+            return host_failure(HostStatus::AgentError, "deploy", std::string("pipe: ") + std::strerror(e));
+        }
     }
     std::vector<char*> args;
     for (const auto& a : argv) {
         args.push_back(const_cast<char*>(a.c_str()));
     }
     args.push_back(nullptr);
+    const pid_t parent = getpid();
     pid_t pid = fork();
     if (pid < 0) {
-        return host_failure(HostStatus::AgentError, "deploy", std::string("fork: ") + std::strerror(errno));
+        const int e = errno;
+        close_pipes();
+        return host_failure(HostStatus::AgentError, "deploy", std::string("fork: ") + std::strerror(e));
     }
     if (pid == 0) {
-        dup2(in[0], 0);
-        dup2(out[1], 1);
-        dup2(err[1], 2);
+        // Its own process group: a Ctrl-C on the terminal reaches the controller
+        // only, which then ends the agent itself (and sudo's child with it).
+        setpgid(0, 0);
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != parent) {
+            _exit(127);
+        }
+        std::signal(SIGPIPE, SIG_DFL);
+        dup2(pipes[0][0], 0);
+        dup2(pipes[1][1], 1);
+        dup2(pipes[2][1], 2);
+        // Not the controller's other descriptors (sockets to other hosts).
+        close_range(3, ~0U, 0);
         execvp(args[0], args.data());
-        std::fprintf(stderr, "cannot run %s: %s\n", args[0], std::strerror(errno));
+        // Only async-signal-safe calls here (lookup threads may exist).
+        const char* why = std::strerror(errno);
+        for (const char* piece : {"cannot run ", static_cast<const char*>(args[0]), ": ", why, "\n"}) {
+            (void)!::write(2, piece, std::strlen(piece));
+        }
         _exit(127);
     }
+    setpgid(pid, pid); // also here: no race with a kill of the group
+    int in[2] = {pipes[0][0], pipes[0][1]};
+    int out[2] = {pipes[1][0], pipes[1][1]};
+    int err[2] = {pipes[2][0], pipes[2][1]};
     close(in[0]);
     close(out[1]);
     close(err[1]);
@@ -116,19 +173,9 @@ LocalAgentStream::~LocalAgentStream() {
     boost::system::error_code ignored;
     m_process->in.close(ignored);
     m_process->out.close(ignored);
-    // Closing stdin ends `serve`; give it a moment, then make sure.
-    bool reaped = false;
-    for (int i = 0; i < 50 && !reaped; ++i) {
-        reaped = waitpid(m_process->pid, nullptr, WNOHANG) == m_process->pid;
-        if (!reaped) {
-            usleep(10'000);
-        }
-    }
-    if (!reaped) {
-        kill(m_process->pid, SIGKILL);
-        waitpid(m_process->pid, nullptr, 0);
-    }
-    m_process->err.close(ignored);
+    // Closing stdin ends `serve`; the reaper waits for that off the event
+    // loop's back, and ends the process group when it takes too long.
+    asio::co_spawn(m_process->timer.get_executor(), reap(m_process), asio::detached);
 }
 
 std::string LocalAgentStream::stderr_text() const { return m_process->stderr_text; }
@@ -167,6 +214,10 @@ asio::awaitable<HostExpected<std::size_t>> LocalAgentStream::read_some(std::span
         if (done.index() == 0) {
             auto [ec, n] = std::get<0>(done);
             if (ec) {
+                // A signal to the whole session may have ended the agent too.
+                if (auto stop = check_stop(p, Clock::time_point::max(), "waiting for the agent"); !stop) {
+                    co_return tl::unexpected(stop.error());
+                }
                 co_return std::size_t{0}; // EOF or a broken pipe: the agent is gone
             }
             co_return n;

@@ -224,7 +224,13 @@ std::string run_fleet(const std::vector<inventory::InventoryHost>& hosts, const 
         }
         run.cancelled = true;
         run.signal_name = number == SIGINT ? "SIGINT" : "SIGTERM";
-        progress.message("cancelling the run (" + run.signal_name + "): hosts still running are reported as skipped");
+        // A second signal takes the default action (ends bpfleet at once, with
+        // no report; the journal keeps every finished host).
+        boost::system::error_code ignored;
+        signals.remove(SIGINT, ignored);
+        signals.remove(SIGTERM, ignored);
+        progress.message("cancelling the run (" + run.signal_name +
+                         "): hosts still running are reported as skipped; a second signal stops at once");
     });
     asio::steady_timer render(context);
     std::function<void()> tick = [&] {
