@@ -87,6 +87,23 @@ Result<std::vector<inventory::InventoryHost>> select_fleet(const RunOptions& opt
     return hosts;
 }
 
+// A name from a host's answer (an object path, a program name) as one safe
+// file name: only [A-Za-z0-9._-], '/' and anything else become '_', and no
+// leading dot (no "..", no hidden files).
+std::string file_name_part(std::string_view name) {
+    std::string out;
+    out.reserve(name.size());
+    for (char ch : name) {
+        const bool safe = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+                          ch == '.' || ch == '_' || ch == '-';
+        out += safe ? ch : '_';
+    }
+    if (out.empty() || out.front() == '.') {
+        out.insert(out.begin(), '_');
+    }
+    return out.substr(0, 200);
+}
+
 // hosts/<name>/: facts, agent stderr and every full verifier log.
 void write_host_files(const fs::path& dir, const HostResult& host, const std::string& agent_stderr) {
     std::error_code ec;
@@ -96,7 +113,8 @@ void write_host_files(const fs::path& dir, const HostResult& host, const std::st
     for (const auto& c : host.checks) {
         for (const auto& p : c.report.programs) {
             if (p.load.log && !p.load.log->text.empty()) {
-                std::ofstream(dir / "logs" / (c.object + "." + p.name + ".log")) << p.load.log->text;
+                std::ofstream(dir / "logs" / (file_name_part(c.object) + "." + file_name_part(p.name) + ".log"))
+                    << p.load.log->text;
             }
         }
     }

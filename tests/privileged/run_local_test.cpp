@@ -120,6 +120,43 @@ TEST_F(RunLocal, NoAgentAtAllIsAHostErrorNotACrash) {
     EXPECT_EQ(report["exit_status"], 3) << "(host trouble only: exit 3)";
 }
 
+// Names in an agent's answer are not trusted as paths: a program called
+// "../../escaped" still gets its verifier log inside hosts/NAME/logs/.
+TEST_F(RunLocal, VerifierLogNamesFromTheAgentStayInsideTheHostFolder) {
+    fs::create_directories(m_out);
+    CheckReport report;
+    ProgramResult p;
+    p.name = "../../escaped";
+    p.load.verdict = Verdict::Fail;
+    p.load.code = FailureCode::VerifierReject;
+    p.load.log = VerifierLog{"0: R1 invalid mem access 'scalar'\n", 34, false, 2};
+    report.programs.push_back(p);
+    const fs::path replies = m_out.parent_path() / (m_out.filename().string() + "-replies.jsonl");
+    std::ofstream(replies)
+        << Json{{"type", "hello"}, {"protocol", 1}, {"agent", {{"version", "t"}, {"arch", "x86_64"}}},
+                {"kernel", {{"release", "6.1.0"}, {"arch", "x86_64"}}}}.dump() << "\n"
+        << Json{{"type", "probe"}, {"facts", {{"arch", "x86_64"}}}}.dump() << "\n"
+        << Json{{"type", "check"}, {"id", 1}, {"report", report}}.dump() << "\n"
+        << Json{{"type", "bye"}}.dump() << "\n";
+    // An "agent" that answers from the file and reads what it is sent.
+    const fs::path fake = m_out.parent_path() / (m_out.filename().string() + "-agent.sh");
+    std::ofstream(fake) << "#!/bin/sh\ncat " << replies.string() << "\nexec cat >/dev/null\n";
+    fs::permissions(fake, fs::perms::owner_all);
+    const fs::path out = m_out / "out";
+    auto r = bpfleet("run -a " + test_object("pass") + " -o " + out.string() + " --agent " + fake.string());
+    fs::remove(fake);
+    fs::remove(replies);
+    EXPECT_EQ(r.status, 1) << r.out << "\n(a failed program: exit 1)";
+    const fs::path log = out / "hosts/localhost/logs/pass.bpf.o._.._.._escaped.log";
+    EXPECT_TRUE(fs::exists(log)) << r.out;
+    std::ifstream in(log);
+    std::string text;
+    std::getline(in, text);
+    EXPECT_EQ(text, "0: R1 invalid mem access 'scalar'");
+    EXPECT_FALSE(fs::exists(out / "hosts/escaped.log"));
+    EXPECT_FALSE(fs::exists(out / "escaped.log"));
+}
+
 TEST_F(RunLocal, InventoryHostOnTheLocalTransport) {
     const fs::path inv = m_out.parent_path() / (m_out.filename().string() + "-inventory.toml");
     std::ofstream(inv) << "[hosts.here]\ntransport = \"local\"\ntags = [\"self\"]\n";
