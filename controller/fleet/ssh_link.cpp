@@ -527,13 +527,18 @@ SshLink::open(asio::any_io_executor executor, const inventory::Endpoint& hop, st
             },
             deadline, why);
         if (why != WaitResult::Ready || rc != SSH_OK) {
+            // The jump host could not connect (reason 2, "connect failed":
+            // refused, unreachable) is retried like a direct refusal; a
+            // jump host that forwards nothing (reason 1) is not.
+            const bool connect_failed =
+                std::string_view(ssh_get_error(via->session())).find("error (2)") != std::string_view::npos;
             HostFailure f = why != WaitResult::Ready
                                 ? via->stopped(why, "connect", "asking jump host " + via->describe() +
                                                                    " for a connection to " + peer)
                                 : via->ssh_failure(HostStatus::Unreachable, "connect",
                                                    "asking jump host " + via->describe() +
                                                        " for a connection to " + peer,
-                                                   false);
+                                                   connect_failed);
             ssh_channel_free(channel);
             co_return tl::unexpected(f);
         }

@@ -616,6 +616,7 @@ TEST_F(SshRun, JumpHostWithoutForwardingFailsNamingTheJump) {
     EXPECT_TRUE(error.find("closed-bastion") != std::string::npos ||
                 error.find(std::to_string(closed->port())) != std::string::npos)
         << "the error names the jump: " << error;
+    EXPECT_EQ(h->value("attempts", 0), 1) << "a bastion that forwards nothing is not retried";
     const Json* d = find_host(rep, "direct");
     ASSERT_NE(d, nullptr) << hosts_summary(rep);
     EXPECT_EQ(str(*d, "status"), "ok") << hosts_summary(rep);
@@ -623,6 +624,34 @@ TEST_F(SshRun, JumpHostWithoutForwardingFailsNamingTheJump) {
                                                           << closed->log();
     EXPECT_EQ(target->log_count("Accepted publickey"), 1) << "only `direct` reached the target\n"
                                                           << target->log();
+}
+
+// 6c. Behind a working bastion nobody listens: unreachable, retried like a
+// refusal without a bastion, and the error says where the jump host could
+// not connect.
+TEST_F(SshRun, ClosedPortBehindABastionIsRetriedAndUnreachable) {
+    auto b = sshd("bastion");
+    ASSERT_SSHD(b);
+    auto bastion = host("bastion", *b);
+    bastion.jump_only = true;
+    const int port = free_port();
+    ASSERT_FALSE(listening_on(port));
+    HostSpec behind;
+    behind.name = "behind";
+    behind.port = port;
+    behind.identity_files = {m_key.private_key};
+    behind.jump = {"bastion"};
+    auto r = run(inventory({bastion, behind}), {"pass"}, {"--host-retries", "1"});
+    EXPECT_EQ(r.exit_code, 3) << r.describe();
+    LOAD_REPORT(rep, {}, r);
+    const Json* h = find_host(rep, "behind");
+    ASSERT_NE(h, nullptr) << hosts_summary(rep) << r.describe();
+    EXPECT_EQ(str(*h, "status"), "unreachable") << hosts_summary(rep);
+    EXPECT_EQ(str(*h, "stage"), "connect") << hosts_summary(rep);
+    EXPECT_EQ(h->value("attempts", 0), 2) << hosts_summary(rep);
+    const std::string error = str(*h, "error");
+    EXPECT_NE(error.find(std::to_string(port)), std::string::npos) << error;
+    EXPECT_NE(error.find(std::to_string(b->port())), std::string::npos) << "names the jump: " << error;
 }
 
 // 7a. become through a NOPASSWD rule: the agent runs as root.
