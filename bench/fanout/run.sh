@@ -22,6 +22,11 @@
 #                         already complete there are kept, partial ones run again
 #   FANOUT_RUN_TIMEOUT    seconds before one run is stopped and counted invalid (1800)
 #   FANOUT_BPFLEET_REV    what the results say bpfleet was built from (git HEAD of its sources)
+#   FANOUT_CONNECT_TIMEOUT  bpfleet's connect_timeout for the farm's hosts (30 s; the
+#                         default 10 s bounds connect, handshake and login together,
+#                         and here N hosts' logins queue behind N agents on the same
+#                         2 cores; OpenSSH's ConnectTimeout, which Ansible sets, bounds
+#                         only the TCP connect and banner, and parallel-ssh sets none)
 # Needs root (the farm logs in as root), a built tree, openssh-server,
 # ansible-core, pssh and GNU time (scripts/install-deps.sh installs them).
 set -euo pipefail
@@ -48,6 +53,8 @@ done
 build=${BPFLEET_BUILD_DIR:-build/default}
 base_port=${FANOUT_BASE_PORT:-3001}
 run_timeout=${FANOUT_RUN_TIMEOUT:-1800}
+connect_timeout=${FANOUT_CONNECT_TIMEOUT:-30}
+[[ $connect_timeout =~ ^[1-9][0-9]*$ ]] || die "FANOUT_CONNECT_TIMEOUT must be a positive number of seconds, not '$connect_timeout'"
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
 out=${FANOUT_OUT:-build/bench-fanout/$stamp}
 
@@ -402,6 +409,7 @@ else
         echo "- versions: openssh $(pkg openssh-server), libssh $(pkg libssh-4) (bpfleet), ansible-core $(pkg ansible-core), pssh $(pkg pssh), python3 $(pkg python3)"
         echo "- agent: $(stat -c %s "$agent") bytes stripped, object pass.bpf.o $(stat -c %s "$object") bytes (3 programs)"
         echo "- runs: $reps per tool and kind$(has_tool ansible && [[ -n ${FANOUT_ANSIBLE_REPS:-} ]] && echo " (Ansible: $FANOUT_ANSIBLE_REPS)")"
+        echo "- bpfleet: connect_timeout = $connect_timeout s for the farm's hosts (FANOUT_CONNECT_TIMEOUT), --forks N"
     )
 fi
 echo "$facts" >"$out/facts.md"
@@ -423,6 +431,7 @@ tsv=$main_tsv
 
 for n in "${ns[@]}"; do
     scripts/sshd-farm.sh start "$farm" --count "$n" --base-port "$base_port" --log-level INFO >/dev/null
+    sed -i "/^\[defaults\]\$/a connect_timeout = $connect_timeout" "$farm/inventory.toml"
     mkdir -p "$out/runs/n$n"
     echo "N = $n: $(grep -c '^\[hosts\.' "$farm/inventory.toml") hosts on 127.0.0.1:$base_port..$((base_port + n - 1))"
     ar=$(ansible_reps "$n")
