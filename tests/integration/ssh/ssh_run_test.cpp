@@ -551,6 +551,29 @@ TEST_F(SshRun, ClosedPortIsUnreachableWithinTheConnectTimeout) {
     EXPECT_EQ(rep["summary"].value("hosts_unanswered", -1), 1) << rep["summary"].dump();
 }
 
+// 5b. Addresses that are names are looked up (off the event loop): "localhost"
+// gets in, a name that does not exist is unreachable and says so.
+TEST_F(SshRun, HostNamesAreLookedUp) {
+    auto a = sshd("a");
+    ASSERT_SSHD(a);
+    auto named = host("by-name", *a);
+    named.address = "localhost";
+    HostSpec nowhere = host("nowhere", *a);
+    nowhere.address = "no-such-host.invalid";
+    auto r = run(inventory({named, nowhere}), {"pass"}, {"--host-retries", "0"});
+    EXPECT_EQ(r.exit_code, 3) << r.describe();
+    LOAD_REPORT(rep, {}, r);
+    const Json* h = find_host(rep, "by-name");
+    ASSERT_NE(h, nullptr) << hosts_summary(rep) << r.describe();
+    EXPECT_EQ(str(*h, "status"), "ok") << hosts_summary(rep);
+    const Json* n = find_host(rep, "nowhere");
+    ASSERT_NE(n, nullptr) << hosts_summary(rep);
+    EXPECT_EQ(str(*n, "status"), "unreachable") << hosts_summary(rep);
+    EXPECT_EQ(str(*n, "stage"), "connect") << hosts_summary(rep);
+    EXPECT_NE(str(*n, "error").find("cannot resolve no-such-host.invalid"), std::string::npos)
+        << str(*n, "error");
+}
+
 // 6a. A bastion, and a chain of two; jump_only hosts are not checked.
 TEST_F(SshRun, JumpHostsAndChainedJumpHosts) {
     auto bastion1 = sshd("bastion1");
