@@ -238,6 +238,11 @@ protected:
     bool m_load_only = true;
 };
 
+// `const Json* var`: the host `name` of report `rep`, failing the test (with
+// the hosts and the run's output) when the report lacks it.
+#define FIND_HOST(var, rep, name, result)                                                          \
+    const Json* var = find_host(rep, name);                                                        \
+    ASSERT_NE(var, nullptr) << hosts_summary(rep) << (result).describe()
 #define ASSERT_SSHD(f) ASSERT_TRUE((f)->ok()) << (f)->error()
 // `auto var = report(out)`, failing the test (with the run's output) unless
 // report.json is there and is a JSON object.
@@ -402,8 +407,7 @@ TEST_F(SshRun, ChangedHostKeyIsRefusedBeforeAuthentication) {
     auto second = run(inventory(specs), {"pass"}, {}, dir() / "out-2");
     EXPECT_EQ(second.exit_code, 3) << second.describe();
     LOAD_REPORT(rep, dir() / "out-2", second);
-    const Json* hb = find_host(rep, "host-b");
-    ASSERT_NE(hb, nullptr) << hosts_summary(rep) << second.describe();
+    FIND_HOST(hb, rep, "host-b", second);
     EXPECT_EQ(str(*hb, "status"), "hostkey_mismatch") << hosts_summary(rep);
     EXPECT_EQ(str(*hb, "stage"), "hostkey") << hosts_summary(rep);
     EXPECT_FALSE(str(*hb, "error").empty());
@@ -442,8 +446,7 @@ TEST_F(SshRun, StrictRefusesAnUnknownHostKey) {
     auto r = run(inventory({spec}), {"pass"});
     EXPECT_EQ(r.exit_code, 3) << r.describe();
     LOAD_REPORT(rep, {}, r);
-    const Json* h = find_host(rep, "host-a");
-    ASSERT_NE(h, nullptr) << hosts_summary(rep) << r.describe();
+    FIND_HOST(h, rep, "host-a", r);
     EXPECT_EQ(str(*h, "status"), "hostkey_mismatch") << hosts_summary(rep);
     EXPECT_EQ(str(*h, "stage"), "hostkey") << hosts_summary(rep);
     EXPECT_EQ(a->log_count("userauth-request"), 0) << a->log();
@@ -461,8 +464,7 @@ TEST_F(SshRun, WrongKeyIsAnAuthFailure) {
     auto r = run(inventory({spec}), {"pass"});
     EXPECT_EQ(r.exit_code, 3) << r.describe();
     LOAD_REPORT(rep, {}, r);
-    const Json* h = find_host(rep, "host-a");
-    ASSERT_NE(h, nullptr) << hosts_summary(rep) << r.describe();
+    FIND_HOST(h, rep, "host-a", r);
     EXPECT_EQ(str(*h, "status"), "auth_failed") << hosts_summary(rep);
     EXPECT_EQ(str(*h, "stage"), "auth") << hosts_summary(rep);
     EXPECT_FALSE(str(*h, "error").empty());
@@ -490,8 +492,7 @@ TEST_F(SshRun, PassphraseProtectedKeyIsPassedOverWithoutAPrompt) {
     EXPECT_EQ(r.exit_code, 3) << r.describe();
     EXPECT_EQ(r.out.find("pass phrase"), std::string::npos) << "prompted on the terminal\n" << r.describe();
     LOAD_REPORT(rep, {}, r);
-    const Json* h = find_host(rep, "host-a");
-    ASSERT_NE(h, nullptr) << hosts_summary(rep) << r.describe();
+    FIND_HOST(h, rep, "host-a", r);
     EXPECT_EQ(str(*h, "status"), "auth_failed") << hosts_summary(rep);
     const std::string error = str(*h, "error");
     EXPECT_NE(error.find(locked.private_key.string()), std::string::npos) << error;
@@ -521,8 +522,7 @@ TEST_F(SshRun, HandshakeThatTimesOutIsRetried) {
     EXPECT_NE((r.out + r.err).find("timed out while"), std::string::npos) << r.describe();
     EXPECT_EQ(r.exit_code, 0) << r.describe();
     LOAD_REPORT(rep, {}, r);
-    const Json* h = find_host(rep, "host-a");
-    ASSERT_NE(h, nullptr) << hosts_summary(rep) << r.describe();
+    FIND_HOST(h, rep, "host-a", r);
     EXPECT_EQ(str(*h, "status"), "ok") << hosts_summary(rep);
     EXPECT_EQ(h->value("attempts", 0), 2) << hosts_summary(rep);
 }
@@ -541,8 +541,7 @@ TEST_F(SshRun, ClosedPortIsUnreachableWithinTheConnectTimeout) {
     // A refused connection, its retries and their backoff: well under 10 s.
     EXPECT_LT(r.seconds, 10.0) << r.describe();
     LOAD_REPORT(rep, {}, r);
-    const Json* h = find_host(rep, "host-closed");
-    ASSERT_NE(h, nullptr) << hosts_summary(rep) << r.describe();
+    FIND_HOST(h, rep, "host-closed", r);
     EXPECT_EQ(str(*h, "status"), "unreachable") << hosts_summary(rep);
     EXPECT_EQ(str(*h, "stage"), "connect") << hosts_summary(rep);
     const std::string error = str(*h, "error");
@@ -563,8 +562,7 @@ TEST_F(SshRun, HostNamesAreLookedUp) {
     auto r = run(inventory({named, nowhere}), {"pass"}, {"--host-retries", "0"});
     EXPECT_EQ(r.exit_code, 3) << r.describe();
     LOAD_REPORT(rep, {}, r);
-    const Json* h = find_host(rep, "by-name");
-    ASSERT_NE(h, nullptr) << hosts_summary(rep) << r.describe();
+    FIND_HOST(h, rep, "by-name", r);
     EXPECT_EQ(str(*h, "status"), "ok") << hosts_summary(rep);
     const Json* n = find_host(rep, "nowhere");
     ASSERT_NE(n, nullptr) << hosts_summary(rep);
@@ -631,8 +629,7 @@ TEST_F(SshRun, JumpHostWithoutForwardingFailsNamingTheJump) {
     auto r = run(inventory({bastion, behind, direct}), {"pass"});
     EXPECT_EQ(r.exit_code, 3) << r.describe();
     LOAD_REPORT(rep, {}, r);
-    const Json* h = find_host(rep, "behind");
-    ASSERT_NE(h, nullptr) << hosts_summary(rep) << r.describe();
+    FIND_HOST(h, rep, "behind", r);
     EXPECT_EQ(str(*h, "status"), "unreachable") << hosts_summary(rep);
     EXPECT_EQ(str(*h, "stage"), "connect") << hosts_summary(rep);
     const std::string error = str(*h, "error");
@@ -667,8 +664,7 @@ TEST_F(SshRun, ClosedPortBehindABastionIsRetriedAndUnreachable) {
     auto r = run(inventory({bastion, behind}), {"pass"}, {"--host-retries", "1"});
     EXPECT_EQ(r.exit_code, 3) << r.describe();
     LOAD_REPORT(rep, {}, r);
-    const Json* h = find_host(rep, "behind");
-    ASSERT_NE(h, nullptr) << hosts_summary(rep) << r.describe();
+    FIND_HOST(h, rep, "behind", r);
     EXPECT_EQ(str(*h, "status"), "unreachable") << hosts_summary(rep);
     EXPECT_EQ(str(*h, "stage"), "connect") << hosts_summary(rep);
     EXPECT_EQ(h->value("attempts", 0), 2) << hosts_summary(rep);
@@ -690,8 +686,7 @@ TEST_F(SshRun, BecomeRunsTheAgentAsRoot) {
     auto r = run(inventory({spec}), {"pass"});
     EXPECT_EQ(r.exit_code, 0) << r.describe();
     LOAD_REPORT(rep, {}, r);
-    const Json* h = find_host(rep, "host-sudo");
-    ASSERT_NE(h, nullptr) << hosts_summary(rep) << r.describe();
+    FIND_HOST(h, rep, "host-sudo", r);
     EXPECT_EQ(str(*h, "status"), "ok") << hosts_summary(rep);
     EXPECT_EQ(str(*h, "user"), kSudoUser);
     ASSERT_TRUE(h->contains("facts") && (*h)["facts"].contains("privileges"))
@@ -725,8 +720,7 @@ TEST_F(SshRun, BecomeWithoutASudoRuleIsAnAuthFailure) {
     auto r = run(inventory({spec}), {"pass"});
     EXPECT_EQ(r.exit_code, 3) << r.describe();
     LOAD_REPORT(rep, {}, r);
-    const Json* h = find_host(rep, "host-nosudo");
-    ASSERT_NE(h, nullptr) << hosts_summary(rep) << r.describe();
+    FIND_HOST(h, rep, "host-nosudo", r);
     EXPECT_EQ(str(*h, "status"), "auth_failed") << hosts_summary(rep);
     EXPECT_EQ(str(*h, "stage"), "become") << hosts_summary(rep);
     std::string error = str(*h, "error");
@@ -991,8 +985,7 @@ TEST_F(SshRun, HostThatFreezesMidRunIsLostByKeepalive) {
     EXPECT_LT(lost_after, 10.0) << "3 keepalives of 1 s, then the run ends\n" << r.describe();
     EXPECT_EQ(r.exit_code, 3) << r.describe();
     LOAD_REPORT(rep, {}, r);
-    const Json* h = find_host(rep, "host-frozen");
-    ASSERT_NE(h, nullptr) << hosts_summary(rep) << r.describe();
+    FIND_HOST(h, rep, "host-frozen", r);
     const std::string status = str(*h, "status");
     EXPECT_TRUE(status == "timeout" || status == "unreachable") << hosts_summary(rep);
     EXPECT_NE(str(*h, "error").find("keepalive"), std::string::npos) << str(*h, "error");
