@@ -2,16 +2,16 @@
 // on stdout and logs to stderr; it is single-threaded.
 #pragma once
 
+#include "bpf/object.hpp"
+#include "common/result.hpp"
+#include "model/check_result.hpp"
+
 #include <cstdint>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include "bpf/object.hpp"
-#include "common/result.hpp"
-#include "model/check_result.hpp"
 
 namespace bpfleet::agent {
 
@@ -39,6 +39,5 @@ void log_error(std::string_view text);
 
 int run_check(std::span<char*> args);
 int run_serve(std::span<char*> args);
-
 
 } // namespace bpfleet::agent

@@ -2,15 +2,15 @@
 // bpfleet.check/v1 document (or a table). Options are parsed by hand: the
 // agent stays small and static, so it carries no option library.
 
-#include <chrono>
-#include <cstdio>
-#include <cstdlib>
-#include <cstring>
-
 #include "agent.hpp"
 #include "bpf/elf_inspect.hpp"
 #include "bpf/libbpf_log.hpp"
 #include "check_runner.hpp"
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
 
 namespace bpfleet::agent {
 namespace {
@@ -55,8 +55,8 @@ Result<std::uint64_t> parse_size(std::string_view option, const char* text) {
     errno = 0;
     unsigned long long v = std::strtoull(text, &end, 10);
     if (errno != 0 || end == text || *end != '\0' || text[0] == '-') {
-        return make_error("usage", std::string(option) + " takes a number of bytes, not '" +
-                                       text + "'");
+        return make_error("usage",
+                          std::string(option) + " takes a number of bytes, not '" + text + "'");
     }
     return static_cast<std::uint64_t>(v);
 }
@@ -95,8 +95,8 @@ Result<CheckOptions> parse_options(std::span<char*> args) {
             TRY_ASSIGN(const char* v, value());
             std::string_view f = v;
             if (f != "json" && f != "table") {
-                return make_error("usage", "--format is json or table, not '" + std::string(f) +
-                                               "'");
+                return make_error("usage",
+                                  "--format is json or table, not '" + std::string(f) + "'");
             }
             o.table = f == "table";
         } else if (arg == "--load-only") {
@@ -121,9 +121,9 @@ Result<CheckOptions> parse_options(std::span<char*> args) {
     }
     if (o.name.empty()) {
         auto slash = o.object.find_last_of('/');
-        o.name = o.object == "-" ? "stdin"
-                                 : (slash == std::string::npos ? o.object
-                                                               : o.object.substr(slash + 1));
+        o.name = o.object == "-"
+                     ? "stdin"
+                     : (slash == std::string::npos ? o.object : o.object.substr(slash + 1));
     }
     return o;
 }
@@ -151,8 +151,8 @@ Result<FixupRules> load_rules(const std::string& path) {
     const int err = errno;
     std::fclose(f);
     if (failed) {
-        return make_error("usage", std::string("cannot read the fixups file: ") + std::strerror(err),
-                          err, path);
+        return make_error(
+            "usage", std::string("cannot read the fixups file: ") + std::strerror(err), err, path);
     }
     return parse_fixup_rules(text, path);
 }
@@ -195,16 +195,16 @@ int run_check(std::span<char*> args) {
     report.kernel = kernel_info();
     report.object.name = options->name;
     auto finish = [&] {
-        report.duration_ms = std::chrono::duration<double, std::milli>(
-                                 std::chrono::steady_clock::now() - started)
-                                 .count();
+        report.duration_ms =
+            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started)
+                .count();
         return emit(report, options->table);
     };
 
     auto bytes = read_object(options->object, options->max_object_size);
     if (!bytes) {
-        report.object_error = ObjectError{FailureCode::ObjectInvalid, bytes.error().errnum,
-                                          bytes.error().message};
+        report.object_error =
+            ObjectError{FailureCode::ObjectInvalid, bytes.error().errnum, bytes.error().message};
         return finish();
     }
     report.object.size = (*bytes)->size();

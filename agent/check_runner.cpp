@@ -1,5 +1,10 @@
 #include "check_runner.hpp"
 
+#include "agent.hpp"
+#include "bpf/attach.hpp"
+#include "bpf/load_check.hpp"
+#include "bpf/sandbox.hpp"
+
 #include <cerrno>
 #include <chrono>
 #include <csignal>
@@ -9,11 +14,6 @@
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include "agent.hpp"
-#include "bpf/attach.hpp"
-#include "bpf/load_check.hpp"
-#include "bpf/sandbox.hpp"
 
 namespace bpfleet::agent {
 namespace {
@@ -34,7 +34,9 @@ void write_all(int fd, const std::string& text) {
     }
 }
 
-void send(int fd, Json message) { write_all(fd, message.dump() + "\n"); }
+void send(int fd, Json message) {
+    write_all(fd, message.dump() + "\n");
+}
 
 // The disposable child: everything it creates dies with it.
 [[noreturn]] void child_main(int fd, const ObjectBytes& bytes, const CheckRunOptions& options,
@@ -142,9 +144,9 @@ bool apply(const Json& m, CheckReport& report, bool& ended) {
         report.object_error = e;
         ended = true;
     } else if (kind == "sandbox_error") {
-        report.object_error = ObjectError{FailureCode::Unknown, 0,
-                                          "cannot set up the sandbox: " +
-                                              m.at("message").get<std::string>()};
+        report.object_error =
+            ObjectError{FailureCode::Unknown, 0,
+                        "cannot set up the sandbox: " + m.at("message").get<std::string>()};
         ended = true;
     } else if (kind == "end") {
         ended = true;
@@ -263,8 +265,8 @@ void run_check_supervised(const ObjectBytes& bytes, const CheckRunOptions& optio
                     protocol_error = "a malformed message from the check process";
                 }
             } catch (const std::exception& e) {
-                protocol_error = std::string("a malformed message from the check process: ") +
-                                 e.what();
+                protocol_error =
+                    std::string("a malformed message from the check process: ") + e.what();
             }
         }
     }
@@ -276,29 +278,28 @@ void run_check_supervised(const ObjectBytes& bytes, const CheckRunOptions& optio
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
     }
     if (timed_out) {
-        fill_missing(report, "timed out after " + std::to_string(options.timeout_seconds) +
-                                 " s (--timeout)", options.load_only);
+        fill_missing(
+            report, "timed out after " + std::to_string(options.timeout_seconds) + " s (--timeout)",
+            options.load_only);
     } else if (!ended) {
-        std::string why = WIFSIGNALED(status)
-                              ? std::string("the check process died: ") +
-                                    strsignal(WTERMSIG(status))
-                              : "the check process exited early (status " +
-                                    std::to_string(WEXITSTATUS(status)) + ")";
+        std::string why = WIFSIGNALED(status) ? std::string("the check process died: ") +
+                                                    strsignal(WTERMSIG(status))
+                                              : "the check process exited early (status " +
+                                                    std::to_string(WEXITSTATUS(status)) + ")";
         if (!protocol_error.empty()) {
             why = protocol_error;
         }
         fill_missing(report, why, options.load_only);
     }
     if (!ended && report.programs.empty() && !report.object_error) {
-        report.object_error = ObjectError{
-            FailureCode::Unknown, 0,
-            timed_out ? "timed out before the object was opened (--timeout)"
-                      : "the check process ended before the object was opened"};
+        report.object_error =
+            ObjectError{FailureCode::Unknown, 0,
+                        timed_out ? "timed out before the object was opened (--timeout)"
+                                  : "the check process ended before the object was opened"};
     }
     if (!cgroup_error.empty()) {
         for (auto& p : report.programs) {
-            if (p.attach && p.attach->verdict == Verdict::Skip &&
-                p.attach->strategy == "cgroup") {
+            if (p.attach && p.attach->verdict == Verdict::Skip && p.attach->strategy == "cgroup") {
                 p.attach->message += ": " + cgroup_error;
             }
         }

@@ -8,11 +8,11 @@
 // timeout or a crash of the child every program still gets a verdict.
 #pragma once
 
-#include <string>
-
 #include "bpf/fixups.hpp"
 #include "bpf/object.hpp"
 #include "model/check_result.hpp"
+
+#include <string>
 
 namespace bpfleet::agent {
 

@@ -1,3 +1,6 @@
+#include "agent.hpp"
+#include "bpf/elf_inspect.hpp"
+
 #include <cerrno>
 #include <csignal>
 #include <cstring>
@@ -5,9 +8,6 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include "agent.hpp"
-#include "bpf/elf_inspect.hpp"
 
 namespace bpfleet::agent {
 namespace {
@@ -37,19 +37,17 @@ Result<ObjectBytes> read_object(const std::string& path, std::uint64_t max_size)
     file.fd = from_stdin ? dup(STDIN_FILENO) : open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (file.fd < 0) {
         int err = errno;
-        return make_error("OBJECT_INVALID", "cannot open " + what + ": " + std::strerror(err),
-                          err);
+        return make_error("OBJECT_INVALID", "cannot open " + what + ": " + std::strerror(err), err);
     }
-    struct stat st{};
+    struct stat st {};
     if (fstat(file.fd, &st) == 0) {
         if (S_ISDIR(st.st_mode)) {
             return make_error("OBJECT_INVALID", what + " is a directory, not a BPF object");
         }
         if (S_ISREG(st.st_mode) && static_cast<std::uint64_t>(st.st_size) > max_size) {
-            return make_error("OBJECT_INVALID",
-                              what + " is " + std::to_string(st.st_size) + " bytes, over the " +
-                                  human_size(max_size) +
-                                  " limit for a BPF object (--max-object-size)");
+            return make_error("OBJECT_INVALID", what + " is " + std::to_string(st.st_size) +
+                                                    " bytes, over the " + human_size(max_size) +
+                                                    " limit for a BPF object (--max-object-size)");
         }
     }
     auto data = std::make_shared<std::vector<std::uint8_t>>();

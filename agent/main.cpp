@@ -1,16 +1,16 @@
 // bpfleet-agent: loads eBPF objects on the kernel it runs on and reports a
 // verdict per program. See docs/architecture.md and docs/report-schema.md.
 
+#include "agent.hpp"
+#include "common/sha256.hpp"
+#include "probe.hpp"
+
 #include <bpf/libbpf.h>
 #include <cstdio>
 #include <cstring>
 #include <exception>
 #include <link.h>
 #include <sys/utsname.h>
-
-#include "agent.hpp"
-#include "common/sha256.hpp"
-#include "probe.hpp"
 
 namespace bpfleet::agent {
 namespace {

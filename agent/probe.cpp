@@ -3,6 +3,9 @@
 
 #include "probe.hpp"
 
+#include "agent.hpp"
+#include "bpf/libbpf_log.hpp"
+
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <cerrno>
@@ -12,6 +15,7 @@
 #include <cstring>
 #include <dirent.h>
 #include <fcntl.h>
+#include <iterator>
 #include <linux/perf_event.h>
 #include <optional>
 #include <string>
@@ -19,12 +23,8 @@
 #include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <unistd.h>
-#include <iterator>
 #include <utility>
 #include <vector>
-
-#include "agent.hpp"
-#include "bpf/libbpf_log.hpp"
 
 namespace bpfleet::agent {
 namespace {
@@ -149,7 +149,8 @@ std::string unquote_os_release(std::string v) {
 }
 
 Json os_release(Unreadable& unreadable) {
-    Json os{{"id", nullptr}, {"version_id", nullptr}, {"pretty_name", nullptr}, {"source", nullptr}};
+    Json os{
+        {"id", nullptr}, {"version_id", nullptr}, {"pretty_name", nullptr}, {"source", nullptr}};
     for (const char* path : {"/etc/os-release", "/usr/lib/os-release"}) {
         auto text = read_file(path, &unreadable);
         if (!text) {
@@ -543,7 +544,6 @@ Loaded load_probe_program(bpf_prog_type type, bpf_attach_type attach_type, int b
     return out;
 }
 
-
 // libbpf 1.1's libbpf_probe_bpf_helper recognises only the verifier's "unknown
 // func" and "invalid func" and otherwise assumes support; newer kernels say
 // "program of this type cannot use helper" or "func X not supported for
@@ -715,7 +715,8 @@ Json probe_kprobe() {
     attr.config2 = 0;
     attr.sample_period = 1;
     attr.wakeup_events = 1;
-    Fd pfd(static_cast<int>(::syscall(SYS_perf_event_open, &attr, -1, 0, -1, PERF_FLAG_FD_CLOEXEC)));
+    Fd pfd(
+        static_cast<int>(::syscall(SYS_perf_event_open, &attr, -1, 0, -1, PERF_FLAG_FD_CLOEXEC)));
     if (pfd.get() < 0) {
         int err = errno;
         j["attach"] = status("unsupported", err);

@@ -14,9 +14,9 @@
 // "unreadable"; a refused probe is a status with its errno.
 #pragma once
 
-#include <string_view>
-
 #include "model/check_result.hpp"
+
+#include <string_view>
 
 namespace bpfleet::agent {
 

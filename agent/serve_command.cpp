@@ -1,10 +1,6 @@
 // `bpfleet-agent serve`: the agent end of the controller protocol
 // (docs/protocol.md) on stdin/stdout, for the whole run of one host.
 
-#include <cerrno>
-#include <cstdio>
-#include <unistd.h>
-
 #include "agent.hpp"
 #include "bpf/fixups.hpp"
 #include "check_runner.hpp"
@@ -12,10 +8,16 @@
 #include "probe.hpp"
 #include "protocol/protocol.hpp"
 
+#include <cerrno>
+#include <cstdio>
+#include <unistd.h>
+
 namespace bpfleet::agent {
 namespace {
 
-void reply(const Json& message) { write_stdout(protocol::encode(message)); }
+void reply(const Json& message) {
+    write_stdout(protocol::encode(message));
+}
 
 void reply_error(const std::string& message, const Json& id = nullptr) {
     reply(Json{{"type", "error"}, {"id", id}, {"message", message}});
@@ -103,8 +105,10 @@ int run_serve(std::span<char*> args) {
                 continue; // the controller's hello: our own was sent first
             }
             if (type == "probe") {
-                const Json& want = frame->message.contains("features") ? frame->message["features"] : Json(true);
-                reply(Json{{"type", "probe"}, {"facts", probe_host(!want.is_boolean() || want.get<bool>())}});
+                const Json& want =
+                    frame->message.contains("features") ? frame->message["features"] : Json(true);
+                reply(Json{{"type", "probe"},
+                           {"facts", probe_host(!want.is_boolean() || want.get<bool>())}});
             } else if (type == "check") {
                 reply(handle_check(*frame));
             } else if (type == "bye") {

@@ -1,7 +1,7 @@
+#include "agent.hpp"
+
 #include <algorithm>
 #include <cstdio>
-
-#include "agent.hpp"
 
 namespace bpfleet::agent {
 namespace {
@@ -96,18 +96,19 @@ std::string render_table(const CheckReport& report) {
             } else if (p.fire && p.fire->verdict == Verdict::Error) {
                 fired = "error";
             }
-            row += pad(p.attach ? std::string(to_string(p.attach->verdict)) : "-", 8) +
-                   pad(fired, 11);
+            row +=
+                pad(p.attach ? std::string(to_string(p.attach->verdict)) : "-", 8) + pad(fired, 11);
         }
-        std::string text = why == &p.load ? detail(p.load) : (why->evidence.empty() ? why->message : why->evidence);
+        std::string text = why == &p.load ? detail(p.load)
+                                          : (why->evidence.empty() ? why->message : why->evidence);
         if (why != &p.load && why->errnum) {
             text = errno_name(why->errnum) + ": " + text;
         }
         out += row + pad(code, wcode + 2) + text + "\n";
     }
     auto s = report.summary();
-    out += "\n" + std::to_string(s.programs) + " programs: " + std::to_string(s.pass) +
-           " pass, " + std::to_string(s.fail) + " fail, " + std::to_string(s.skip) + " skip, " +
+    out += "\n" + std::to_string(s.programs) + " programs: " + std::to_string(s.pass) + " pass, " +
+           std::to_string(s.fail) + " fail, " + std::to_string(s.skip) + " skip, " +
            std::to_string(s.error) + " error\n";
     return out;
 }

@@ -1,12 +1,12 @@
 // bpfleet: the controller. A thin main over bpfleet_controller_core: parse
 // the command line, run the chosen subcommand, map errors to exit codes.
 
+#include "cli/commands.hpp"
+
 #include <cstdio>
 #include <exception>
 #include <utility>
 #include <vector>
-
-#include "cli/commands.hpp"
 
 int main(int argc, char** argv) {
     using namespace bpfleet::cli;

@@ -4,11 +4,11 @@
 // keeps references to an ArtifactCliOptions that must outlive the parse.
 #pragma once
 
+#include "oci/resolve.hpp"
+
 #include <CLI/CLI.hpp>
 #include <string>
 #include <vector>
-
-#include "oci/resolve.hpp"
 
 namespace bpfleet::cli {
 

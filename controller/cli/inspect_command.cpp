@@ -1,13 +1,13 @@
 // bpfleet inspect ARTIFACT [--arch ARCH] [--json]: per architecture, the
 // programs, maps, BTF and license of each object, opened with libbpf and never
 // loaded, plus the digests and gadget metadata (docs/artifacts.md).
-#include <cstdio>
-#include <memory>
-
 #include "bpf/object.hpp"
 #include "cli/artifact_options.hpp"
 #include "cli/commands.hpp"
 #include "model/check_result.hpp"
+
+#include <cstdio>
+#include <memory>
 
 namespace bpfleet::cli {
 namespace {
@@ -36,9 +36,11 @@ std::string arch_label(const oci::ResolvedObject& o) {
     return o.variant.empty() ? o.arch : o.arch + "/" + o.variant;
 }
 
-void print_text(const oci::ResolvedArtifact& art,
-                const std::vector<std::pair<const oci::ResolvedObject*, Result<ObjectFacts>>>& facts) {
-    std::printf("artifact:     %s (%s)\n", art.spec.c_str(), std::string(oci::to_string(art.kind)).c_str());
+void print_text(
+    const oci::ResolvedArtifact& art,
+    const std::vector<std::pair<const oci::ResolvedObject*, Result<ObjectFacts>>>& facts) {
+    std::printf("artifact:     %s (%s)\n", art.spec.c_str(),
+                std::string(oci::to_string(art.kind)).c_str());
     if (!art.image_digest.empty()) {
         std::printf("image digest: %s\n", art.image_digest.c_str());
     }
@@ -56,23 +58,27 @@ void print_text(const oci::ResolvedArtifact& art,
     for (const auto& [o, f] : facts) {
         std::printf("\n[%s] %s\n", arch_label(*o).c_str(), o->name.c_str());
         if (!o->manifest_digest.empty()) {
-            std::printf("  manifest: %s\n  layer:    %s\n", o->manifest_digest.c_str(), o->layer_digest.c_str());
+            std::printf("  manifest: %s\n  layer:    %s\n", o->manifest_digest.c_str(),
+                        o->layer_digest.c_str());
         }
-        std::printf("  object:   sha256:%s (%zu bytes)\n", o->object_sha256.c_str(), o->bytes->size());
+        std::printf("  object:   sha256:%s (%zu bytes)\n", o->object_sha256.c_str(),
+                    o->bytes->size());
         if (o->btfgen) {
             std::printf("  btfgen:   %s (%llu bytes)\n", o->btfgen->digest.c_str(),
                         static_cast<unsigned long long>(o->btfgen->size));
         }
         if (!f) {
-            std::printf("  error:    %s [%s]\n", f.error().describe().c_str(), f.error().code.c_str());
+            std::printf("  error:    %s [%s]\n", f.error().describe().c_str(),
+                        f.error().code.c_str());
             continue;
         }
-        std::printf("  license:  %s\n  btf:      %s%s\n", f->license.empty() ? "(none)" : f->license.c_str(),
-                    f->has_btf ? "yes" : "no", f->has_btf_ext ? " (+ .BTF.ext)" : "");
+        std::printf("  license:  %s\n  btf:      %s%s\n",
+                    f->license.empty() ? "(none)" : f->license.c_str(), f->has_btf ? "yes" : "no",
+                    f->has_btf_ext ? " (+ .BTF.ext)" : "");
         std::printf("  programs: %zu\n", f->programs.size());
         for (const auto& p : f->programs) {
-            std::printf("    %-24s %-28s %-16s%s%s\n", p.name.c_str(), p.section.c_str(), p.type.c_str(),
-                        p.expected_attach_type.empty() ? "" : " attach ",
+            std::printf("    %-24s %-28s %-16s%s%s\n", p.name.c_str(), p.section.c_str(),
+                        p.type.c_str(), p.expected_attach_type.empty() ? "" : " attach ",
                         p.expected_attach_type.c_str());
         }
         std::size_t shown = 0;
@@ -84,21 +90,23 @@ void print_text(const oci::ResolvedArtifact& art,
             if (m.internal) {
                 continue;
             }
-            std::printf("    %-24s %-20s key %u value %u max_entries %u%s\n", m.name.c_str(), m.type.c_str(),
-                        m.key_size, m.value_size, m.max_entries,
+            std::printf("    %-24s %-20s key %u value %u max_entries %u%s\n", m.name.c_str(),
+                        m.type.c_str(), m.key_size, m.value_size, m.max_entries,
                         m.max_entries == 0 ? "  (zero-sized: the loader sets it)" : "");
         }
     }
     for (const auto& m : art.missing) {
-        std::printf("\n[%s] no program: %s\n", m.arch.empty() ? "any" : m.arch.c_str(), m.reason.c_str());
+        std::printf("\n[%s] no program: %s\n", m.arch.empty() ? "any" : m.arch.c_str(),
+                    m.reason.c_str());
     }
     for (const auto& n : art.notes) {
         std::printf("note: %s\n", n.c_str());
     }
 }
 
-Json to_inspect_json(const oci::ResolvedArtifact& art,
-                     const std::vector<std::pair<const oci::ResolvedObject*, Result<ObjectFacts>>>& facts) {
+Json to_inspect_json(
+    const oci::ResolvedArtifact& art,
+    const std::vector<std::pair<const oci::ResolvedObject*, Result<ObjectFacts>>>& facts) {
     Json j;
     j["schema"] = "bpfleet.inspect/v1";
     j["artifact"] = art.spec;
@@ -117,7 +125,8 @@ Json to_inspect_json(const oci::ResolvedArtifact& art,
         jo["media_type"] = o->media_type;
         jo["sha256"] = o->object_sha256;
         jo["size"] = o->bytes->size();
-        jo["btfgen"] = o->btfgen ? Json{{"digest", o->btfgen->digest}, {"size", o->btfgen->size}} : Json(nullptr);
+        jo["btfgen"] = o->btfgen ? Json{{"digest", o->btfgen->digest}, {"size", o->btfgen->size}}
+                                 : Json(nullptr);
         if (f) {
             jo["facts"] = *f;
             Json zero = Json::array();
@@ -146,17 +155,19 @@ Json to_inspect_json(const oci::ResolvedArtifact& art,
 
 Action register_inspect(CLI::App& app) {
     auto opts = std::make_shared<InspectOptions>();
-    auto* cmd = app.add_subcommand("inspect",
-                                   "Show the programs, maps, BTF and license of an artifact's objects per "
-                                   "architecture (opened with libbpf, never loaded)");
-    cmd->add_option("ARTIFACT", opts->artifact,
-                    "a .bpf.o, an OCI layout dir, a .tar/.tar.gz, oci:DIR[:TAG], oci-archive:FILE[:TAG], "
-                    "docker-archive:FILE, docker://HOST/REPO:TAG or HOST/REPO:TAG|@sha256:...")
+    auto* cmd = app.add_subcommand(
+        "inspect", "Show the programs, maps, BTF and license of an artifact's objects per "
+                   "architecture (opened with libbpf, never loaded)");
+    cmd->add_option(
+           "ARTIFACT", opts->artifact,
+           "a .bpf.o, an OCI layout dir, a .tar/.tar.gz, oci:DIR[:TAG], oci-archive:FILE[:TAG], "
+           "docker-archive:FILE, docker://HOST/REPO:TAG or HOST/REPO:TAG|@sha256:...")
         ->required();
     cmd->add_flag("--json", opts->json, "Print a bpfleet.inspect/v1 JSON document");
     add_artifact_options(cmd, opts->artifact_options, false);
     return [opts] {
-        auto art = oci::resolve_artifact(opts->artifact, to_resolve_options(opts->artifact_options));
+        auto art =
+            oci::resolve_artifact(opts->artifact, to_resolve_options(opts->artifact_options));
         if (!art) {
             print_error(art.error());
             return kExitUsage;
@@ -169,7 +180,9 @@ Action register_inspect(CLI::App& app) {
             facts.emplace_back(&o, std::move(f));
         }
         if (opts->json) {
-            std::printf("%s\n", to_inspect_json(*art, facts).dump(2, ' ', false, Json::error_handler_t::replace).c_str());
+            std::printf("%s\n", to_inspect_json(*art, facts)
+                                    .dump(2, ' ', false, Json::error_handler_t::replace)
+                                    .c_str());
         } else {
             print_text(*art, facts);
         }

@@ -2,13 +2,6 @@
 // selected host and write the reports (docs/cli.md). Without an inventory the
 // fleet is this machine, through the local transport.
 
-#include <chrono>
-#include <cstdio>
-#include <ctime>
-#include <filesystem>
-#include <fstream>
-#include <unistd.h>
-
 #include "cli/artifact_options.hpp"
 #include "cli/commands.hpp"
 #include "common/sha256.hpp"
@@ -18,6 +11,13 @@
 #include "model/run_report.hpp"
 #include "oci/resolve.hpp"
 #include "protocol/protocol.hpp"
+
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <unistd.h>
 
 namespace bpfleet::cli {
 namespace {
@@ -56,11 +56,13 @@ std::string now_rfc3339() {
 }
 
 // --agent [ARCH=]PATH, repeatable; a bare PATH is this machine's architecture.
-Result<std::map<std::string, std::string>> parse_agent_options(const std::vector<std::string>& specs) {
+Result<std::map<std::string, std::string>>
+parse_agent_options(const std::vector<std::string>& specs) {
     std::map<std::string, std::string> out;
     for (const auto& spec : specs) {
         auto eq = spec.find('=');
-        std::string arch = eq == std::string::npos ? fleet::local_arch() : fleet::normalize_arch(spec.substr(0, eq));
+        std::string arch = eq == std::string::npos ? fleet::local_arch()
+                                                   : fleet::normalize_arch(spec.substr(0, eq));
         std::string path = eq == std::string::npos ? spec : spec.substr(eq + 1);
         if (arch.empty() || path.empty()) {
             return make_error("usage", "--agent takes PATH or ARCH=PATH", 0, spec);
@@ -71,7 +73,8 @@ Result<std::map<std::string, std::string>> parse_agent_options(const std::vector
 }
 
 // The hosts of this run: the inventory (or this machine), --limit, --shard.
-Result<std::vector<inventory::InventoryHost>> select_fleet(const RunOptions& options, inventory::Inventory& inv) {
+Result<std::vector<inventory::InventoryHost>> select_fleet(const RunOptions& options,
+                                                           inventory::Inventory& inv) {
     if (options.inventory.empty()) {
         inv = inventory::local_inventory();
     } else {
@@ -94,8 +97,8 @@ std::string file_name_part(std::string_view name) {
     std::string out;
     out.reserve(name.size());
     for (char ch : name) {
-        const bool safe = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-                          ch == '.' || ch == '_' || ch == '-';
+        const bool safe = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+                          (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' || ch == '-';
         out += safe ? ch : '_';
     }
     if (out.empty() || out.front() == '.') {
@@ -105,7 +108,8 @@ std::string file_name_part(std::string_view name) {
 }
 
 // hosts/<name>/: facts, agent stderr and every full verifier log.
-void write_host_files(const fs::path& dir, const HostResult& host, const std::string& agent_stderr) {
+void write_host_files(const fs::path& dir, const HostResult& host,
+                      const std::string& agent_stderr) {
     std::error_code ec;
     fs::create_directories(dir / "logs", ec);
     std::ofstream(dir / "facts.json") << host.facts.dump(2) << "\n";
@@ -113,7 +117,8 @@ void write_host_files(const fs::path& dir, const HostResult& host, const std::st
     for (const auto& c : host.checks) {
         for (const auto& p : c.report.programs) {
             if (p.load.log && !p.load.log->text.empty()) {
-                std::ofstream(dir / "logs" / (file_name_part(c.object) + "." + file_name_part(p.name) + ".log"))
+                std::ofstream(dir / "logs" /
+                              (file_name_part(c.object) + "." + file_name_part(p.name) + ".log"))
                     << p.load.log->text;
             }
         }
@@ -143,9 +148,11 @@ void print_table(const RunReport& report) {
             }
             for (const auto& p : c.report.programs) {
                 const StageResult* why = &p.load;
-                if (p.load.verdict == Verdict::Pass && p.attach && p.attach->verdict == Verdict::Fail) {
+                if (p.load.verdict == Verdict::Pass && p.attach &&
+                    p.attach->verdict == Verdict::Fail) {
                     why = &*p.attach;
-                } else if (p.load.verdict == Verdict::Pass && p.fire && p.fire->verdict == Verdict::Fail) {
+                } else if (p.load.verdict == Verdict::Pass && p.fire &&
+                           p.fire->verdict == Verdict::Fail) {
                     why = &*p.fire;
                 }
                 std::string fired = "-";
@@ -161,13 +168,15 @@ void print_table(const RunReport& report) {
                 if (detail.size() > 80) {
                     detail = detail.substr(0, 77) + "...";
                 }
-                std::printf("%s%s%s%s%s%s%s%s\n", pad(h.name, 14).c_str(), pad(c.object, 22).c_str(),
-                            pad(p.name, 24).c_str(),
-                            pad(std::string(to_string(p.load.verdict)), 6).c_str(),
-                            pad(p.attach ? std::string(to_string(p.attach->verdict)) : "-", 8).c_str(),
-                            pad(fired, 7).c_str(),
-                            pad(why->code == FailureCode::None ? "-" : std::string(to_string(why->code)), 26).c_str(),
-                            detail.c_str());
+                std::printf(
+                    "%s%s%s%s%s%s%s%s\n", pad(h.name, 14).c_str(), pad(c.object, 22).c_str(),
+                    pad(p.name, 24).c_str(), pad(std::string(to_string(p.load.verdict)), 6).c_str(),
+                    pad(p.attach ? std::string(to_string(p.attach->verdict)) : "-", 8).c_str(),
+                    pad(fired, 7).c_str(),
+                    pad(why->code == FailureCode::None ? "-" : std::string(to_string(why->code)),
+                        26)
+                        .c_str(),
+                    detail.c_str());
             }
         }
     }
@@ -179,8 +188,8 @@ void print_table(const RunReport& report) {
 }
 
 void print_facts_table(const RunReport& report) {
-    std::printf("%s%s%s%s%s%s\n", pad("HOST", 14).c_str(), pad("ARCH", 9).c_str(), pad("KERNEL", 26).c_str(),
-                pad("OS", 30).c_str(), pad("BTF", 5).c_str(), "STATUS");
+    std::printf("%s%s%s%s%s%s\n", pad("HOST", 14).c_str(), pad("ARCH", 9).c_str(),
+                pad("KERNEL", 26).c_str(), pad("OS", 30).c_str(), pad("BTF", 5).c_str(), "STATUS");
     for (const auto& h : report.hosts) {
         const Json& f = h.facts;
         auto text = [](const Json& j, std::initializer_list<const char*> path) {
@@ -191,16 +200,21 @@ void print_facts_table(const RunReport& report) {
                 }
                 at = &(*at)[key];
             }
-            return at->is_string() ? at->get<std::string>() : at->is_boolean() ? (at->get<bool>() ? "yes" : "no") : "-";
+            return at->is_string()    ? at->get<std::string>()
+                   : at->is_boolean() ? (at->get<bool>() ? "yes" : "no")
+                                      : "-";
         };
         std::string status = h.status == HostStatus::Ok ? "ok"
-                                                        : std::string(to_string(h.status)) + " (" + h.stage + "): " + h.error;
+                                                        : std::string(to_string(h.status)) + " (" +
+                                                              h.stage + "): " + h.error;
         std::printf("%s%s%s%s%s%s\n", pad(h.name, 14).c_str(), pad(text(f, {"arch"}), 9).c_str(),
-                    pad(text(f, {"kernel", "release"}), 26).c_str(), pad(text(f, {"os", "pretty_name"}), 30).c_str(),
+                    pad(text(f, {"kernel", "release"}), 26).c_str(),
+                    pad(text(f, {"os", "pretty_name"}), 30).c_str(),
                     pad(text(f, {"btf", "vmlinux"}), 5).c_str(), status.c_str());
     }
     auto s = report.summary();
-    std::printf("\n%d host(s): %d ok, %d without answer\n", s.hosts, s.hosts_ok, s.hosts_unanswered);
+    std::printf("\n%d host(s): %d ok, %d without answer\n", s.hosts, s.hosts_ok,
+                s.hosts_unanswered);
 }
 
 int run(const RunOptions& options, bool probe_only) {
@@ -244,7 +258,8 @@ int run(const RunOptions& options, bool probe_only) {
         std::error_code size_ec;
         auto size = fs::file_size(options.fixups, size_ec);
         if (!in || size_ec || size > (1u << 20)) {
-            print_error(Error{"usage", errno, "cannot read the fixups file (or over 1 MiB)", options.fixups});
+            print_error(Error{"usage", errno, "cannot read the fixups file (or over 1 MiB)",
+                              options.fixups});
             return kExitUsage;
         }
         plan.options.fixups_toml.resize(size);
@@ -267,10 +282,12 @@ int run(const RunOptions& options, bool probe_only) {
     std::error_code ec;
     fs::create_directories(out / "hosts", ec);
     if (ec) {
-        print_error(Error{"io", ec.value(), "cannot create the output directory: " + ec.message(), out.string()});
+        print_error(Error{"io", ec.value(), "cannot create the output directory: " + ec.message(),
+                          out.string()});
         return kExitUsage;
     }
-    const fs::path journal_path = options.resume.empty() ? out / "journal.jsonl" : fs::path(options.resume);
+    const fs::path journal_path =
+        options.resume.empty() ? out / "journal.jsonl" : fs::path(options.resume);
     std::map<std::string, HostResult> done;
     if (!options.resume.empty()) {
         auto previous = fleet::read_journal(journal_path);
@@ -298,8 +315,8 @@ int run(const RunOptions& options, bool probe_only) {
         }
     }
     if (resumed > 0 && !options.quiet) {
-        std::fprintf(stderr, "bpfleet: %zu host(s) already in the journal (%s), not run again\n", resumed,
-                     journal_path.c_str());
+        std::fprintf(stderr, "bpfleet: %zu host(s) already in the journal (%s), not run again\n",
+                     resumed, journal_path.c_str());
     }
 
     const fleet::Verbosity verbosity = options.quiet     ? fleet::Verbosity::Quiet
@@ -311,19 +328,21 @@ int run(const RunOptions& options, bool probe_only) {
     fleet_options.retries = options.retries;
     fleet_options.remote_dir = options.remote_dir;
     fleet_options.known_hosts = options.known_hosts;
-    fleet_options.keepalive = std::chrono::milliseconds(static_cast<long>(options.keepalive * 1000));
+    fleet_options.keepalive =
+        std::chrono::milliseconds(static_cast<long>(options.keepalive * 1000));
     bool journal_failed = false;
     std::map<std::string, HostResult> results;
-    report.cancelled = fleet::run_fleet(to_run, plan, *agents, fleet_options, progress, [&](fleet::HostOutcome& o) {
-        if (!o.cancelled) {
-            if (auto appended = journal->append(o.result); !appended && !journal_failed) {
-                journal_failed = true;
-                print_error(appended.error());
+    report.cancelled = fleet::run_fleet(
+        to_run, plan, *agents, fleet_options, progress, [&](fleet::HostOutcome& o) {
+            if (!o.cancelled) {
+                if (auto appended = journal->append(o.result); !appended && !journal_failed) {
+                    journal_failed = true;
+                    print_error(appended.error());
+                }
+                write_host_files(out / "hosts" / o.result.name, o.result, o.agent_stderr);
             }
-            write_host_files(out / "hosts" / o.result.name, o.result, o.agent_stderr);
-        }
-        results[o.result.name] = std::move(o.result);
-    });
+            results[o.result.name] = std::move(o.result);
+        });
 
     for (const auto& h : *selected) {
         if (auto it = done.find(h.name); it != done.end()) {
@@ -334,8 +353,10 @@ int run(const RunOptions& options, bool probe_only) {
     }
     report.finished = now_rfc3339();
     report.duration_ms =
-        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
-    if (auto written = fleet::write_file_atomic(out / "report.json", Json(report).dump(2) + "\n"); !written) {
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started)
+            .count();
+    if (auto written = fleet::write_file_atomic(out / "report.json", Json(report).dump(2) + "\n");
+        !written) {
         print_error(written.error());
         return kExitUsage;
     }
@@ -360,29 +381,35 @@ int run(const RunOptions& options, bool probe_only) {
 // The options `run` and `probe` share: the fleet, the output, the transport.
 void add_fleet_options(CLI::App* cmd, RunOptions& o) {
     cmd->add_option("-i,--inventory", o.inventory, "Inventory TOML file (docs/inventory.md)");
-    cmd->add_option("--limit", o.limit, "Hosts to run: names, globs, tag:T, group:G, !TERM (comma list)");
+    cmd->add_option("--limit", o.limit,
+                    "Hosts to run: names, globs, tag:T, group:G, !TERM (comma list)");
     cmd->add_option("--shard", o.shard, "Run slice I of N of the selected hosts (I/N)");
     cmd->add_option("-o,--output", o.output, "Output directory")->capture_default_str();
-    cmd->add_option("--resume", o.resume, "Journal of an interrupted run: hosts already in it are not run again");
+    cmd->add_option("--resume", o.resume,
+                    "Journal of an interrupted run: hosts already in it are not run again");
     cmd->add_option("--forks", o.forks, "Hosts in flight at once")
         ->capture_default_str()
         ->check(CLI::Range(std::size_t{1}, std::size_t{100000}));
     cmd->add_option("--host-retries", o.retries,
-                    "Retries after a transport failure (refused, reset, lost); never after a program failure")
+                    "Retries after a transport failure (refused, reset, lost); never after a "
+                    "program failure")
         ->capture_default_str()
         ->check(CLI::Range(0u, 20u));
-    cmd->add_option("--keepalive", o.keepalive,
-                    "SSH keepalive interval in seconds; a host silent for 3 intervals is lost (0: off)")
+    cmd->add_option(
+           "--keepalive", o.keepalive,
+           "SSH keepalive interval in seconds; a host silent for 3 intervals is lost (0: off)")
         ->capture_default_str()
         ->check(CLI::Range(0.0, 3600.0));
     cmd->add_option("--known-hosts", o.known_hosts,
                     "known_hosts file to check host keys against (and to add to under accept-new); "
                     "default ~/.ssh/known_hosts");
-    cmd->add_option("--remote-dir", o.remote_dir,
-                    "Agent cache folder on the hosts; default ~/.cache/bpfleet, or ${TMPDIR:-/tmp}/bpfleet-UID "
-                    "when $HOME is not writable");
+    cmd->add_option(
+        "--remote-dir", o.remote_dir,
+        "Agent cache folder on the hosts; default ~/.cache/bpfleet, or ${TMPDIR:-/tmp}/bpfleet-UID "
+        "when $HOME is not writable");
     cmd->add_option("--agent", o.agents,
-                    "Agent binary, as PATH (this machine's architecture) or ARCH=PATH (x86_64, aarch64); repeatable");
+                    "Agent binary, as PATH (this machine's architecture) or ARCH=PATH (x86_64, "
+                    "aarch64); repeatable");
     cmd->add_flag("-q,--quiet", o.quiet, "Print nothing but errors");
     cmd->add_flag("-v,--verbose", o.verbose, "Print every host's stages and retries");
 }
@@ -401,7 +428,8 @@ Action register_run(CLI::App& app) {
     cmd->add_flag("--load-only", options->load_only, "Load only: no attach, no trigger");
     cmd->add_flag("--no-fire", options->no_fire, "Attach but do not trigger");
     cmd->add_flag("--probe-features", options->probe_features,
-                  "Record each host's BPF feature fingerprint too (as bpfleet probe does; about a second per host)");
+                  "Record each host's BPF feature fingerprint too (as bpfleet probe does; about a "
+                  "second per host)");
     cmd->add_option("--check-timeout", options->check_timeout,
                     "Watchdog for one object's check on a host, in seconds")
         ->capture_default_str()
@@ -413,7 +441,8 @@ Action register_run(CLI::App& app) {
 Action register_probe(CLI::App& app) {
     auto options = std::make_shared<RunOptions>();
     CLI::App* cmd = app.add_subcommand(
-        "probe", "Record every selected host's facts and BPF feature fingerprint (bpfleet.probe/v1)");
+        "probe",
+        "Record every selected host's facts and BPF feature fingerprint (bpfleet.probe/v1)");
     add_fleet_options(cmd, *options);
     return [options] { return run(*options, true); };
 }

@@ -1,7 +1,7 @@
+#include "cli/commands.hpp"
+
 #include <bpf/libbpf.h>
 #include <cstdio>
-
-#include "cli/commands.hpp"
 
 namespace bpfleet::cli {
 

@@ -25,7 +25,8 @@ class Conversation {
 public:
     Conversation(AgentStream& stream, Deadline deadline) : m_stream(stream), m_deadline(deadline) {}
 
-    asio::awaitable<HostExpected<protocol::Frame>> receive(Deadline deadline, std::string_view waiting_for) {
+    asio::awaitable<HostExpected<protocol::Frame>> receive(Deadline deadline,
+                                                           std::string_view waiting_for) {
         deadline = std::min(deadline, m_deadline);
         std::vector<char> buf(65536);
         for (;;) {
@@ -47,7 +48,8 @@ public:
             m_received += *n;
             if (auto fed = m_reader.feed(std::string_view(buf.data(), *n)); !fed) {
                 co_return host_failure(HostStatus::AgentError, "run",
-                                       "garbled reply from the agent after " + std::to_string(m_received) +
+                                       "garbled reply from the agent after " +
+                                           std::to_string(m_received) +
                                            " bytes: " + fed.error().message);
             }
         }
@@ -88,8 +90,9 @@ HostFailure invalid(std::string what) {
 
 } // namespace
 
-asio::awaitable<HostExpected<void>> converse(AgentStream& stream, const CheckPlan& plan, HostResult& host,
-                                             Deadline deadline, std::string expected_arch) {
+asio::awaitable<HostExpected<void>> converse(AgentStream& stream, const CheckPlan& plan,
+                                             HostResult& host, Deadline deadline,
+                                             std::string expected_arch) {
     Conversation talk(stream, deadline);
     const std::string_view hello_text = "hello";
     auto hello = co_await talk.receive(Clock::now() + kHelloTimeout, hello_text);
@@ -101,17 +104,20 @@ asio::awaitable<HostExpected<void>> converse(AgentStream& stream, const CheckPla
         const Json& m = hello->message;
         if (m.at("type") != "hello" || m.at("protocol") != protocol::kVersion) {
             co_return tl::unexpected(invalid("the agent did not say hello with protocol " +
-                                             std::to_string(protocol::kVersion) + ": " + m.dump().substr(0, 200)));
+                                             std::to_string(protocol::kVersion) + ": " +
+                                             m.dump().substr(0, 200)));
         }
         machine = m.at("kernel").at("arch").get<std::string>();
     } catch (const std::exception& e) {
         co_return tl::unexpected(invalid(std::string("invalid hello from the agent: ") + e.what()));
     }
     if (!expected_arch.empty() && machine != expected_arch) {
-        co_return tl::unexpected(invalid("the host said uname -m = " + expected_arch + " but the agent runs on " + machine));
+        co_return tl::unexpected(invalid("the host said uname -m = " + expected_arch +
+                                         " but the agent runs on " + machine));
     }
 
-    const std::string probe_request = protocol::encode(Json{{"type", "probe"}, {"features", plan.probe_features}});
+    const std::string probe_request =
+        protocol::encode(Json{{"type", "probe"}, {"features", plan.probe_features}});
     if (auto sent = co_await talk.send(probe_request); !sent) {
         co_return tl::unexpected(sent.error());
     }
@@ -153,9 +159,10 @@ asio::awaitable<HostExpected<void>> converse(AgentStream& stream, const CheckPla
             check.object_sha256 = o->object_sha256;
             // The header line, then the object's bytes straight from the shared
             // artifact: no per-host copy of the object.
-            const std::string request = protocol::encode(
-                protocol::check_request(++id, o->name, o->bytes->size(), o->object_sha256, plan.options));
-            const std::string_view object(reinterpret_cast<const char*>(o->bytes->data()), o->bytes->size());
+            const std::string request = protocol::encode(protocol::check_request(
+                ++id, o->name, o->bytes->size(), o->object_sha256, plan.options));
+            const std::string_view object(reinterpret_cast<const char*>(o->bytes->data()),
+                                          o->bytes->size());
             if (auto sent = co_await talk.send(request); !sent) {
                 co_return tl::unexpected(sent.error());
             }
@@ -164,18 +171,21 @@ asio::awaitable<HostExpected<void>> converse(AgentStream& stream, const CheckPla
             }
             const std::string_view report_text = "check report";
             auto reply = co_await talk.receive(
-                Clock::now() + std::chrono::seconds(plan.options.timeout_seconds + 60), report_text);
+                Clock::now() + std::chrono::seconds(plan.options.timeout_seconds + 60),
+                report_text);
             if (!reply) {
                 co_return tl::unexpected(reply.error());
             }
             try {
                 if (reply->message.at("type").get<std::string>() != "check" ||
                     reply->message.at("id").get<std::uint64_t>() != id) {
-                    throw std::invalid_argument("unexpected reply '" + reply->message.dump().substr(0, 200) + "'");
+                    throw std::invalid_argument("unexpected reply '" +
+                                                reply->message.dump().substr(0, 200) + "'");
                 }
                 check.report = reply->message.at("report").get<CheckReport>();
             } catch (const std::exception& e) {
-                co_return tl::unexpected(invalid(std::string("invalid check reply from the agent: ") + e.what()));
+                co_return tl::unexpected(
+                    invalid(std::string("invalid check reply from the agent: ") + e.what()));
             }
             host.checks.push_back(std::move(check));
         }

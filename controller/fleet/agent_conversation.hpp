@@ -5,13 +5,13 @@
 // timeout for that host, never a crash.
 #pragma once
 
-#include <string>
-#include <vector>
-
 #include "fleet/agent_stream.hpp"
 #include "model/run_report.hpp"
 #include "oci/resolve.hpp"
 #include "protocol/protocol.hpp"
+
+#include <string>
+#include <vector>
 
 namespace bpfleet::fleet {
 
@@ -33,7 +33,8 @@ struct CheckPlan {
 // `expected_arch`, when set, is what `uname -m` said before the agent was
 // chosen; an agent reporting another architecture is an agent_error.
 // (By value: a coroutine keeps its parameters, not what references point at.)
-asio::awaitable<HostExpected<void>> converse(AgentStream& stream, const CheckPlan& plan, HostResult& host,
-                                             Deadline deadline, std::string expected_arch = {});
+asio::awaitable<HostExpected<void>> converse(AgentStream& stream, const CheckPlan& plan,
+                                             HostResult& host, Deadline deadline,
+                                             std::string expected_arch = {});
 
 } // namespace bpfleet::fleet

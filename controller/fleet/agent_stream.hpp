@@ -7,6 +7,9 @@
 // nothing here is thread-safe.
 #pragma once
 
+#include "fleet/host_failure.hpp"
+#include "fleet/ssh_link.hpp"
+
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <memory>
@@ -15,17 +18,16 @@
 #include <string_view>
 #include <vector>
 
-#include "fleet/host_failure.hpp"
-#include "fleet/ssh_link.hpp"
-
 namespace bpfleet::fleet {
 
 class AgentStream {
 public:
     virtual ~AgentStream() = default;
-    virtual asio::awaitable<HostExpected<void>> write(std::string_view bytes, Deadline deadline) = 0;
+    virtual asio::awaitable<HostExpected<void>> write(std::string_view bytes,
+                                                      Deadline deadline) = 0;
     // Some bytes of the agent's stdout; 0 when it has closed it.
-    virtual asio::awaitable<HostExpected<std::size_t>> read_some(std::span<char> buffer, Deadline deadline) = 0;
+    virtual asio::awaitable<HostExpected<std::size_t>> read_some(std::span<char> buffer,
+                                                                 Deadline deadline) = 0;
     // What the agent (or sudo, or the shell) wrote to stderr so far, bounded.
     [[nodiscard]] virtual std::string stderr_text() const = 0;
 };
@@ -36,7 +38,8 @@ public:
     asio::awaitable<HostExpected<void>> write(std::string_view bytes, Deadline deadline) override {
         return m_channel->write_all(bytes, deadline);
     }
-    asio::awaitable<HostExpected<std::size_t>> read_some(std::span<char> buffer, Deadline deadline) override {
+    asio::awaitable<HostExpected<std::size_t>> read_some(std::span<char> buffer,
+                                                         Deadline deadline) override {
         return m_channel->read_some(buffer, deadline);
     }
     [[nodiscard]] std::string stderr_text() const override { return m_channel->stderr_text(); }
@@ -52,16 +55,18 @@ struct LocalProcess;
 // kills it; it never leaves a zombie.
 class LocalAgentStream final : public AgentStream {
 public:
-    static HostExpected<std::unique_ptr<LocalAgentStream>> start(const asio::any_io_executor& executor,
-                                                                 const std::vector<std::string>& argv,
-                                                                 const bool* cancelled);
+    static HostExpected<std::unique_ptr<LocalAgentStream>>
+    start(const asio::any_io_executor& executor, const std::vector<std::string>& argv,
+          const bool* cancelled);
     ~LocalAgentStream() override;
     asio::awaitable<HostExpected<void>> write(std::string_view bytes, Deadline deadline) override;
-    asio::awaitable<HostExpected<std::size_t>> read_some(std::span<char> buffer, Deadline deadline) override;
+    asio::awaitable<HostExpected<std::size_t>> read_some(std::span<char> buffer,
+                                                         Deadline deadline) override;
     [[nodiscard]] std::string stderr_text() const override;
 
 private:
-    explicit LocalAgentStream(std::shared_ptr<LocalProcess> process) : m_process(std::move(process)) {}
+    explicit LocalAgentStream(std::shared_ptr<LocalProcess> process)
+        : m_process(std::move(process)) {}
     std::shared_ptr<LocalProcess> m_process;
 };
 

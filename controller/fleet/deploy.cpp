@@ -1,13 +1,13 @@
 #include "fleet/deploy.hpp"
 
+#include "common/sha256.hpp"
+
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <sys/utsname.h>
 #include <unistd.h>
-
-#include "common/sha256.hpp"
 
 namespace bpfleet::fleet {
 namespace {
@@ -160,30 +160,40 @@ std::string AgentCatalog::available() const {
     return out.empty() ? "none" : out;
 }
 
-std::string AgentCatalog::local_path() const { return m_local; }
+std::string AgentCatalog::local_path() const {
+    return m_local;
+}
 
-asio::awaitable<HostExpected<Deployed>> deploy_agent(std::shared_ptr<SshLink> link, const AgentCatalog& agents,
-                                                     const std::string& remote_dir, Deadline deadline) {
+asio::awaitable<HostExpected<Deployed>> deploy_agent(std::shared_ptr<SshLink> link,
+                                                     const AgentCatalog& agents,
+                                                     const std::string& remote_dir,
+                                                     Deadline deadline) {
     // One round trip: the architecture, the folder, and whether the agent
     // for that architecture is already there, hash checked.
     std::string cases;
     for (const std::string arch : {"x86_64", "aarch64"}) {
         if (const AgentBinary* a = agents.find(arch)) {
-            cases += (arch == "aarch64" ? std::string("aarch64|arm64") : arch) + ") s=" + a->sha256 + " ;; ";
+            cases += (arch == "aarch64" ? std::string("aarch64|arm64") : arch) +
+                     ") s=" + a->sha256 + " ;; ";
         }
     }
     std::string script =
-        "umask 077; a=$(uname -m); s=; case \"$a\" in " + cases + "esac; d=" + shell_quote(remote_dir) +
+        "umask 077; a=$(uname -m); s=; case \"$a\" in " + cases +
+        "esac; d=" + shell_quote(remote_dir) +
         "; if [ -z \"$d\" ]; then"
-        " if [ -n \"${HOME:-}\" ] && mkdir -p \"$HOME/.cache/bpfleet\" 2>/dev/null && [ -w \"$HOME/.cache/bpfleet\" ];"
+        " if [ -n \"${HOME:-}\" ] && mkdir -p \"$HOME/.cache/bpfleet\" 2>/dev/null && [ -w "
+        "\"$HOME/.cache/bpfleet\" ];"
         " then d=\"$HOME/.cache/bpfleet\"; else d=\"${TMPDIR:-/tmp}/bpfleet-$(id -u)\"; fi; fi;"
         " mkdir -p \"$d\" 2>/dev/null;"
-        " if [ -L \"$d\" ] || [ ! -d \"$d\" ] || [ ! -O \"$d\" ]; then echo \"error=$d is not a folder owned by $(id -un)\"; exit 0; fi;"
+        " if [ -L \"$d\" ] || [ ! -d \"$d\" ] || [ ! -O \"$d\" ]; then echo \"error=$d is not a "
+        "folder owned by $(id -un)\"; exit 0; fi;"
         " chmod 0700 \"$d\" || { echo \"error=cannot make $d private (chmod 0700)\"; exit 0; };"
-        " h=no; if [ -n \"$s\" ] && [ -x \"$d/agent-$s\" ]; then t=$( (" + std::string(kHashCommand) +
+        " h=no; if [ -n \"$s\" ] && [ -x \"$d/agent-$s\" ]; then t=$( (" +
+        std::string(kHashCommand) +
         ") < \"$d/agent-$s\" 2>/dev/null); [ \"${t%% *}\" = \"$s\" ] && h=yes; fi;"
         " echo \"arch=$a\"; echo \"dir=$d\"; echo \"have=$h\"";
-    auto look = co_await ExecChannel::open(link, "/bin/sh -c " + shell_quote(script), "deploy", deadline);
+    auto look =
+        co_await ExecChannel::open(link, "/bin/sh -c " + shell_quote(script), "deploy", deadline);
     if (!look) {
         co_return tl::unexpected(look.error());
     }
@@ -206,8 +216,8 @@ asio::awaitable<HostExpected<Deployed>> deploy_agent(std::shared_ptr<SshLink> li
     const AgentBinary* agent = agents.find(d.arch);
     if (!agent) {
         HostFailure f{HostStatus::UnsupportedArch, "deploy",
-                      "no bpfleet-agent for " + fields["arch"] + " (agents here: " + agents.available() +
-                          "; pass --agent " + d.arch + "=PATH)",
+                      "no bpfleet-agent for " + fields["arch"] + " (agents here: " +
+                          agents.available() + "; pass --agent " + d.arch + "=PATH)",
                       false, false};
         co_return tl::unexpected(f);
     }
@@ -220,12 +230,17 @@ asio::awaitable<HostExpected<Deployed>> deploy_agent(std::shared_ptr<SshLink> li
 
     const std::string dir = shell_quote(fields["dir"]);
     const std::string upload =
-        "umask 077; d=" + dir + "; s=" + agent->sha256 + "; t=\"$d/.agent-$s.$$\";"
+        "umask 077; d=" + dir + "; s=" + agent->sha256 +
+        "; t=\"$d/.agent-$s.$$\";"
         " cat > \"$t\" || { rm -f \"$t\"; echo \"cannot write $t\" >&2; exit 1; };"
-        " h=$( (" + std::string(kHashCommand) + ") < \"$t\");"
-        " if [ \"${h%% *}\" != \"$s\" ]; then rm -f \"$t\"; echo \"the uploaded agent hashes to ${h%% *}, not $s\" >&2; exit 1; fi;"
+        " h=$( (" +
+        std::string(kHashCommand) +
+        ") < \"$t\");"
+        " if [ \"${h%% *}\" != \"$s\" ]; then rm -f \"$t\"; echo \"the uploaded agent hashes to "
+        "${h%% *}, not $s\" >&2; exit 1; fi;"
         " chmod 0700 \"$t\" && mv -f \"$t\" \"$d/agent-$s\" || { rm -f \"$t\"; exit 1; }";
-    auto put = co_await ExecChannel::open(link, "/bin/sh -c " + shell_quote(upload), "deploy", deadline);
+    auto put =
+        co_await ExecChannel::open(link, "/bin/sh -c " + shell_quote(upload), "deploy", deadline);
     if (!put) {
         co_return tl::unexpected(put.error());
     }
@@ -242,8 +257,9 @@ asio::awaitable<HostExpected<Deployed>> deploy_agent(std::shared_ptr<SshLink> li
     if (*status != 0) {
         const std::string err = (*put)->stderr_text();
         co_return host_failure(HostStatus::AgentError, "deploy",
-                               "uploading the agent to " + d.path + " failed (exit " + std::to_string(*status) +
-                                   ")" + (err.empty() ? std::string() : ": " + err.substr(0, 300)));
+                               "uploading the agent to " + d.path + " failed (exit " +
+                                   std::to_string(*status) + ")" +
+                                   (err.empty() ? std::string() : ": " + err.substr(0, 300)));
     }
     d.uploaded = true;
     co_return d;

@@ -15,13 +15,13 @@
 // it into place. Nothing else is written on the host.
 #pragma once
 
+#include "common/result.hpp"
+#include "fleet/ssh_link.hpp"
+
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
-
-#include "common/result.hpp"
-#include "fleet/ssh_link.hpp"
 
 namespace bpfleet::fleet {
 
@@ -63,7 +63,9 @@ struct Deployed {
     std::size_t bytes = 0;
 };
 
-asio::awaitable<HostExpected<Deployed>> deploy_agent(std::shared_ptr<SshLink> link, const AgentCatalog& agents,
-                                                     const std::string& remote_dir, Deadline deadline);
+asio::awaitable<HostExpected<Deployed>> deploy_agent(std::shared_ptr<SshLink> link,
+                                                     const AgentCatalog& agents,
+                                                     const std::string& remote_dir,
+                                                     Deadline deadline);
 
 } // namespace bpfleet::fleet

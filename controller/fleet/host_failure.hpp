@@ -5,11 +5,11 @@
 // host-key refusal, or a timeout of the check itself.
 #pragma once
 
+#include "model/run_report.hpp"
+
 #include <string>
 #include <tl/expected.hpp>
 #include <utility>
-
-#include "model/run_report.hpp"
 
 namespace bpfleet::fleet {
 

@@ -35,7 +35,9 @@ Result<Journal> Journal::open(const std::filesystem::path& path) {
     return Journal(fd);
 }
 
-Journal::Journal(Journal&& other) noexcept : m_fd(other.m_fd) { other.m_fd = -1; }
+Journal::Journal(Journal&& other) noexcept : m_fd(other.m_fd) {
+    other.m_fd = -1;
+}
 
 Journal::~Journal() {
     if (m_fd >= 0) {

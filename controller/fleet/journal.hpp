@@ -3,12 +3,12 @@
 // the hosts already answered. Also the atomic writer for report files.
 #pragma once
 
+#include "common/result.hpp"
+#include "model/run_report.hpp"
+
 #include <filesystem>
 #include <map>
 #include <string>
-
-#include "common/result.hpp"
-#include "model/run_report.hpp"
 
 namespace bpfleet::fleet {
 

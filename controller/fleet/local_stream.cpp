@@ -1,5 +1,7 @@
 // LocalAgentStream: the agent as a child process, its pipes in the event loop.
 
+#include "fleet/agent_stream.hpp"
+
 #include <algorithm>
 #include <array>
 #include <boost/asio/as_tuple.hpp>
@@ -18,8 +20,6 @@
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include "fleet/agent_stream.hpp"
 
 namespace bpfleet::fleet {
 
@@ -81,7 +81,8 @@ asio::awaitable<void> reap(std::shared_ptr<LocalProcess> p) {
 // Waits for `op` or the next tick; false when cancelled or past the deadline.
 HostExpected<void> check_stop(const LocalProcess& p, Deadline deadline, std::string_view doing) {
     if (p.cancelled && *p.cancelled) {
-        HostFailure f{HostStatus::Skipped, "run", "cancelled while " + std::string(doing), false, true};
+        HostFailure f{HostStatus::Skipped, "run", "cancelled while " + std::string(doing), false,
+                      true};
         return tl::unexpected(f);
     }
     if (Clock::now() >= deadline) {
@@ -95,7 +96,8 @@ HostExpected<void> check_stop(const LocalProcess& p, Deadline deadline, std::str
 HostExpected<std::unique_ptr<LocalAgentStream>>
 LocalAgentStream::start(const asio::any_io_executor& executor, const std::vector<std::string>& argv,
                         const bool* cancelled) {
-    if (argv.empty() || (argv[0].find('/') != std::string::npos && access(argv[0].c_str(), X_OK) != 0)) {
+    if (argv.empty() ||
+        (argv[0].find('/') != std::string::npos && access(argv[0].c_str(), X_OK) != 0)) {
         return host_failure(HostStatus::AgentError, "deploy",
                             "no executable agent at " + (argv.empty() ? std::string() : argv[0]));
     }
@@ -115,7 +117,8 @@ LocalAgentStream::start(const asio::any_io_executor& executor, const std::vector
         if (pipe2(pipe.data(), O_CLOEXEC) != 0) {
             const int e = errno;
             close_pipes();
-            return host_failure(HostStatus::AgentError, "deploy", std::string("pipe: ") + std::strerror(e));
+            return host_failure(HostStatus::AgentError, "deploy",
+                                std::string("pipe: ") + std::strerror(e));
         }
     }
     std::vector<char*> args;
@@ -128,7 +131,8 @@ LocalAgentStream::start(const asio::any_io_executor& executor, const std::vector
     if (pid < 0) {
         const int e = errno;
         close_pipes();
-        return host_failure(HostStatus::AgentError, "deploy", std::string("fork: ") + std::strerror(e));
+        return host_failure(HostStatus::AgentError, "deploy",
+                            std::string("fork: ") + std::strerror(e));
     }
     if (pid == 0) {
         // Its own process group: a Ctrl-C on the terminal reaches the controller
@@ -147,7 +151,8 @@ LocalAgentStream::start(const asio::any_io_executor& executor, const std::vector
         execvp(args[0], args.data());
         // Only async-signal-safe calls here (lookup threads may exist).
         const char* why = std::strerror(errno);
-        for (const char* piece : {"cannot run ", static_cast<const char*>(args[0]), ": ", why, "\n"}) {
+        for (const char* piece :
+             {"cannot run ", static_cast<const char*>(args[0]), ": ", why, "\n"}) {
             (void)!::write(2, piece, std::strlen(piece));
         }
         _exit(127);
@@ -178,23 +183,30 @@ LocalAgentStream::~LocalAgentStream() {
     asio::co_spawn(m_process->timer.get_executor(), reap(m_process), asio::detached);
 }
 
-std::string LocalAgentStream::stderr_text() const { return m_process->stderr_text; }
+std::string LocalAgentStream::stderr_text() const {
+    return m_process->stderr_text;
+}
 
-asio::awaitable<HostExpected<void>> LocalAgentStream::write(std::string_view bytes, Deadline deadline) {
+asio::awaitable<HostExpected<void>> LocalAgentStream::write(std::string_view bytes,
+                                                            Deadline deadline) {
     LocalProcess& p = *m_process;
     while (!bytes.empty()) {
         if (auto stop = check_stop(p, deadline, "sending to the agent"); !stop) {
             co_return tl::unexpected(stop.error());
         }
         p.timer.expires_at(std::min(deadline, Clock::now() + kTick));
-        auto done = co_await (p.in.async_write_some(asio::buffer(bytes.data(), std::min<std::size_t>(bytes.size(), 1 << 20)), kTuple) ||
-                              p.timer.async_wait(kTuple));
+        auto done = co_await (
+            p.in.async_write_some(
+                asio::buffer(bytes.data(), std::min<std::size_t>(bytes.size(), 1 << 20)), kTuple) ||
+            p.timer.async_wait(kTuple));
         if (done.index() == 0) {
             auto [ec, n] = std::get<0>(done);
             if (ec) {
                 co_return host_failure(HostStatus::AgentError, "run",
                                        "the agent closed its input" +
-                                           (p.stderr_text.empty() ? std::string() : ": " + p.stderr_text.substr(0, 300)));
+                                           (p.stderr_text.empty()
+                                                ? std::string()
+                                                : ": " + p.stderr_text.substr(0, 300)));
             }
             bytes.remove_prefix(n);
         }
@@ -202,20 +214,23 @@ asio::awaitable<HostExpected<void>> LocalAgentStream::write(std::string_view byt
     co_return HostExpected<void>{};
 }
 
-asio::awaitable<HostExpected<std::size_t>> LocalAgentStream::read_some(std::span<char> buffer, Deadline deadline) {
+asio::awaitable<HostExpected<std::size_t>> LocalAgentStream::read_some(std::span<char> buffer,
+                                                                       Deadline deadline) {
     LocalProcess& p = *m_process;
     for (;;) {
         if (auto stop = check_stop(p, deadline, "waiting for the agent"); !stop) {
             co_return tl::unexpected(stop.error());
         }
         p.timer.expires_at(std::min(deadline, Clock::now() + kTick));
-        auto done = co_await (p.out.async_read_some(asio::buffer(buffer.data(), buffer.size()), kTuple) ||
-                              p.timer.async_wait(kTuple));
+        auto done =
+            co_await (p.out.async_read_some(asio::buffer(buffer.data(), buffer.size()), kTuple) ||
+                      p.timer.async_wait(kTuple));
         if (done.index() == 0) {
             auto [ec, n] = std::get<0>(done);
             if (ec) {
                 // A signal to the whole session may have ended the agent too.
-                if (auto stop = check_stop(p, Clock::time_point::max(), "waiting for the agent"); !stop) {
+                if (auto stop = check_stop(p, Clock::time_point::max(), "waiting for the agent");
+                    !stop) {
                     co_return tl::unexpected(stop.error());
                 }
                 co_return std::size_t{0}; // EOF or a broken pipe: the agent is gone

@@ -26,7 +26,8 @@ std::string host_summary(const HostResult& r) {
             fail += v == Verdict::Fail || v == Verdict::Error;
         }
     }
-    std::string text = "ok, " + std::to_string(programs) + " program(s): " + std::to_string(pass) + " pass";
+    std::string text =
+        "ok, " + std::to_string(programs) + " program(s): " + std::to_string(pass) + " pass";
     if (fail > 0) {
         text += ", " + std::to_string(fail) + " fail";
     }
@@ -37,7 +38,8 @@ std::string host_summary(const HostResult& r) {
 }
 
 Progress::Progress(std::size_t total, Verbosity verbosity, bool live, std::FILE* out)
-    : m_total(total), m_verbosity(verbosity), m_live(live && verbosity != Verbosity::Quiet), m_out(out) {}
+    : m_total(total), m_verbosity(verbosity), m_live(live && verbosity != Verbosity::Quiet),
+      m_out(out) {}
 
 void Progress::clear_live() {
     if (m_drawn) {
@@ -118,8 +120,8 @@ void Progress::render() {
         }
     }
     char buf[512];
-    int n = std::snprintf(buf, sizeof buf, "[%zu/%zu] %zu ok, %zu failed, %zu running", m_done, m_total, m_ok,
-                          m_failed, m_running.size());
+    int n = std::snprintf(buf, sizeof buf, "[%zu/%zu] %zu ok, %zu failed, %zu running", m_done,
+                          m_total, m_ok, m_failed, m_running.size());
     std::string text(buf, static_cast<std::size_t>(n > 0 ? n : 0));
     if (!slowest.empty()) {
         text += "; slowest " + slowest;

@@ -7,14 +7,14 @@
 // Called only from the event loop's thread.
 #pragma once
 
+#include "model/run_report.hpp"
+
 #include <chrono>
 #include <cstddef>
 #include <cstdio>
 #include <map>
 #include <string>
 #include <string_view>
-
-#include "model/run_report.hpp"
 
 namespace bpfleet::fleet {
 

@@ -1,12 +1,12 @@
 #include "fleet/runner.hpp"
 
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/use_awaitable.hpp>
-#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <csignal>
 #include <random>
 #include <sys/resource.h>
@@ -28,7 +28,8 @@ struct RunState {
     std::mt19937 random{std::random_device{}()};
 };
 
-asio::awaitable<HostExpected<void>> attempt_ssh(const inventory::InventoryHost& h, RunState& run, HostOutcome& out) {
+asio::awaitable<HostExpected<void>> attempt_ssh(const inventory::InventoryHost& h, RunState& run,
+                                                HostOutcome& out) {
     auto executor = co_await asio::this_coro::executor;
     HostResult& r = out.result;
     const Deadline connect_deadline = Clock::now() + h.connect_timeout;
@@ -58,7 +59,8 @@ asio::awaitable<HostExpected<void>> attempt_ssh(const inventory::InventoryHost& 
     }
     r.agent = AgentDeployment{deployed->arch, deployed->sha256, deployed->path, deployed->uploaded};
     if (deployed->uploaded) {
-        run.progress.stage(h.name, "uploaded the agent (" + std::to_string(deployed->bytes) + " bytes)");
+        run.progress.stage(h.name,
+                           "uploaded the agent (" + std::to_string(deployed->bytes) + " bytes)");
     }
 
     run.progress.stage(h.name, "run");
@@ -98,7 +100,8 @@ asio::awaitable<HostExpected<void>> attempt_local(const inventory::InventoryHost
     if (const AgentBinary* a = run.agents.find(local_arch())) {
         out.result.agent = AgentDeployment{a->arch, a->sha256, a->path, false};
     }
-    auto talked = co_await converse(**stream, run.plan, out.result, Clock::now() + h.command_timeout);
+    auto talked =
+        co_await converse(**stream, run.plan, out.result, Clock::now() + h.command_timeout);
     out.agent_stderr = (*stream)->stderr_text();
     co_return talked;
 }
@@ -143,13 +146,16 @@ asio::awaitable<HostOutcome> run_host(const inventory::InventoryHost& h, RunStat
             break;
         }
         const HostFailure& f = done.error();
-        if (f.retryable && static_cast<unsigned>(attempt) <= run.options.retries && !run.cancelled) {
+        if (f.retryable && static_cast<unsigned>(attempt) <= run.options.retries &&
+            !run.cancelled) {
             // Exponential backoff with jitter, so that hosts dropped together
             // (an sshd's MaxStartups) don't come back together.
             auto base = std::chrono::milliseconds(500 << std::min(attempt - 1, 4));
-            auto delay = base + std::chrono::milliseconds(run.random() % static_cast<unsigned>(base.count()));
-            run.progress.note(h.name, "attempt " + std::to_string(attempt) + " failed (" + f.message +
-                                          "); retrying in " + std::to_string(delay.count()) + " ms");
+            auto delay = base + std::chrono::milliseconds(run.random() %
+                                                          static_cast<unsigned>(base.count()));
+            run.progress.note(h.name, "attempt " + std::to_string(attempt) + " failed (" +
+                                          f.message + "); retrying in " +
+                                          std::to_string(delay.count()) + " ms");
             asio::steady_timer timer(executor);
             const Deadline until = Clock::now() + delay;
             while (!run.cancelled && Clock::now() < until) {
@@ -170,13 +176,15 @@ asio::awaitable<HostOutcome> run_host(const inventory::InventoryHost& h, RunStat
         }
         break;
     }
-    out.result.duration_ms = std::chrono::duration<double, std::milli>(Clock::now() - started).count();
+    out.result.duration_ms =
+        std::chrono::duration<double, std::milli>(Clock::now() - started).count();
     co_return out;
 }
 
 // Takes hosts off the shared queue until it is empty or the run is cancelled.
-asio::awaitable<void> worker(const std::vector<inventory::InventoryHost>& hosts, std::size_t& next, RunState& run,
-                             const std::function<void(HostOutcome&)>& on_done, std::size_t& active) {
+asio::awaitable<void> worker(const std::vector<inventory::InventoryHost>& hosts, std::size_t& next,
+                             RunState& run, const std::function<void(HostOutcome&)>& on_done,
+                             std::size_t& active) {
     while (next < hosts.size() && !run.cancelled) {
         const auto& h = hosts[next++];
         run.progress.started(h.name);
@@ -229,8 +237,9 @@ std::string run_fleet(const std::vector<inventory::InventoryHost>& hosts, const 
         boost::system::error_code ignored;
         signals.remove(SIGINT, ignored);
         signals.remove(SIGTERM, ignored);
-        progress.message("cancelling the run (" + run.signal_name +
-                         "): hosts still running are reported as skipped; a second signal stops at once");
+        progress.message(
+            "cancelling the run (" + run.signal_name +
+            "): hosts still running are reported as skipped; a second signal stops at once");
     });
     asio::steady_timer render(context);
     std::function<void()> tick = [&] {

@@ -7,22 +7,22 @@
 // reported as skipped (and not journaled, so --resume runs them).
 #pragma once
 
-#include <functional>
-#include <string>
-#include <vector>
-
 #include "fleet/agent_conversation.hpp"
 #include "fleet/deploy.hpp"
 #include "fleet/progress.hpp"
 #include "inventory/inventory.hpp"
+
+#include <functional>
+#include <string>
+#include <vector>
 
 namespace bpfleet::fleet {
 
 struct FleetOptions {
     std::size_t forks = 100;
     unsigned retries = 2;
-    std::string remote_dir;          // "" = ~/.cache/bpfleet (or the fallback)
-    std::string known_hosts;         // "" = libssh's default (~/.ssh/known_hosts)
+    std::string remote_dir;  // "" = ~/.cache/bpfleet (or the fallback)
+    std::string known_hosts; // "" = libssh's default (~/.ssh/known_hosts)
     std::chrono::milliseconds keepalive{15'000};
 };
 

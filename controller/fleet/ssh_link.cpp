@@ -12,8 +12,8 @@
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/thread_pool.hpp>
 #include <boost/asio/this_coro.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <cerrno>
@@ -106,7 +106,8 @@ asio::awaitable<void> pump_tcp_down(std::shared_ptr<Conduit> c, std::string peer
             co_return;
         }
         c->last_rx = Clock::now();
-        auto [wec, written] = co_await asio::async_write(c->ours, asio::buffer(buf.data(), n), kTuple);
+        auto [wec, written] =
+            co_await asio::async_write(c->ours, asio::buffer(buf.data(), n), kTuple);
         if (wec) {
             c->fail("connection to " + peer + " ended");
             co_return;
@@ -127,7 +128,8 @@ asio::awaitable<void> pump_tcp_up(std::shared_ptr<Conduit> c, std::string peer) 
             }
             co_return;
         }
-        auto [wec, written] = co_await asio::async_write(*c->tcp, asio::buffer(buf.data(), n), kTuple);
+        auto [wec, written] =
+            co_await asio::async_write(*c->tcp, asio::buffer(buf.data(), n), kTuple);
         if (wec) {
             c->fail("connection to " + peer + " lost: " + wec.message());
             co_return;
@@ -155,8 +157,8 @@ asio::awaitable<void> pump_channel(std::shared_ptr<Conduit> c, std::shared_ptr<S
         int n = ssh_channel_read_nonblocking(channel, buf.data(), buf.size(), 0);
         if (n > 0) {
             c->last_rx = Clock::now();
-            auto [wec, written] =
-                co_await asio::async_write(c->ours, asio::buffer(buf.data(), static_cast<std::size_t>(n)), kTuple);
+            auto [wec, written] = co_await asio::async_write(
+                c->ours, asio::buffer(buf.data(), static_cast<std::size_t>(n)), kTuple);
             if (wec) {
                 break;
             }
@@ -184,7 +186,8 @@ asio::awaitable<void> pump_channel(std::shared_ptr<Conduit> c, std::shared_ptr<S
             std::size_t window = ssh_channel_window_size(channel);
             std::size_t len = std::min<std::size_t>(up.size() - up_done, window);
             if (len > 0) {
-                int rc = ssh_channel_write(channel, up.data() + up_done, static_cast<uint32_t>(len));
+                int rc =
+                    ssh_channel_write(channel, up.data() + up_done, static_cast<uint32_t>(len));
                 if (rc < 0) {
                     c->fail("jump host " + jump + ": " + ssh_get_error(via->session()));
                     break;
@@ -201,12 +204,14 @@ asio::awaitable<void> pump_channel(std::shared_ptr<Conduit> c, std::shared_ptr<S
         }
         tick.expires_after(kTick);
         if (up_done < up.size()) {
-            co_await (via_conduit->ssh_side.async_wait(asio::posix::descriptor_base::wait_read, kTuple) ||
-                      tick.async_wait(kTuple));
+            co_await (
+                via_conduit->ssh_side.async_wait(asio::posix::descriptor_base::wait_read, kTuple) ||
+                tick.async_wait(kTuple));
         } else {
-            co_await (via_conduit->ssh_side.async_wait(asio::posix::descriptor_base::wait_read, kTuple) ||
-                      c->ours.async_wait(asio::socket_base::wait_read, kTuple) ||
-                      tick.async_wait(kTuple));
+            co_await (
+                via_conduit->ssh_side.async_wait(asio::posix::descriptor_base::wait_read, kTuple) ||
+                c->ours.async_wait(asio::socket_base::wait_read, kTuple) ||
+                tick.async_wait(kTuple));
         }
     }
     ssh_channel_close(channel);
@@ -227,7 +232,9 @@ asio::awaitable<void> watch(Deadline deadline, const bool* cancelled) {
 
 // Asked for a key's passphrase: refuses. Without a callback libssh lets
 // OpenSSL prompt on the terminal for PEM keys, which would stall every host.
-int refuse_passphrase(const char*, char*, size_t, int, int, void*) { return -1; }
+int refuse_passphrase(const char*, char*, size_t, int, int, void*) {
+    return -1;
+}
 
 // A name lookup's answer, filled in by a lookup thread.
 struct Lookup {
@@ -282,13 +289,15 @@ resolve(std::string address, int port, Deadline deadline, const bool* cancelled)
         lookup->done = true;
     });
     asio::steady_timer timer(co_await asio::this_coro::executor);
-    for (auto pause = std::chrono::milliseconds(1);; pause = std::min(pause * 2, std::chrono::milliseconds(50))) {
+    for (auto pause = std::chrono::milliseconds(1);;
+         pause = std::min(pause * 2, std::chrono::milliseconds(50))) {
         {
             std::lock_guard lock(lookup->mutex);
             if (lookup->done) {
                 if (lookup->error != 0) {
                     co_return host_failure(HostStatus::Unreachable, "connect",
-                                           "cannot resolve " + address + ": " + gai_strerror(lookup->error),
+                                           "cannot resolve " + address + ": " +
+                                               gai_strerror(lookup->error),
                                            lookup->error == EAI_AGAIN);
                 }
                 if (lookup->endpoints.empty()) {
@@ -299,12 +308,14 @@ resolve(std::string address, int port, Deadline deadline, const bool* cancelled)
             }
         }
         if (cancelled && *cancelled) {
-            HostFailure f{HostStatus::Skipped, "connect", "cancelled while resolving " + address, false, true};
+            HostFailure f{HostStatus::Skipped, "connect", "cancelled while resolving " + address,
+                          false, true};
             co_return tl::unexpected(f);
         }
         if (Clock::now() >= deadline) {
             co_return host_failure(HostStatus::Unreachable, "connect",
-                                   "cannot resolve " + address + ": no answer within the connect timeout");
+                                   "cannot resolve " + address +
+                                       ": no answer within the connect timeout");
         }
         timer.expires_after(pause);
         co_await timer.async_wait(kTuple);
@@ -312,7 +323,8 @@ resolve(std::string address, int port, Deadline deadline, const bool* cancelled)
 }
 
 std::string endpoint_text(const inventory::Endpoint& hop) {
-    std::string address = hop.address.find(':') != std::string::npos ? "[" + hop.address + "]" : hop.address;
+    std::string address =
+        hop.address.find(':') != std::string::npos ? "[" + hop.address + "]" : hop.address;
     return (hop.user.empty() ? "" : hop.user + "@") + address + ":" + std::to_string(hop.port);
 }
 
@@ -331,7 +343,8 @@ std::string fingerprint(ssh_key key) {
 
 } // namespace
 
-SshLink::SshLink(asio::any_io_executor executor, inventory::Endpoint hop, const SshSettings& settings)
+SshLink::SshLink(asio::any_io_executor executor, inventory::Endpoint hop,
+                 const SshSettings& settings)
     : m_executor(std::move(executor)), m_hop(std::move(hop)), m_settings(settings),
       m_conduit(std::make_shared<Conduit>(m_executor)) {}
 
@@ -347,7 +360,9 @@ SshLink::~SshLink() {
     m_conduit->close();
 }
 
-std::string SshLink::describe() const { return endpoint_text(m_hop); }
+std::string SshLink::describe() const {
+    return endpoint_text(m_hop);
+}
 
 std::optional<WaitResult> SshLink::must_stop(Deadline deadline) {
     if (m_settings.cancelled && *m_settings.cancelled) {
@@ -426,8 +441,9 @@ HostFailure SshLink::stopped(WaitResult why, std::string_view stage, std::string
         break;
     case WaitResult::TimedOut:
     case WaitResult::Ready:
-        f.status = stage == "connect" || stage == "auth" || stage == "hostkey" ? HostStatus::Unreachable
-                                                                              : HostStatus::Timeout;
+        f.status = stage == "connect" || stage == "auth" || stage == "hostkey"
+                       ? HostStatus::Unreachable
+                       : HostStatus::Timeout;
         f.message = "timed out while " + std::string(doing) + " (" + describe() + ")";
         // The host took the connection but was slow to finish the handshake or
         // the login: an overloaded sshd (MaxStartups, a busy board) is worth
@@ -445,7 +461,8 @@ HostFailure SshLink::ssh_failure(HostStatus status, std::string_view stage, std:
                            m_conduit->error + " (while " + std::string(doing) + ")", true, false};
     }
     return HostFailure{status, std::string(stage),
-                       std::string(doing) + " failed on " + describe() + ": " + ssh_get_error(m_session),
+                       std::string(doing) + " failed on " + describe() + ": " +
+                           ssh_get_error(m_session),
                        retryable, false};
 }
 
@@ -454,8 +471,8 @@ bool SshLink::transport_ok() const {
 }
 
 asio::awaitable<HostExpected<std::shared_ptr<SshLink>>>
-SshLink::open(asio::any_io_executor executor, const inventory::Endpoint& hop, std::shared_ptr<SshLink> via,
-              const SshSettings& settings, Deadline deadline) {
+SshLink::open(asio::any_io_executor executor, const inventory::Endpoint& hop,
+              std::shared_ptr<SshLink> via, const SshSettings& settings, Deadline deadline) {
     std::shared_ptr<SshLink> link(new SshLink(executor, hop, settings));
     Conduit& c = *link->m_conduit;
     const std::string peer = endpoint_text(hop);
@@ -480,7 +497,8 @@ SshLink::open(asio::any_io_executor executor, const inventory::Endpoint& hop, st
     // another host's socket before this link is gone.
     const int watched = fcntl(pair[0], F_DUPFD_CLOEXEC, 0);
     if (watched < 0) {
-        co_return host_failure(HostStatus::AgentError, "connect", std::string("dup: ") + std::strerror(errno));
+        co_return host_failure(HostStatus::AgentError, "connect",
+                               std::string("dup: ") + std::strerror(errno));
     }
     c.ssh_side.assign(watched);
 
@@ -491,20 +509,23 @@ SshLink::open(asio::any_io_executor executor, const inventory::Endpoint& hop, st
             co_return tl::unexpected(endpoints.error());
         }
         c.tcp.emplace(executor);
-        auto connected =
-            co_await (asio::async_connect(*c.tcp, *endpoints, kTuple) || watch(deadline, settings.cancelled));
+        auto connected = co_await (asio::async_connect(*c.tcp, *endpoints, kTuple) ||
+                                   watch(deadline, settings.cancelled));
         if (settings.cancelled && *settings.cancelled) {
-            HostFailure f{HostStatus::Skipped, "connect", "cancelled while connecting", false, true};
+            HostFailure f{HostStatus::Skipped, "connect", "cancelled while connecting", false,
+                          true};
             co_return tl::unexpected(f);
         }
         if (connected.index() == 1) {
-            co_return host_failure(HostStatus::Unreachable, "connect",
-                                   peer + " did not accept a TCP connection within the connect timeout");
+            co_return host_failure(
+                HostStatus::Unreachable, "connect",
+                peer + " did not accept a TCP connection within the connect timeout");
         }
         if (auto [cec, endpoint] = std::get<0>(connected); cec) {
-            bool retry = cec == asio::error::connection_refused || cec == asio::error::connection_reset ||
-                         cec == asio::error::host_unreachable || cec == asio::error::network_unreachable ||
-                         cec == asio::error::timed_out;
+            bool retry = cec == asio::error::connection_refused ||
+                         cec == asio::error::connection_reset ||
+                         cec == asio::error::host_unreachable ||
+                         cec == asio::error::network_unreachable || cec == asio::error::timed_out;
             co_return host_failure(HostStatus::Unreachable, "connect",
                                    "cannot connect to " + peer + ": " + cec.message(), retry);
         }
@@ -523,7 +544,8 @@ SshLink::open(asio::any_io_executor executor, const inventory::Endpoint& hop, st
         WaitResult why;
         int rc = co_await via->retry(
             [&] {
-                return ssh_channel_open_forward(channel, hop.address.c_str(), hop.port, "127.0.0.1", 0);
+                return ssh_channel_open_forward(channel, hop.address.c_str(), hop.port, "127.0.0.1",
+                                                0);
             },
             deadline, why);
         if (why != WaitResult::Ready || rc != SSH_OK) {
@@ -531,10 +553,12 @@ SshLink::open(asio::any_io_executor executor, const inventory::Endpoint& hop, st
             // refused, unreachable) is retried like a direct refusal; a
             // jump host that forwards nothing (reason 1) is not.
             const bool connect_failed =
-                std::string_view(ssh_get_error(via->session())).find("error (2)") != std::string_view::npos;
+                std::string_view(ssh_get_error(via->session())).find("error (2)") !=
+                std::string_view::npos;
             HostFailure f = why != WaitResult::Ready
-                                ? via->stopped(why, "connect", "asking jump host " + via->describe() +
-                                                                   " for a connection to " + peer)
+                                ? via->stopped(why, "connect",
+                                               "asking jump host " + via->describe() +
+                                                   " for a connection to " + peer)
                                 : via->ssh_failure(HostStatus::Unreachable, "connect",
                                                    "asking jump host " + via->describe() +
                                                        " for a connection to " + peer,
@@ -562,7 +586,8 @@ SshLink::open(asio::any_io_executor executor, const inventory::Endpoint& hop, st
 asio::awaitable<HostExpected<void>> SshLink::handshake(Deadline deadline) {
     m_session = ssh_new();
     if (!m_session) {
-        co_return host_failure(HostStatus::AgentError, "connect", "libssh: cannot create a session");
+        co_return host_failure(HostStatus::AgentError, "connect",
+                               "libssh: cannot create a session");
     }
     int verbosity = SSH_LOG_NOLOG;
     int no = 0;
@@ -588,7 +613,8 @@ asio::awaitable<HostExpected<void>> SshLink::handshake(Deadline deadline) {
         co_return tl::unexpected(stopped(why, "connect", "negotiating SSH with " + describe()));
     }
     if (rc != SSH_OK) {
-        co_return tl::unexpected(ssh_failure(HostStatus::Unreachable, "connect", "the SSH handshake", true));
+        co_return tl::unexpected(
+            ssh_failure(HostStatus::Unreachable, "connect", "the SSH handshake", true));
     }
     co_return HostExpected<void>{};
 }
@@ -602,9 +628,11 @@ HostExpected<void> SshLink::check_host_key() {
         return host_failure(HostStatus::HostkeyMismatch, "hostkey",
                             describe() + " sent no usable host key: " + ssh_get_error(m_session));
     }
-    const std::string offered = std::string(ssh_key_type_to_char(ssh_key_type(key))) + " " + fingerprint(key);
+    const std::string offered =
+        std::string(ssh_key_type_to_char(ssh_key_type(key))) + " " + fingerprint(key);
     ssh_key_free(key);
-    const std::string file = m_settings.known_hosts.empty() ? "~/.ssh/known_hosts" : m_settings.known_hosts;
+    const std::string file =
+        m_settings.known_hosts.empty() ? "~/.ssh/known_hosts" : m_settings.known_hosts;
     const std::string known_name =
         m_hop.port == 22 ? m_hop.address : "[" + m_hop.address + "]:" + std::to_string(m_hop.port);
     switch (ssh_session_is_known_server(m_session)) {
@@ -613,30 +641,33 @@ HostExpected<void> SshLink::check_host_key() {
     case SSH_KNOWN_HOSTS_CHANGED:
         return host_failure(HostStatus::HostkeyMismatch, "hostkey",
                             "host key for " + known_name + " changed: the host offers " + offered +
-                                ", " + file + " holds another key. Someone may be intercepting the "
+                                ", " + file +
+                                " holds another key. Someone may be intercepting the "
                                 "connection; if the host was reinstalled, remove the old key with "
-                                "ssh-keygen -R '" + known_name + "' -f " + file);
+                                "ssh-keygen -R '" +
+                                known_name + "' -f " + file);
     case SSH_KNOWN_HOSTS_OTHER:
         return host_failure(HostStatus::HostkeyMismatch, "hostkey",
-                            "host key for " + known_name + " changed type: the host offers " + offered +
-                                ", " + file + " holds a key of another type for it");
+                            "host key for " + known_name + " changed type: the host offers " +
+                                offered + ", " + file + " holds a key of another type for it");
     case SSH_KNOWN_HOSTS_UNKNOWN:
     case SSH_KNOWN_HOSTS_NOT_FOUND:
         if (m_hop.host_key_policy == inventory::HostKeyPolicy::Strict) {
             return host_failure(HostStatus::HostkeyMismatch, "hostkey",
-                                "unknown host key for " + known_name + " (" + offered + ", not in " + file +
-                                    "): add it (ssh-keyscan -p " + std::to_string(m_hop.port) + " " +
-                                    m_hop.address + " >> " + file +
-                                    ") or set host_key_policy = \"accept-new\"");
+                                "unknown host key for " + known_name + " (" + offered +
+                                    ", not in " + file + "): add it (ssh-keyscan -p " +
+                                    std::to_string(m_hop.port) + " " + m_hop.address + " >> " +
+                                    file + ") or set host_key_policy = \"accept-new\"");
         }
         if (!m_settings.known_hosts.empty()) {
             std::error_code ec;
-            std::filesystem::create_directories(std::filesystem::path(m_settings.known_hosts).parent_path(), ec);
+            std::filesystem::create_directories(
+                std::filesystem::path(m_settings.known_hosts).parent_path(), ec);
         }
         if (ssh_session_update_known_hosts(m_session) != SSH_OK) {
             return host_failure(HostStatus::HostkeyMismatch, "hostkey",
-                                "cannot record the host key of " + known_name + " in " + file + ": " +
-                                    ssh_get_error(m_session));
+                                "cannot record the host key of " + known_name + " in " + file +
+                                    ": " + ssh_get_error(m_session));
         }
         return {};
     case SSH_KNOWN_HOSTS_ERROR:
@@ -655,8 +686,8 @@ asio::awaitable<HostExpected<void>> SshLink::authenticate(Deadline deadline) {
     WaitResult why;
     if (defaults) {
         if (const char* sock = std::getenv("SSH_AUTH_SOCK"); sock && *sock) {
-            int rc = co_await retry([&] { return ssh_userauth_agent(m_session, nullptr); }, deadline, why,
-                                    SSH_AUTH_AGAIN);
+            int rc = co_await retry([&] { return ssh_userauth_agent(m_session, nullptr); },
+                                    deadline, why, SSH_AUTH_AGAIN);
             if (why != WaitResult::Ready) {
                 co_return tl::unexpected(stopped(why, "auth", "authenticating with ssh-agent"));
             }
@@ -664,7 +695,8 @@ asio::awaitable<HostExpected<void>> SshLink::authenticate(Deadline deadline) {
                 co_return HostExpected<void>{};
             }
             if (rc == SSH_AUTH_ERROR) {
-                co_return tl::unexpected(ssh_failure(HostStatus::AuthFailed, "auth", "ssh-agent authentication", false));
+                co_return tl::unexpected(
+                    ssh_failure(HostStatus::AuthFailed, "auth", "ssh-agent authentication", false));
             }
             tried.emplace_back("ssh-agent");
         }
@@ -679,15 +711,17 @@ asio::awaitable<HostExpected<void>> SshLink::authenticate(Deadline deadline) {
     }
     for (const auto& path : keys) {
         ssh_key key = nullptr;
-        if (ssh_pki_import_privkey_file(path.c_str(), nullptr, refuse_passphrase, nullptr, &key) != SSH_OK) {
-            key_problems += "; cannot use " + path +
-                            (access(path.c_str(), R_OK) != 0 ? " (" + std::string(std::strerror(errno)) + ")"
-                                                              : " (not a key, or protected by a passphrase: "
-                                                                "load it into ssh-agent)");
+        if (ssh_pki_import_privkey_file(path.c_str(), nullptr, refuse_passphrase, nullptr, &key) !=
+            SSH_OK) {
+            key_problems +=
+                "; cannot use " + path +
+                (access(path.c_str(), R_OK) != 0 ? " (" + std::string(std::strerror(errno)) + ")"
+                                                 : " (not a key, or protected by a passphrase: "
+                                                   "load it into ssh-agent)");
             continue;
         }
-        int rc = co_await retry([&] { return ssh_userauth_publickey(m_session, nullptr, key); }, deadline, why,
-                                SSH_AUTH_AGAIN);
+        int rc = co_await retry([&] { return ssh_userauth_publickey(m_session, nullptr, key); },
+                                deadline, why, SSH_AUTH_AGAIN);
         ssh_key_free(key);
         if (why != WaitResult::Ready) {
             co_return tl::unexpected(stopped(why, "auth", "authenticating with " + path));
@@ -696,7 +730,8 @@ asio::awaitable<HostExpected<void>> SshLink::authenticate(Deadline deadline) {
             co_return HostExpected<void>{};
         }
         if (rc == SSH_AUTH_ERROR) {
-            co_return tl::unexpected(ssh_failure(HostStatus::AuthFailed, "auth", "public-key authentication", false));
+            co_return tl::unexpected(
+                ssh_failure(HostStatus::AuthFailed, "auth", "public-key authentication", false));
         }
         tried.push_back(path);
     }
@@ -705,7 +740,8 @@ asio::awaitable<HostExpected<void>> SshLink::authenticate(Deadline deadline) {
                                key_problems.empty()
                                    ? "no key to offer " + describe() +
                                          " (no identity_file, no ssh-agent, no ~/.ssh/id_* key)"
-                                   : "no usable key to offer " + describe() + ": " + key_problems.substr(2));
+                                   : "no usable key to offer " + describe() + ": " +
+                                         key_problems.substr(2));
     }
     std::string list;
     for (const auto& t : tried) {
@@ -718,10 +754,12 @@ asio::awaitable<HostExpected<void>> SshLink::authenticate(Deadline deadline) {
 // ExecChannel
 
 asio::awaitable<HostExpected<std::unique_ptr<ExecChannel>>>
-ExecChannel::open(std::shared_ptr<SshLink> link, std::string command, std::string_view stage, Deadline deadline) {
+ExecChannel::open(std::shared_ptr<SshLink> link, std::string command, std::string_view stage,
+                  Deadline deadline) {
     ssh_channel channel = ssh_channel_new(link->session());
     if (!channel) {
-        co_return tl::unexpected(link->ssh_failure(HostStatus::Unreachable, stage, "opening a channel", true));
+        co_return tl::unexpected(
+            link->ssh_failure(HostStatus::Unreachable, stage, "opening a channel", true));
     }
     std::unique_ptr<ExecChannel> exec(new ExecChannel(link, channel, std::string(stage)));
     WaitResult why;
@@ -730,14 +768,17 @@ ExecChannel::open(std::shared_ptr<SshLink> link, std::string command, std::strin
         co_return tl::unexpected(link->stopped(why, stage, "opening a session channel"));
     }
     if (rc != SSH_OK) {
-        co_return tl::unexpected(link->ssh_failure(HostStatus::AgentError, stage, "opening a session channel", false));
+        co_return tl::unexpected(
+            link->ssh_failure(HostStatus::AgentError, stage, "opening a session channel", false));
     }
-    rc = co_await link->retry([&] { return ssh_channel_request_exec(channel, command.c_str()); }, deadline, why);
+    rc = co_await link->retry([&] { return ssh_channel_request_exec(channel, command.c_str()); },
+                              deadline, why);
     if (why != WaitResult::Ready) {
         co_return tl::unexpected(link->stopped(why, stage, "starting a command"));
     }
     if (rc != SSH_OK) {
-        co_return tl::unexpected(link->ssh_failure(HostStatus::AgentError, stage, "starting a command", false));
+        co_return tl::unexpected(
+            link->ssh_failure(HostStatus::AgentError, stage, "starting a command", false));
     }
     co_return exec;
 }
@@ -756,7 +797,8 @@ void ExecChannel::drain_stderr() {
     int n;
     while ((n = ssh_channel_read_nonblocking(m_channel, buf, sizeof buf, 1)) > 0) {
         if (m_stderr.size() < kMaxStderr) {
-            m_stderr.append(buf, std::min<std::size_t>(static_cast<std::size_t>(n), kMaxStderr - m_stderr.size()));
+            m_stderr.append(buf, std::min<std::size_t>(static_cast<std::size_t>(n),
+                                                       kMaxStderr - m_stderr.size()));
         }
     }
 }
@@ -772,13 +814,15 @@ HostFailure ExecChannel::channel_failure(std::string_view doing) {
                        false, false};
 }
 
-asio::awaitable<HostExpected<void>> ExecChannel::write_all(std::string_view bytes, Deadline deadline) {
+asio::awaitable<HostExpected<void>> ExecChannel::write_all(std::string_view bytes,
+                                                           Deadline deadline) {
     while (!bytes.empty()) {
         drain_stderr();
         if (ssh_channel_is_closed(m_channel) || ssh_channel_is_eof(m_channel)) {
-            co_return host_failure(HostStatus::AgentError, m_stage,
-                                   "the remote command stopped reading its input" +
-                                       (m_stderr.empty() ? std::string() : ": " + m_stderr.substr(0, 300)));
+            co_return host_failure(
+                HostStatus::AgentError, m_stage,
+                "the remote command stopped reading its input" +
+                    (m_stderr.empty() ? std::string() : ": " + m_stderr.substr(0, 300)));
         }
         std::size_t window = ssh_channel_window_size(m_channel);
         if (window == 0) {
@@ -798,11 +842,14 @@ asio::awaitable<HostExpected<void>> ExecChannel::write_all(std::string_view byte
                 char head[300];
                 const int n = ssh_channel_read_nonblocking(m_channel, head, sizeof head, 0);
                 std::string text(head, static_cast<std::size_t>(std::max(n, 0)));
-                std::replace_if(text.begin(), text.end(), [](char ch) { return ch < 0x20 || ch > 0x7e; }, '?');
+                std::replace_if(
+                    text.begin(), text.end(), [](char ch) { return ch < 0x20 || ch > 0x7e; }, '?');
                 drain_stderr();
-                co_return host_failure(HostStatus::AgentError, m_stage,
-                                       "the remote command stopped reading its input and wrote '" + text + "'" +
-                                           (m_stderr.empty() ? std::string() : "; stderr: " + m_stderr.substr(0, 300)));
+                co_return host_failure(
+                    HostStatus::AgentError, m_stage,
+                    "the remote command stopped reading its input and wrote '" + text + "'" +
+                        (m_stderr.empty() ? std::string()
+                                          : "; stderr: " + m_stderr.substr(0, 300)));
             }
             continue;
         }
@@ -840,19 +887,23 @@ asio::awaitable<HostExpected<void>> ExecChannel::send_eof(Deadline deadline) {
         co_return tl::unexpected(m_link->stopped(why, m_stage, "closing the command's input"));
     }
     if (rc != SSH_OK) {
-        co_return tl::unexpected(m_link->ssh_failure(HostStatus::Unreachable, m_stage, "closing the command's input", true));
+        co_return tl::unexpected(m_link->ssh_failure(HostStatus::Unreachable, m_stage,
+                                                     "closing the command's input", true));
     }
     co_return HostExpected<void>{};
 }
 
-asio::awaitable<HostExpected<std::size_t>> ExecChannel::read_some(std::span<char> buffer, Deadline deadline) {
+asio::awaitable<HostExpected<std::size_t>> ExecChannel::read_some(std::span<char> buffer,
+                                                                  Deadline deadline) {
     for (;;) {
-        int n = ssh_channel_read_nonblocking(m_channel, buffer.data(), static_cast<uint32_t>(buffer.size()), 0);
+        int n = ssh_channel_read_nonblocking(m_channel, buffer.data(),
+                                             static_cast<uint32_t>(buffer.size()), 0);
         if (n > 0) {
             co_return static_cast<std::size_t>(n);
         }
         if (n == SSH_ERROR) {
-            co_return tl::unexpected(m_link->ssh_failure(HostStatus::Unreachable, m_stage, "reading the command's output", true));
+            co_return tl::unexpected(m_link->ssh_failure(HostStatus::Unreachable, m_stage,
+                                                         "reading the command's output", true));
         }
         drain_stderr();
         if (ssh_channel_is_eof(m_channel) || ssh_channel_is_closed(m_channel)) {
@@ -860,12 +911,14 @@ asio::awaitable<HostExpected<std::size_t>> ExecChannel::read_some(std::span<char
         }
         WaitResult why = co_await m_link->wait(deadline);
         if (why != WaitResult::Ready) {
-            co_return tl::unexpected(m_link->stopped(why, m_stage, "waiting for the command's output"));
+            co_return tl::unexpected(
+                m_link->stopped(why, m_stage, "waiting for the command's output"));
         }
     }
 }
 
-asio::awaitable<HostExpected<std::string>> ExecChannel::read_all(std::size_t limit, Deadline deadline) {
+asio::awaitable<HostExpected<std::string>> ExecChannel::read_all(std::size_t limit,
+                                                                 Deadline deadline) {
     std::string out;
     std::vector<char> buf(16384);
     for (;;) {
@@ -878,7 +931,8 @@ asio::awaitable<HostExpected<std::string>> ExecChannel::read_all(std::size_t lim
         }
         if (out.size() + *n > limit) {
             co_return host_failure(HostStatus::AgentError, m_stage,
-                                   "the remote command wrote more than " + std::to_string(limit) + " bytes");
+                                   "the remote command wrote more than " + std::to_string(limit) +
+                                       " bytes");
         }
         out.append(buf.data(), *n);
     }
@@ -896,7 +950,8 @@ asio::awaitable<HostExpected<int>> ExecChannel::exit_status(Deadline deadline) {
         }
         WaitResult why = co_await m_link->wait(deadline);
         if (why != WaitResult::Ready) {
-            co_return tl::unexpected(m_link->stopped(why, m_stage, "waiting for the command to end"));
+            co_return tl::unexpected(
+                m_link->stopped(why, m_stage, "waiting for the command to end"));
         }
     }
 }

@@ -17,8 +17,11 @@
 // back as HostFailure with the stage (connect, hostkey, auth, run).
 #pragma once
 
-#include <boost/asio/awaitable.hpp>
+#include "fleet/host_failure.hpp"
+#include "inventory/inventory.hpp"
+
 #include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
 #include <chrono>
 #include <cstddef>
 #include <memory>
@@ -26,9 +29,6 @@
 #include <span>
 #include <string>
 #include <string_view>
-
-#include "fleet/host_failure.hpp"
-#include "inventory/inventory.hpp"
 
 struct ssh_session_struct;
 struct ssh_channel_struct;
@@ -41,9 +41,9 @@ using Deadline = Clock::time_point;
 
 // Settings shared by every link of a run.
 struct SshSettings {
-    std::string known_hosts; // checked, and appended to under accept-new
+    std::string known_hosts;                     // checked, and appended to under accept-new
     std::chrono::milliseconds keepalive{15'000}; // 0: off; 3 silent intervals = lost
-    const bool* cancelled = nullptr;              // the run's cancel flag (SIGINT/SIGTERM)
+    const bool* cancelled = nullptr;             // the run's cancel flag (SIGINT/SIGTERM)
 };
 
 enum class WaitResult { Ready, TimedOut, Cancelled, Lost };

@@ -1,5 +1,7 @@
 #include "bpf/attach.hpp"
 
+#include "bpf/libbpf_log.hpp"
+
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
 #include <cerrno>
@@ -10,9 +12,9 @@
 #include <functional>
 #include <link.h>
 #include <linux/if_link.h>
+#include <linux/if_packet.h>
 #include <linux/perf_event.h>
 #include <memory>
-#include <linux/if_packet.h>
 #include <net/ethernet.h>
 #include <net/if.h>
 #include <netinet/in.h>
@@ -28,8 +30,6 @@
 #include <time.h>
 #include <unistd.h>
 #include <vector>
-
-#include "bpf/libbpf_log.hpp"
 
 namespace bpfleet {
 
@@ -313,16 +313,17 @@ std::string section_target(const char* section) {
 
 // ---- strategies ------------------------------------------------------------
 
-AttachResult attach_auto(bpf_program* prog, const AttachPlan& plan,
-                         std::function<void()> trigger) {
+AttachResult attach_auto(bpf_program* prog, const AttachPlan& plan, std::function<void()> trigger) {
     LibbpfLogCapture capture;
     bpf_link* link = bpf_program__attach(prog);
     if (!link) {
         int err = errno;
-        return tl::unexpected(attach_error(err, "libbpf could not attach the program to " +
-                                                    (plan.target.empty() ? std::string("its section's target")
-                                                                         : "'" + plan.target + "'"),
-                                           &capture));
+        return tl::unexpected(
+            attach_error(err,
+                         "libbpf could not attach the program to " +
+                             (plan.target.empty() ? std::string("its section's target")
+                                                  : "'" + plan.target + "'"),
+                         &capture));
     }
     auto a = std::make_unique<Attachment>();
     a->link.reset(link);
@@ -375,9 +376,9 @@ AttachResult attach_kprobe(bpf_program* prog, const AttachPlan& plan, const char
         return attach_auto(prog, plan, syscall_workload);
     }
     // A placeholder section: pick a function the syscall workload reaches.
-    std::string symbol = read_kallsyms_candidate(
-        {"__x64_sys_getpid", "__arm64_sys_getpid", "__se_sys_getpid", "sys_getpid",
-         "__do_sys_getpid", "do_sys_openat2", "vfs_read"});
+    std::string symbol =
+        read_kallsyms_candidate({"__x64_sys_getpid", "__arm64_sys_getpid", "__se_sys_getpid",
+                                 "sys_getpid", "__do_sys_getpid", "do_sys_openat2", "vfs_read"});
     if (symbol.empty()) {
         return tl::unexpected(attach_error(
             ENOENT, "placeholder kprobe section: no known function found in /proc/kallsyms"));
@@ -664,8 +665,8 @@ AttachResult attach_perf_event(bpf_program* prog, const AttachPlan& plan) {
     attr.config = PERF_COUNT_SW_CPU_CLOCK;
     attr.freq = 1;
     attr.sample_freq = 10000;
-    int pfd = static_cast<int>(
-        syscall(SYS_perf_event_open, &attr, 0, -1, -1, PERF_FLAG_FD_CLOEXEC));
+    int pfd =
+        static_cast<int>(syscall(SYS_perf_event_open, &attr, 0, -1, -1, PERF_FLAG_FD_CLOEXEC));
     if (pfd < 0) {
         return tl::unexpected(attach_error(errno, "perf_event_open(cpu-clock) failed"));
     }
@@ -733,8 +734,8 @@ AttachResult do_attach(bpf_program* prog, const AttachPlan& plan, const AttachEn
 RunStats::RunStats() {
     m_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
     if (m_fd < 0) {
-        m_error = std::string("BPF_ENABLE_STATS failed (kernel before 5.8?): ") +
-                  std::strerror(errno);
+        m_error =
+            std::string("BPF_ENABLE_STATS failed (kernel before 5.8?): ") + std::strerror(errno);
     }
 }
 
@@ -867,8 +868,8 @@ AttachFireResult attach_and_fire(bpf_program* prog, const AttachEnv& env) {
     }
     if (!counted) {
         r.fire.verdict = Verdict::Skip;
-        r.fire.message = env.stats_enabled ? "the kernel does not report run counts"
-                                           : env.stats_error;
+        r.fire.message =
+            env.stats_enabled ? "the kernel does not report run counts" : env.stats_error;
         return r;
     }
     r.fire.fired = runs > 0;

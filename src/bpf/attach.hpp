@@ -5,14 +5,14 @@
 // Single-threaded; call from the disposable check process only.
 #pragma once
 
-#include <bpf/libbpf.h>
-#include <optional>
-#include <string>
-
 #include "bpf/attach_strategy.hpp"
 #include "bpf/classifier.hpp"
 #include "bpf/sandbox.hpp"
 #include "model/check_result.hpp"
+
+#include <bpf/libbpf.h>
+#include <optional>
+#include <string>
 
 namespace bpfleet {
 

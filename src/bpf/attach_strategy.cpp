@@ -68,12 +68,11 @@ AttachPlan plan_attach(std::string_view section, bpf_prog_type type, bpf_attach_
     const std::string rest = after_first_slash(section);
     switch (type) {
     case BPF_PROG_TYPE_TRACEPOINT:
-        return make(AttachKind::Tracepoint,
-                    rest.empty() ? "syscalls/sys_enter_getpid" : rest, kSyscallWorkload);
+        return make(AttachKind::Tracepoint, rest.empty() ? "syscalls/sys_enter_getpid" : rest,
+                    kSyscallWorkload);
     case BPF_PROG_TYPE_RAW_TRACEPOINT:
     case BPF_PROG_TYPE_RAW_TRACEPOINT_WRITABLE:
-        return make(AttachKind::RawTracepoint, rest.empty() ? "sys_enter" : rest,
-                    kSyscallWorkload);
+        return make(AttachKind::RawTracepoint, rest.empty() ? "sys_enter" : rest, kSyscallWorkload);
     case BPF_PROG_TYPE_TRACING:
         switch (attach) {
         case BPF_TRACE_RAW_TP:
@@ -110,7 +109,8 @@ AttachPlan plan_attach(std::string_view section, bpf_prog_type type, bpf_attach_
     case BPF_PROG_TYPE_SCHED_CLS: {
         AttachPlan p = make(AttachKind::Tc, "", kPacketOnLo);
         p.egress = section.find("egress") != std::string_view::npos;
-        p.target = p.egress ? "clsact egress on the sandbox's lo" : "clsact ingress on the sandbox's lo";
+        p.target =
+            p.egress ? "clsact egress on the sandbox's lo" : "clsact ingress on the sandbox's lo";
         return p;
     }
     case BPF_PROG_TYPE_XDP:
@@ -121,7 +121,8 @@ AttachPlan plan_attach(std::string_view section, bpf_prog_type type, bpf_attach_
     case BPF_PROG_TYPE_CGROUP_SKB: {
         AttachPlan p = make(AttachKind::Cgroup, "", kPacketOnLo);
         p.egress = attach == BPF_CGROUP_INET_EGRESS;
-        p.target = p.egress ? "a throwaway cgroup, inet egress" : "a throwaway cgroup, inet ingress";
+        p.target =
+            p.egress ? "a throwaway cgroup, inet egress" : "a throwaway cgroup, inet ingress";
         return p;
     }
     case BPF_PROG_TYPE_CGROUP_SOCK:

@@ -114,16 +114,15 @@ Classification classify_load_failure(const LoadFailure& f, const HostContext& ho
 
     // The object is malformed for libbpf.
     if (auto line = find_line({}, msgs,
-                              {"legacy map definitions", "elf: ", "failed to get EHDR",
-                               "corrupted", "invalid relo", "bad map relo", "invalid ELF"})) {
+                              {"legacy map definitions", "elf: ", "failed to get EHDR", "corrupted",
+                               "invalid relo", "bad map relo", "invalid ELF"})) {
         return make(FailureCode::ObjectInvalid, "libbpf refused the object", *line);
     }
 
     // libbpf could not tell the program type from the section name.
     if (auto line = find_line({}, msgs, {"missing BPF prog type", "unrecognized ELF section"})) {
         return make(FailureCode::LoaderContract,
-                    "the section name gives libbpf no program type; its own loader sets it",
-                    *line,
+                    "the section name gives libbpf no program type; its own loader sets it", *line,
                     "Set the program type in a fixups file ([programs.NAME] type = \"...\"), "
                     "or rename the section to one libbpf knows (SEC(\"xdp\"), SEC(\"tc\"), ...).");
     }
@@ -135,9 +134,8 @@ Classification classify_load_failure(const LoadFailure& f, const HostContext& ho
     }
 
     if (auto line = find_line(log_lines, msgs,
-                              {"failed to resolve CO-RE relocation",
-                               "<invalid CO-RE relocation>", "relocation failed",
-                               "unknown#195896080"})) {
+                              {"failed to resolve CO-RE relocation", "<invalid CO-RE relocation>",
+                               "relocation failed", "unknown#195896080"})) {
         if (!host.kernel_btf) {
             return make(FailureCode::MissingKernelBtf,
                         "CO-RE relocations need kernel BTF, which this host lacks", *line);
@@ -156,10 +154,9 @@ Classification classify_load_failure(const LoadFailure& f, const HostContext& ho
     }
 
     if (auto line = find_line({}, msgs, {"failed to create", "map create", "failed to init"})) {
-        bool zero_sized = std::any_of(f.zero_sized_maps.begin(), f.zero_sized_maps.end(),
-                                      [&](const std::string& m) {
-                                          return contains(*line, "'" + m + "'");
-                                      });
+        bool zero_sized =
+            std::any_of(f.zero_sized_maps.begin(), f.zero_sized_maps.end(),
+                        [&](const std::string& m) { return contains(*line, "'" + m + "'"); });
         if (zero_sized) {
             return make(FailureCode::LoaderContract,
                         "a map has max_entries 0: its loader sizes it at run time", *line,
@@ -167,8 +164,7 @@ Classification classify_load_failure(const LoadFailure& f, const HostContext& ho
                         "or declare NAME_max_entries in .rodata.");
         }
         if (f.errnum == E2BIG || f.errnum == ENOMEM) {
-            return make(FailureCode::ResourceLimit, "a map could not be created: too large",
-                        *line);
+            return make(FailureCode::ResourceLimit, "a map could not be created: too large", *line);
         }
         if (f.errnum == EPERM && !host.privileged) {
             return make(FailureCode::PermissionDenied, "creating maps needs privileges", *line);
@@ -180,17 +176,14 @@ Classification classify_load_failure(const LoadFailure& f, const HostContext& ho
     if (auto line = find_line(log_lines, {},
                               {"unknown func", "cannot use helper", "invalid func unknown#",
                                "helper call is not allowed", "calling kernel function",
-                               "is not allowed in this program type", "kernel btf_id",
-                               "kfunc"})) {
+                               "is not allowed in this program type", "kernel btf_id", "kfunc"})) {
         return make(FailureCode::HelperUnavailable,
-                    "a helper or kfunc is unavailable for this program type on this kernel",
-                    *line);
+                    "a helper or kfunc is unavailable for this program type on this kernel", *line);
     }
 
     if (auto line = find_line(log_lines, msgs,
-                              {"BPF program is too large", "too complex",
-                               "too many instructions", "combined stack size",
-                               "program too large"})) {
+                              {"BPF program is too large", "too complex", "too many instructions",
+                               "combined stack size", "program too large"})) {
         return make(FailureCode::ResourceLimit, "a kernel limit was hit", *line);
     }
     // Kernels before 6.4 keep the head of a log that overflows; the stats line
@@ -200,8 +193,8 @@ Classification classify_load_failure(const LoadFailure& f, const HostContext& ho
             auto stats = parse_verifier_stats(line);
             auto limit_pos = line.find("(limit ");
             if (stats.insns_processed && limit_pos != std::string_view::npos) {
-                std::uint64_t limit = std::strtoull(std::string(line.substr(limit_pos + 7)).c_str(),
-                                                    nullptr, 10);
+                std::uint64_t limit =
+                    std::strtoull(std::string(line.substr(limit_pos + 7)).c_str(), nullptr, 10);
                 if (limit > 0 && *stats.insns_processed > limit) {
                     return make(FailureCode::ResourceLimit,
                                 "the verifier reached its instruction limit", std::string(line));
@@ -215,8 +208,8 @@ Classification classify_load_failure(const LoadFailure& f, const HostContext& ho
     }
 
     const std::string syscall_line = "bpf(BPF_PROG_LOAD) failed: " + errno_text;
-    const bool log_empty = log_lines.empty() ||
-                           std::all_of(log_lines.begin(), log_lines.end(), is_stats_line);
+    const bool log_empty =
+        log_lines.empty() || std::all_of(log_lines.begin(), log_lines.end(), is_stats_line);
 
     if ((f.errnum == EPERM || f.errnum == EACCES) && log_empty) {
         if (!host.privileged) {
@@ -274,9 +267,8 @@ Classification classify_load_failure(const LoadFailure& f, const HostContext& ho
 }
 
 Classification classify_attach_failure(const AttachFailure& f, const HostContext& host) {
-    const std::string evidence = f.libbpf_messages.empty()
-                                     ? f.message + ": " + errno_name(f.errnum)
-                                     : f.libbpf_messages.back();
+    const std::string evidence = f.libbpf_messages.empty() ? f.message + ": " + errno_name(f.errnum)
+                                                           : f.libbpf_messages.back();
     const std::string& s = f.strategy;
     const int e = f.errnum;
     if ((e == EPERM || e == EACCES) && !host.privileged) {
@@ -319,16 +311,15 @@ Classification classify_attach_failure(const AttachFailure& f, const HostContext
                     "the tracepoint or iterator target does not exist on this kernel", evidence);
     }
     if (e == ENODEV || e == ENOENT || e == ESRCH) {
-        return make(FailureCode::AttachTargetMissing, "the attach target does not exist",
-                    evidence);
+        return make(FailureCode::AttachTargetMissing, "the attach target does not exist", evidence);
     }
     if (e == E2BIG || e == ENOSPC || e == EMFILE || e == ENOMEM || e == EBUSY) {
         return make(FailureCode::ResourceLimit, "a kernel limit refused the attach", evidence);
     }
     if (e == EPERM || e == EACCES || e == EOPNOTSUPP || e == kENOTSUPP || e == EINVAL ||
         e == ENOTSUP) {
-        return make(FailureCode::AttachTypeUnsupported,
-                    "the kernel refused this attach mechanism", evidence);
+        return make(FailureCode::AttachTypeUnsupported, "the kernel refused this attach mechanism",
+                    evidence);
     }
     return make(FailureCode::Unknown, "the attach failed", evidence);
 }

@@ -6,30 +6,30 @@
 // several kernels (tests/fixtures/verifier-logs/). Thread-safe.
 #pragma once
 
+#include "model/check_result.hpp"
+
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include "model/check_result.hpp"
 
 namespace bpfleet {
 
 // What the host looked like when the load failed. Optional fields are
 // "unknown"; rules that need them do not fire without them.
 struct HostContext {
-    bool privileged = true;              // CAP_SYS_ADMIN or CAP_BPF in the effective set
-    std::string lockdown;                // "none", "integrity", "confidentiality", "" unknown
-    bool kernel_btf = true;              // /sys/kernel/btf/vmlinux is present
+    bool privileged = true;                  // CAP_SYS_ADMIN or CAP_BPF in the effective set
+    std::string lockdown;                    // "none", "integrity", "confidentiality", "" unknown
+    bool kernel_btf = true;                  // /sys/kernel/btf/vmlinux is present
     std::optional<bool> prog_type_supported; // libbpf_probe_bpf_prog_type() for this program
-    bool kprobe_pmu = true;              // /sys/bus/event_source/devices/kprobe exists
-    bool uprobe_pmu = true;              // /sys/bus/event_source/devices/uprobe exists
+    bool kprobe_pmu = true;                  // /sys/bus/event_source/devices/kprobe exists
+    bool uprobe_pmu = true;                  // /sys/bus/event_source/devices/uprobe exists
 };
 
 struct LoadFailure {
-    int errnum = 0;           // positive errno from the load
-    std::string program;      // program name, to pick its own libbpf messages
-    std::string prog_type;    // libbpf's type name, e.g. "tracing", "xdp", "unspec"
+    int errnum = 0;        // positive errno from the load
+    std::string program;   // program name, to pick its own libbpf messages
+    std::string prog_type; // libbpf's type name, e.g. "tracing", "xdp", "unspec"
     std::string_view verifier_log;
     std::vector<std::string> libbpf_messages;
     std::vector<std::string> zero_sized_maps; // maps still at max_entries 0 when loaded

@@ -5,11 +5,11 @@
 // Stateless and thread-safe.
 #pragma once
 
+#include "common/result.hpp"
+
 #include <cstdint>
 #include <span>
 #include <string>
-
-#include "common/result.hpp"
 
 namespace bpfleet {
 

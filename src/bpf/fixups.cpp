@@ -117,9 +117,8 @@ Result<FixupRules> parse_fixup_rules(std::string_view toml_text, std::string_vie
                                   0, where(source_name, entry_node.source()));
             }
             for (const auto& [field, value] : *entry) {
-                const std::string path =
-                    std::string(key.str()) + "." + std::string(name.str()) + "." +
-                    std::string(field.str());
+                const std::string path = std::string(key.str()) + "." + std::string(name.str()) +
+                                         "." + std::string(field.str());
                 const std::string at = where(source_name, value.source());
                 if (key == "programs" && field == "type") {
                     auto s = value.value<std::string>();
@@ -136,8 +135,7 @@ Result<FixupRules> parse_fixup_rules(std::string_view toml_text, std::string_vie
                 } else if (key == "programs" && field == "enabled") {
                     auto b = value.value<bool>();
                     if (!b || !value.is_boolean()) {
-                        return make_error("fixups", "'" + path + "' must be true or false", 0,
-                                          at);
+                        return make_error("fixups", "'" + path + "' must be true or false", 0, at);
                     }
                     rules.programs[std::string(name.str())].enabled = *b;
                 } else if (key == "maps" && field == "max_entries") {
@@ -234,8 +232,8 @@ Result<std::vector<Fixup>> apply_fixups(bpf_object* obj, const FixupRules& rules
             if (int err = bpf_program__set_type(prog, *type); err) {
                 return make_error("fixups", "cannot set the type of program '" + name + "'", -err);
             }
-            out.push_back({"program_type", name, type_name(current), type_name(*type), source,
-                           reason});
+            out.push_back(
+                {"program_type", name, type_name(current), type_name(*type), source, reason});
         }
     }
 
@@ -262,8 +260,8 @@ Result<std::vector<Fixup>> apply_fixups(bpf_object* obj, const FixupRules& rules
             source = file_source;
             reason = "set in " + rules.source;
         } else if (current == 0) {
-            if (auto v = rodata_value(obj, name + "_max_entries"); v && *v > 0 &&
-                                                                   *v <= 0xffffffffULL) {
+            if (auto v = rodata_value(obj, name + "_max_entries");
+                v && *v > 0 && *v <= 0xffffffffULL) {
                 size = static_cast<std::uint32_t>(*v);
                 source = "rodata";
                 reason = ".rodata variable " + name + "_max_entries";
@@ -277,8 +275,8 @@ Result<std::vector<Fixup>> apply_fixups(bpf_object* obj, const FixupRules& rules
             if (int err = bpf_map__set_max_entries(map, *size); err) {
                 return make_error("fixups", "cannot resize map '" + name + "'", -err);
             }
-            out.push_back({"map_max_entries", name, std::to_string(current),
-                           std::to_string(*size), source, reason});
+            out.push_back({"map_max_entries", name, std::to_string(current), std::to_string(*size),
+                           source, reason});
         }
     }
     return out;

@@ -6,6 +6,9 @@
 // Every fixup applied is reported as a Fixup.
 #pragma once
 
+#include "common/result.hpp"
+#include "model/check_result.hpp"
+
 #include <bpf/libbpf.h>
 #include <cstdint>
 #include <map>
@@ -13,9 +16,6 @@
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include "common/result.hpp"
-#include "model/check_result.hpp"
 
 namespace bpfleet {
 

@@ -1,15 +1,15 @@
 #include "bpf/load_check.hpp"
 
+#include "bpf/elf_inspect.hpp"
+#include "bpf/libbpf_log.hpp"
+
 #include <bpf/bpf.h>
 #include <cerrno>
-#include <cstring>
 #include <cstdio>
+#include <cstring>
 #include <linux/capability.h>
 #include <sys/syscall.h>
 #include <unistd.h>
-
-#include "bpf/elf_inspect.hpp"
-#include "bpf/libbpf_log.hpp"
 
 namespace bpfleet {
 namespace {
@@ -171,8 +171,8 @@ std::pair<StageResult, std::optional<LoadedProgram>>
 load_one(const ObjectBytes& bytes, const std::string& name, const LoadCheckOptions& options,
          const HostContext& host, const ProgramFacts& facts) {
     StageResult stage;
-    Attempt stats = load_attempt(bytes, name, options.rules, facts.name, kLogLevelStats,
-                                 kStatsLogSize);
+    Attempt stats =
+        load_attempt(bytes, name, options.rules, facts.name, kLogLevelStats, kStatsLogSize);
     if (stats.err == EINVAL && stats.log.empty() && !failed_before_verifier(stats.messages)) {
         // Kernels before 5.2 refuse BPF_LOG_STATS; libbpf then raises the level itself.
         stats = load_attempt(bytes, name, options.rules, facts.name, 0, options.log_cap);
@@ -184,17 +184,16 @@ load_one(const ObjectBytes& bytes, const std::string& name, const LoadCheckOptio
         return {stage, LoadedProgram{stats.object, stats.program}};
     }
 
-    Attempt verbose = load_attempt(bytes, name, options.rules, facts.name,
-                                   kLogLevelVerbose | kLogLevelStats,
-                                   std::max<std::size_t>(options.log_cap, kStatsLogSize) + 1);
-    if (verbose.err == EINVAL && verbose.log.empty() &&
-        !failed_before_verifier(verbose.messages)) {
+    Attempt verbose =
+        load_attempt(bytes, name, options.rules, facts.name, kLogLevelVerbose | kLogLevelStats,
+                     std::max<std::size_t>(options.log_cap, kStatsLogSize) + 1);
+    if (verbose.err == EINVAL && verbose.log.empty() && !failed_before_verifier(verbose.messages)) {
         verbose = load_attempt(bytes, name, options.rules, facts.name, kLogLevelVerbose,
                                options.log_cap + 1);
     }
     if (verbose.log_full && verbose.err == ENOSPC) {
-        verbose = load_attempt(bytes, name, options.rules, facts.name, kLogLevelVerbose,
-                               kMaxKernelLog);
+        verbose =
+            load_attempt(bytes, name, options.rules, facts.name, kLogLevelVerbose, kMaxKernelLog);
     }
     if (verbose.err == 0) {
         // Passed once the log was on: a kernel or libbpf quirk; report it as passing.
@@ -255,8 +254,8 @@ LoadCheckResult check_object_load(const ObjectBytes& bytes, const std::string& n
     std::vector<std::string> open_messages;
     auto opened = open_bpf_object(bytes, name, &open_messages);
     if (!opened) {
-        result.error = ObjectError{FailureCode::ObjectInvalid, opened.error().errnum,
-                                   opened.error().message};
+        result.error =
+            ObjectError{FailureCode::ObjectInvalid, opened.error().errnum, opened.error().message};
         result.object.name = name;
         result.object.size = bytes->size();
         return result;

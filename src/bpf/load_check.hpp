@@ -8,17 +8,17 @@
 // Single-threaded: uses libbpf's process-wide print callback.
 #pragma once
 
+#include "bpf/classifier.hpp"
+#include "bpf/fixups.hpp"
+#include "bpf/object.hpp"
+#include "model/check_result.hpp"
+
 #include <cstddef>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include "bpf/classifier.hpp"
-#include "bpf/fixups.hpp"
-#include "bpf/object.hpp"
-#include "model/check_result.hpp"
 
 namespace bpfleet {
 

@@ -1,10 +1,10 @@
 #include "bpf/object.hpp"
 
-#include <cerrno>
-#include <cstring>
-
 #include "bpf/libbpf_log.hpp"
 #include "common/sha256.hpp"
+
+#include <cerrno>
+#include <cstring>
 
 namespace bpfleet {
 namespace {

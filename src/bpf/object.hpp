@@ -3,16 +3,16 @@
 // inspect_elf() first. BpfObjectPtr is the single owner of a bpf_object.
 #pragma once
 
+#include "bpf/elf_inspect.hpp"
+#include "common/result.hpp"
+#include "model/check_result.hpp"
+
 #include <bpf/libbpf.h>
 #include <cstdint>
 #include <memory>
 #include <span>
 #include <string>
 #include <vector>
-
-#include "bpf/elf_inspect.hpp"
-#include "common/result.hpp"
-#include "model/check_result.hpp"
 
 namespace bpfleet {
 

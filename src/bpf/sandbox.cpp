@@ -20,7 +20,9 @@
 namespace bpfleet {
 namespace {
 
-std::string errno_text(int err) { return std::strerror(err); }
+std::string errno_text(int err) {
+    return std::strerror(err);
+}
 
 bool write_file(const std::string& path, const std::string& text) {
     int fd = open(path.c_str(), O_WRONLY | O_CLOEXEC);
@@ -106,8 +108,7 @@ std::string find_cgroup2_mount() {
         char mountpoint[1024];
         const char* dash = std::strstr(line, " - ");
         char type[64];
-        if (dash && std::sscanf(dash + 3, "%63s", type) == 1 &&
-            std::strcmp(type, "cgroup2") == 0 &&
+        if (dash && std::sscanf(dash + 3, "%63s", type) == 1 && std::strcmp(type, "cgroup2") == 0 &&
             std::sscanf(line, "%*s %*s %*s %*s %1023s", mountpoint) == 1) {
             // Prefer the canonical locations over private mounts of ours.
             if (best.empty() || std::strcmp(mountpoint, "/sys/fs/cgroup") == 0) {
@@ -133,14 +134,14 @@ Result<ScratchCgroup> ScratchCgroup::create() {
         if (::mount("cgroup2", dir, "cgroup2", 0, nullptr) != 0) {
             int err = errno;
             rmdir(dir);
-            return make_error("sandbox", "no cgroup2 hierarchy and mounting one failed: " +
-                                             errno_text(err), err);
+            return make_error(
+                "sandbox", "no cgroup2 hierarchy and mounting one failed: " + errno_text(err), err);
         }
         mount = private_mount = dir;
     }
     static std::atomic<unsigned> counter{0};
-    std::string path = mount + "/bpfleet-check." + std::to_string(getpid()) + "." +
-                       std::to_string(counter++);
+    std::string path =
+        mount + "/bpfleet-check." + std::to_string(getpid()) + "." + std::to_string(counter++);
     if (mkdir(path.c_str(), 0700) != 0) {
         int err = errno;
         remove_scratch_cgroup({}, private_mount);
@@ -167,7 +168,9 @@ ScratchCgroup::ScratchCgroup(ScratchCgroup&& other) noexcept
     other.m_private_mount.clear();
 }
 
-ScratchCgroup::~ScratchCgroup() { remove(); }
+ScratchCgroup::~ScratchCgroup() {
+    remove();
+}
 
 void ScratchCgroup::remove() {
     remove_scratch_cgroup(m_path, m_private_mount);
@@ -268,7 +271,7 @@ Result<NamespaceInfo> enter_private_namespaces() {
 
     // libbpf finds tracepoint ids under tracefs; mount it here if the host has
     // not: the mount lives and dies with this namespace.
-    struct stat st{};
+    struct stat st {};
     const bool have_events = stat("/sys/kernel/tracing/events", &st) == 0 ||
                              stat("/sys/kernel/debug/tracing/events", &st) == 0;
     if (!have_events && !is_mounted("/sys/kernel/tracing", "tracefs")) {

@@ -11,10 +11,10 @@
 //    even on SIGKILL.
 #pragma once
 
+#include "common/result.hpp"
+
 #include <string>
 #include <sys/types.h>
-
-#include "common/result.hpp"
 
 namespace bpfleet {
 

@@ -36,17 +36,18 @@ inline tl::unexpected<Error> make_error(std::string code, std::string message, i
 // TRY(expr): evaluate a Result, return its error from the enclosing function.
 #define BPFLEET_CONCAT_INNER(a, b) a##b
 #define BPFLEET_CONCAT(a, b) BPFLEET_CONCAT_INNER(a, b)
-#define BPFLEET_TRY_IMPL(var, expr)                                                               \
-    auto var = (expr);                                                                            \
-    if (!var) {                                                                                   \
-        return tl::unexpected(std::move(var).error());                                            \
+#define BPFLEET_TRY_IMPL(var, expr)                                                                \
+    auto var = (expr);                                                                             \
+    if (!var) {                                                                                    \
+        return tl::unexpected(std::move(var).error());                                             \
     }
 #define TRY(expr) BPFLEET_TRY_IMPL(BPFLEET_CONCAT(try_result_, __LINE__), expr)
 // TRY_ASSIGN(lhs, expr): like TRY, and move the value into lhs.
-#define BPFLEET_TRY_ASSIGN_IMPL(var, lhs, expr)                                                   \
-    auto var = (expr);                                                                            \
-    if (!var) {                                                                                   \
-        return tl::unexpected(std::move(var).error());                                            \
-    }                                                                                             \
+#define BPFLEET_TRY_ASSIGN_IMPL(var, lhs, expr)                                                    \
+    auto var = (expr);                                                                             \
+    if (!var) {                                                                                    \
+        return tl::unexpected(std::move(var).error());                                             \
+    }                                                                                              \
     lhs = std::move(*var);
-#define TRY_ASSIGN(lhs, expr) BPFLEET_TRY_ASSIGN_IMPL(BPFLEET_CONCAT(try_result_, __LINE__), lhs, expr)
+#define TRY_ASSIGN(lhs, expr)                                                                      \
+    BPFLEET_TRY_ASSIGN_IMPL(BPFLEET_CONCAT(try_result_, __LINE__), lhs, expr)

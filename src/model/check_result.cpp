@@ -317,8 +317,7 @@ void to_json(Json& j, const StageResult& v) {
 void from_json(const Json& j, StageResult& v) {
     auto verdict = verdict_from_string(j.at("verdict").get<std::string>());
     if (!verdict) {
-        throw std::invalid_argument("unknown verdict '" + j.at("verdict").get<std::string>() +
-                                    "'");
+        throw std::invalid_argument("unknown verdict '" + j.at("verdict").get<std::string>() + "'");
     }
     v.verdict = *verdict;
     v.code = FailureCode::None;
@@ -349,12 +348,9 @@ void from_json(const Json& j, StageResult& v) {
 }
 
 void to_json(Json& j, const ProgramFacts& v) {
-    j = Json{{"name", v.name},
-             {"section", v.section},
-             {"type", v.type},
-             {"expected_attach_type", v.expected_attach_type},
-             {"insns", v.insns},
-             {"autoload", v.autoload}};
+    j = Json{{"name", v.name},   {"section", v.section},
+             {"type", v.type},   {"expected_attach_type", v.expected_attach_type},
+             {"insns", v.insns}, {"autoload", v.autoload}};
 }
 
 void from_json(const Json& j, ProgramFacts& v) {
@@ -389,10 +385,9 @@ void from_json(const Json& j, MapFacts& v) {
 }
 
 void to_json(Json& j, const ObjectFacts& v) {
-    j = Json{{"name", v.name},           {"size", v.size},
-             {"sha256", v.sha256},       {"license", v.license},
-             {"btf", v.has_btf},         {"btf_ext", v.has_btf_ext},
-             {"programs", v.programs},   {"maps", v.maps}};
+    j = Json{{"name", v.name},         {"size", v.size},   {"sha256", v.sha256},
+             {"license", v.license},   {"btf", v.has_btf}, {"btf_ext", v.has_btf_ext},
+             {"programs", v.programs}, {"maps", v.maps}};
 }
 
 void from_json(const Json& j, ObjectFacts& v) {
@@ -443,9 +438,8 @@ void to_json(Json& j, const CheckReport& v) {
     auto s = v.summary();
     j = Json::object();
     j["schema"] = kCheckSchema;
-    j["agent"] = Json{{"version", v.agent.version},
-                      {"libbpf", v.agent.libbpf_version},
-                      {"arch", v.agent.arch}};
+    j["agent"] = Json{
+        {"version", v.agent.version}, {"libbpf", v.agent.libbpf_version}, {"arch", v.agent.arch}};
     j["kernel"] = Json{{"release", v.kernel.release}, {"arch", v.kernel.arch}};
     if (v.object_error) {
         j["error"] = Json{{"code", to_string(v.object_error->code)},
@@ -511,8 +505,8 @@ Result<CheckReport> parse_check_report(std::string_view text) {
         auto j = Json::parse(text);
         return j.get<CheckReport>();
     } catch (const std::exception& e) {
-        return make_error("invalid_report", std::string("not a bpfleet.check/v1 document: ") +
-                                                e.what());
+        return make_error("invalid_report",
+                          std::string("not a bpfleet.check/v1 document: ") + e.what());
     }
 }
 

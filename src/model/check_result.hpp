@@ -3,14 +3,14 @@
 // bpfleet.check/v1 JSON document (docs/report-schema.md, docs/check.schema.json).
 #pragma once
 
+#include "common/result.hpp"
+
 #include <cstdint>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include "common/result.hpp"
 
 namespace bpfleet {
 

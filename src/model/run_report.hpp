@@ -3,12 +3,12 @@
 // probed, and one check report per object it ran. Plain values.
 #pragma once
 
+#include "model/check_result.hpp"
+
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include "model/check_result.hpp"
 
 namespace bpfleet {
 
@@ -49,14 +49,14 @@ struct AgentDeployment {
 struct HostResult {
     std::string name;
     std::string address;
-    std::uint16_t port = 0;    // 0 for the local transport
-    std::string user;          // the SSH user ("" for the local transport)
+    std::uint16_t port = 0;        // 0 for the local transport
+    std::string user;              // the SSH user ("" for the local transport)
     std::vector<std::string> jump; // jump hosts on the way, outermost first
-    std::string transport; // "local" or "ssh"
+    std::string transport;         // "local" or "ssh"
     HostStatus status = HostStatus::Ok;
     std::string stage; // where it failed: connect, auth, hostkey, deploy, run ("" when ok)
     std::string error; // what failed, for a person ("" when ok)
-    int attempts = 1; // connection attempts (retries after transport failures)
+    int attempts = 1;  // connection attempts (retries after transport failures)
     std::optional<AgentDeployment> agent;
     Json facts = Json::object();
     std::vector<ObjectCheck> checks;
@@ -78,7 +78,7 @@ struct RunSummary {
 };
 
 struct RunReport {
-    std::string started; // RFC 3339 UTC
+    std::string started;   // RFC 3339 UTC
     std::string inventory; // the -i file, "" for the local machine
     std::string cancelled; // "SIGINT"/"SIGTERM" when the run was cut short, else ""
     std::string finished;

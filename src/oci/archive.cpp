@@ -72,7 +72,8 @@ Result<ArchiveContents> read_all(archive* a, const std::string& name, const Arch
         std::string raw_path = raw ? raw : "";
         auto path = normalise_entry_path(raw_path);
         if (!path) {
-            return make_error("ARCHIVE_UNSAFE", path.error().message, 0, where(raw_path.substr(0, 300)));
+            return make_error("ARCHIVE_UNSAFE", path.error().message, 0,
+                              where(raw_path.substr(0, 300)));
         }
         if (path->empty()) {
             continue; // "./" itself
@@ -86,14 +87,15 @@ Result<ArchiveContents> read_all(archive* a, const std::string& name, const Arch
             continue;
         }
         if (!seen.insert(*path).second) {
-            return make_error("ARCHIVE_UNSAFE", "duplicate entry would overwrite an earlier one",
-                              0, where(*path));
+            return make_error("ARCHIVE_UNSAFE", "duplicate entry would overwrite an earlier one", 0,
+                              where(*path));
         }
         if (hardlink) {
             auto target = normalise_entry_path(hardlink);
             if (!target || target->empty()) {
-                return make_error("ARCHIVE_UNSAFE", "hard link points outside the archive: '" +
-                                                        std::string(hardlink).substr(0, 300) + "'",
+                return make_error("ARCHIVE_UNSAFE",
+                                  "hard link points outside the archive: '" +
+                                      std::string(hardlink).substr(0, 300) + "'",
                                   0, where(*path));
             }
             links.push_back(Link{*path, *target, true});
@@ -121,8 +123,8 @@ Result<ArchiveContents> read_all(archive* a, const std::string& name, const Arch
             continue;
         }
         if (type != AE_IFREG) {
-            return make_error("ARCHIVE_UNSAFE",
-                              "device file, fifo or socket entries are refused", 0, where(*path));
+            return make_error("ARCHIVE_UNSAFE", "device file, fifo or socket entries are refused",
+                              0, where(*path));
         }
         if (archive_entry_size_is_set(entry)) {
             auto declared = archive_entry_size(entry);
@@ -195,7 +197,8 @@ Result<std::string> normalise_entry_path(std::string_view path) {
         return make_error("ARCHIVE_UNSAFE", "path contains a NUL byte");
     }
     if (path.starts_with('/')) {
-        return make_error("ARCHIVE_UNSAFE", "absolute path '" + std::string(path.substr(0, 300)) + "'");
+        return make_error("ARCHIVE_UNSAFE",
+                          "absolute path '" + std::string(path.substr(0, 300)) + "'");
     }
     if (path.size() > 4096) {
         return make_error("ARCHIVE_UNSAFE", "path longer than 4096 characters");
@@ -250,7 +253,8 @@ bool looks_like_archive(std::span<const std::uint8_t> bytes) {
         bytes[3] == 0xfd) {
         return true; // zstd
     }
-    if (bytes.size() >= 262 && std::string_view(reinterpret_cast<const char*>(bytes.data()) + 257, 5) == "ustar") {
+    if (bytes.size() >= 262 &&
+        std::string_view(reinterpret_cast<const char*>(bytes.data()) + 257, 5) == "ustar") {
         return true;
     }
     return false;

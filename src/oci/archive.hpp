@@ -7,13 +7,13 @@
 // sizes; each names the archive and the entry.
 #pragma once
 
+#include "common/result.hpp"
+
 #include <cstdint>
 #include <map>
 #include <span>
 #include <string>
 #include <vector>
-
-#include "common/result.hpp"
 
 namespace bpfleet::oci {
 
@@ -33,7 +33,8 @@ struct ArchiveContents {
 };
 
 // `name` is used in error messages ("archive gadget.tar").
-Result<ArchiveContents> read_archive_file(const std::string& path, const ArchiveLimits& limits = {});
+Result<ArchiveContents> read_archive_file(const std::string& path,
+                                          const ArchiveLimits& limits = {});
 Result<ArchiveContents> read_archive_memory(std::span<const std::uint8_t> bytes,
                                             const std::string& name,
                                             const ArchiveLimits& limits = {});

@@ -71,13 +71,12 @@ bool BlobWriter::write(std::span<const std::uint8_t> data) {
     }
     std::uint64_t limit = m_exact_size ? *m_exact_size : m_max_size;
     if (m_written + data.size() > limit) {
-        m_error = Error{m_exact_size ? "DIGEST_MISMATCH" : "LIMIT_EXCEEDED",
-                        0,
-                        m_exact_size ? "more bytes than the " + std::to_string(*m_exact_size) +
-                                           " its descriptor declares"
-                                     : "blob is over the " + std::to_string(m_max_size) +
-                                           "-byte limit",
-                        m_what};
+        m_error =
+            Error{m_exact_size ? "DIGEST_MISMATCH" : "LIMIT_EXCEEDED", 0,
+                  m_exact_size ? "more bytes than the " + std::to_string(*m_exact_size) +
+                                     " its descriptor declares"
+                               : "blob is over the " + std::to_string(m_max_size) + "-byte limit",
+                  m_what};
         return false;
     }
     m_hasher.update(data);

@@ -9,6 +9,10 @@
 // Errors: CACHE_ERROR (I/O), DIGEST_MISMATCH, LIMIT_EXCEEDED.
 #pragma once
 
+#include "common/result.hpp"
+#include "oci/digest.hpp"
+#include "oci/reference.hpp"
+
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
@@ -16,10 +20,6 @@
 #include <span>
 #include <string>
 #include <vector>
-
-#include "common/result.hpp"
-#include "oci/digest.hpp"
-#include "oci/reference.hpp"
 
 namespace bpfleet::oci {
 
@@ -77,7 +77,8 @@ public:
 
     // Reads a cached blob and checks its digest; nullopt when absent. A blob
     // whose content does not match is removed and reported as DIGEST_MISMATCH.
-    Result<std::optional<std::vector<std::uint8_t>>> read(const Digest& d, std::uint64_t max_size) const;
+    Result<std::optional<std::vector<std::uint8_t>>> read(const Digest& d,
+                                                          std::uint64_t max_size) const;
 
     // Starts writing a blob. `exact_size` when a descriptor declared it.
     Result<BlobWriter> begin(const Digest& d, std::uint64_t max_size,

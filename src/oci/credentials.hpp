@@ -5,10 +5,10 @@
 // Errors: CREDENTIALS_INVALID.
 #pragma once
 
+#include "common/result.hpp"
+
 #include <optional>
 #include <string>
-
-#include "common/result.hpp"
 
 namespace bpfleet::oci {
 

@@ -25,9 +25,9 @@ Result<Digest> parse_digest(std::string_view text) {
     } else if (alg == "sha512") {
         want = 128;
     } else {
-        return make_error("DIGEST_INVALID",
-                          "unsupported digest algorithm '" + std::string(alg.substr(0, 40)) +
-                              "' (sha256 and sha512 are checked)");
+        return make_error("DIGEST_INVALID", "unsupported digest algorithm '" +
+                                                std::string(alg.substr(0, 40)) +
+                                                "' (sha256 and sha512 are checked)");
     }
     if (hex.size() != want) {
         return make_error("DIGEST_INVALID", "digest '" + std::string(text.substr(0, 200)) +
@@ -97,8 +97,9 @@ Result<void> verify_digest(std::span<const std::uint8_t> data, const Digest& exp
     h.update(data);
     Digest got = h.finish();
     if (got != expected) {
-        return make_error("DIGEST_MISMATCH", "content does not match its digest: expected " +
-                                                 expected.str() + ", got " + got.str(),
+        return make_error("DIGEST_MISMATCH",
+                          "content does not match its digest: expected " + expected.str() +
+                              ", got " + got.str(),
                           0, std::string(what));
     }
     return {};

@@ -4,13 +4,13 @@
 // a malformed or unsupported digest string, DIGEST_MISMATCH when bytes differ.
 #pragma once
 
+#include "common/result.hpp"
+
 #include <cstdint>
 #include <memory>
 #include <span>
 #include <string>
 #include <string_view>
-
-#include "common/result.hpp"
 
 namespace bpfleet::oci {
 

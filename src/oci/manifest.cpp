@@ -86,7 +86,8 @@ Result<Descriptor> parse_descriptor(const Json& j, const std::string& where) {
         }
         Platform p;
         TRY_ASSIGN(p.os, get_string(*platform, "os", false, where + ".platform"));
-        TRY_ASSIGN(p.architecture, get_string(*platform, "architecture", false, where + ".platform"));
+        TRY_ASSIGN(p.architecture,
+                   get_string(*platform, "architecture", false, where + ".platform"));
         TRY_ASSIGN(p.variant, get_string(*platform, "variant", false, where + ".platform"));
         d.platform = p;
     }
@@ -107,8 +108,8 @@ std::string trim(std::string_view s) {
     while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) {
         s.remove_suffix(1);
     }
-    if (s.size() >= 2 && ((s.front() == '"' && s.back() == '"') ||
-                          (s.front() == '\'' && s.back() == '\''))) {
+    if (s.size() >= 2 &&
+        ((s.front() == '"' && s.back() == '"') || (s.front() == '\'' && s.back() == '\''))) {
         s = s.substr(1, s.size() - 2);
     }
     return std::string(s);
@@ -127,8 +128,9 @@ Result<ImageDocument> parse_image_document(std::span<const std::uint8_t> bytes,
         TRY(invalid("document is " + std::to_string(bytes.size()) + " bytes, over the " +
                     std::to_string(kMaxManifestBytes) + "-byte limit"));
     }
-    if (!json_depth_within(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()),
-                           kMaxJsonDepth)) {
+    if (!json_depth_within(
+            std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()),
+            kMaxJsonDepth)) {
         TRY(invalid("JSON nested deeper than " + std::to_string(kMaxJsonDepth) + " levels"));
     }
     Json j = Json::parse(bytes.begin(), bytes.end(), nullptr, /*allow_exceptions=*/false);
@@ -200,7 +202,8 @@ Result<ImageDocument> parse_image_document(std::span<const std::uint8_t> bytes,
         }
         for (std::size_t i = 0; i < layers->size(); ++i) {
             Descriptor d;
-            TRY_ASSIGN(d, parse_descriptor((*layers)[i], "manifest.layers[" + std::to_string(i) + "]"));
+            TRY_ASSIGN(
+                d, parse_descriptor((*layers)[i], "manifest.layers[" + std::to_string(i) + "]"));
             man.layers.push_back(std::move(d));
         }
     }

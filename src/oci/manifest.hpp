@@ -3,6 +3,9 @@
 // nesting limits. Plain value types. Errors: MANIFEST_INVALID naming the field.
 #pragma once
 
+#include "common/result.hpp"
+#include "oci/digest.hpp"
+
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -10,9 +13,6 @@
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include "common/result.hpp"
-#include "oci/digest.hpp"
 
 namespace bpfleet::oci {
 
@@ -72,7 +72,7 @@ struct ImageManifest {
 };
 
 struct ImageDocument {
-    std::optional<ImageIndex> index;       // exactly one of index / manifest is set
+    std::optional<ImageIndex> index; // exactly one of index / manifest is set
     std::optional<ImageManifest> manifest;
 };
 

@@ -1,14 +1,16 @@
 #include "oci/reference.hpp"
 
+#include "oci/digest.hpp"
+
 #include <filesystem>
 #include <fstream>
-
-#include "oci/digest.hpp"
 
 namespace bpfleet::oci {
 namespace {
 
-bool is_lower_alnum(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
+bool is_lower_alnum(char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
 
 // path-component: [a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*
 bool valid_repo_component(std::string_view c) {
@@ -124,9 +126,8 @@ bool valid_registry_host(std::string_view h) {
 }
 
 bool looks_like_host(std::string_view first) {
-    return first.find('.') != std::string_view::npos ||
-           first.find(':') != std::string_view::npos || first == "localhost" ||
-           (!first.empty() && first.front() == '[');
+    return first.find('.') != std::string_view::npos || first.find(':') != std::string_view::npos ||
+           first == "localhost" || (!first.empty() && first.front() == '[');
 }
 
 Result<void> fail(std::string_view text, const std::string& why) {
@@ -195,8 +196,7 @@ bool RegistryReference::is_loopback() const {
     return host == "localhost" || host.starts_with("127.");
 }
 
-Result<RegistryReference> parse_registry_reference(std::string_view text,
-                                                   bool default_docker_hub) {
+Result<RegistryReference> parse_registry_reference(std::string_view text, bool default_docker_hub) {
     if (text.empty() || text.size() > 1024) {
         TRY(fail(text, "a registry reference is 1 to 1024 characters"));
     }
@@ -212,7 +212,8 @@ Result<RegistryReference> parse_registry_reference(std::string_view text,
         name = name.substr(0, at);
     }
     auto slash = name.find('/');
-    std::string_view first = slash == std::string_view::npos ? std::string_view{} : name.substr(0, slash);
+    std::string_view first =
+        slash == std::string_view::npos ? std::string_view{} : name.substr(0, slash);
     if (slash != std::string_view::npos && looks_like_host(first)) {
         if (!valid_registry_host(first)) {
             TRY(fail(text, "'" + std::string(first) + "' is not a valid registry host[:port]"));
@@ -242,7 +243,8 @@ Result<RegistryReference> parse_registry_reference(std::string_view text,
     std::size_t start = 0;
     while (start <= name.size()) {
         auto end = name.find('/', start);
-        std::string_view comp = name.substr(start, end == std::string_view::npos ? end : end - start);
+        std::string_view comp =
+            name.substr(start, end == std::string_view::npos ? end : end - start);
         if (!valid_repo_component(comp)) {
             TRY(fail(text, "repository component '" + std::string(comp) +
                                "' is not valid (lowercase letters, digits, '.', '_', '-')"));
@@ -269,7 +271,8 @@ Result<ArtifactSpec> parse_artifact_spec(std::string_view text) {
     ArtifactSpec spec;
     spec.original = std::string(text);
     auto invalid = [&](const std::string& why) {
-        return make_error("ARTIFACT_INVALID", why, 0, "artifact '" + std::string(text.substr(0, 300)) + "'");
+        return make_error("ARTIFACT_INVALID", why, 0,
+                          "artifact '" + std::string(text.substr(0, 300)) + "'");
     };
     if (text.empty()) {
         return invalid("empty artifact");

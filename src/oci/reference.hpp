@@ -5,11 +5,11 @@
 // Errors: ARTIFACT_INVALID naming the argument.
 #pragma once
 
+#include "common/result.hpp"
+
 #include <optional>
 #include <string>
 #include <string_view>
-
-#include "common/result.hpp"
 
 namespace bpfleet::oci {
 
@@ -42,8 +42,8 @@ struct RegistryReference {
 struct ArtifactSpec {
     std::string original; // the argument as given
     SourceKind kind = SourceKind::ObjectFile;
-    std::string path;                        // file or directory for local kinds
-    std::string tag;                         // oci:DIR:TAG / oci-archive:FILE:TAG
+    std::string path; // file or directory for local kinds
+    std::string tag;  // oci:DIR:TAG / oci-archive:FILE:TAG
     std::optional<RegistryReference> registry;
 };
 

@@ -1,14 +1,14 @@
 #include "oci/registry_client.hpp"
 
+#include "oci/cache.hpp"
+#include "oci/manifest.hpp"
+
 #include <chrono>
 #include <cstring>
 #include <curl/curl.h>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <thread>
-
-#include "oci/cache.hpp"
-#include "oci/manifest.hpp"
 
 namespace bpfleet::oci {
 namespace {
@@ -42,7 +42,8 @@ std::string_view trim(std::string_view s) {
     while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
         s.remove_prefix(1);
     }
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n')) {
+    while (!s.empty() &&
+           (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n')) {
         s.remove_suffix(1);
     }
     return s;
@@ -136,10 +137,14 @@ std::string registry_error_text(const std::string& body) {
     auto j = nlohmann::json::parse(body, nullptr, false);
     if (!j.is_discarded() && j.is_object()) {
         auto errors = j.find("errors");
-        if (errors != j.end() && errors->is_array() && !errors->empty() && (*errors)[0].is_object()) {
+        if (errors != j.end() && errors->is_array() && !errors->empty() &&
+            (*errors)[0].is_object()) {
             const auto& e = (*errors)[0];
-            std::string code = e.contains("code") && e["code"].is_string() ? e["code"].get<std::string>() : "";
-            std::string msg = e.contains("message") && e["message"].is_string() ? e["message"].get<std::string>() : "";
+            std::string code =
+                e.contains("code") && e["code"].is_string() ? e["code"].get<std::string>() : "";
+            std::string msg = e.contains("message") && e["message"].is_string()
+                                  ? e["message"].get<std::string>()
+                                  : "";
             return sanitise(code + (msg.empty() ? "" : ": " + msg));
         }
     }
@@ -184,7 +189,8 @@ std::optional<AuthChallenge> parse_www_authenticate(std::string_view header) {
             ++i; // closing quote
         } else {
             auto comma = rest.find(',', i);
-            value = std::string(trim(rest.substr(i, comma == std::string_view::npos ? comma : comma - i)));
+            value = std::string(
+                trim(rest.substr(i, comma == std::string_view::npos ? comma : comma - i)));
             i = comma == std::string_view::npos ? rest.size() : comma;
         }
         if (!key.empty() && ch.params.size() < 16) {
@@ -270,7 +276,8 @@ struct RegistryClient::Impl {
         if (auto it = headers.find("retry-after"); it != headers.end()) {
             const std::string& v = it->second;
             long seconds = -1;
-            if (!v.empty() && v.find_first_not_of("0123456789") == std::string::npos && v.size() < 9) {
+            if (!v.empty() && v.find_first_not_of("0123456789") == std::string::npos &&
+                v.size() < 9) {
                 seconds = std::stol(v);
             } else if (time_t when = curl_getdate(v.c_str(), nullptr); when > 0) {
                 seconds = std::max<long>(0, static_cast<long>(when - std::time(nullptr)));
@@ -280,7 +287,8 @@ struct RegistryClient::Impl {
             }
         }
         ++stats.retries;
-        std::this_thread::sleep_for(std::chrono::milliseconds(std::min(ms, options.max_retry_after_s * 1000)));
+        std::this_thread::sleep_for(
+            std::chrono::milliseconds(std::min(ms, options.max_retry_after_s * 1000)));
     }
 
     Result<void> fetch_token(const AuthChallenge& ch, const std::string& repository) {
@@ -290,12 +298,14 @@ struct RegistryClient::Impl {
         }
         const std::string& realm = realm_it->second;
         if (!realm.starts_with("https://") && !realm.starts_with("http://")) {
-            return make_error("AUTH_FAILED", "token realm is not an http(s) URL: " + sanitise(realm), 0, base());
+            return make_error("AUTH_FAILED",
+                              "token realm is not an http(s) URL: " + sanitise(realm), 0, base());
         }
         if (realm.starts_with("http://") && scheme == "https") {
             return make_error("AUTH_FAILED",
                               "token realm " + sanitise(realm) +
-                                  " is plain HTTP while the registry is HTTPS: refusing to send credentials there",
+                                  " is plain HTTP while the registry is HTTPS: refusing to send "
+                                  "credentials there",
                               0, base());
         }
         std::string url = realm + (realm.find('?') == std::string::npos ? "?" : "&");
@@ -311,14 +321,14 @@ struct RegistryClient::Impl {
             first = false;
         }
         auto scope_it = ch.params.find("scope");
-        std::string scope = scope_it != ch.params.end() ? scope_it->second
-                                                          : "repository:" + repository + ":pull";
+        std::string scope =
+            scope_it != ch.params.end() ? scope_it->second : "repository:" + repository + ":pull";
         url += std::string(first ? "" : "&") + "scope=" + escape(scope);
         std::vector<std::string> headers{"Accept: application/json"};
         if (options.credentials) {
-            headers.push_back("Authorization: Basic " +
-                              base64_encode(options.credentials->username + ":" +
-                                            options.credentials->password));
+            headers.push_back(
+                "Authorization: Basic " +
+                base64_encode(options.credentials->username + ":" + options.credentials->password));
         }
         ++stats.token_requests;
         HttpResult r = perform(url, headers, nullptr, kTokenBodyBytes);
@@ -329,8 +339,10 @@ struct RegistryClient::Impl {
         if (r.status == 401 || r.status == 403) {
             return make_error("AUTH_FAILED",
                               options.credentials
-                                  ? "the token endpoint refused the credentials from " + options.credentials->origin
-                                  : "the token endpoint wants credentials: use --creds, BPFLEET_REGISTRY_CREDS or docker login",
+                                  ? "the token endpoint refused the credentials from " +
+                                        options.credentials->origin
+                                  : "the token endpoint wants credentials: use --creds, "
+                                    "BPFLEET_REGISTRY_CREDS or docker login",
                               0, where);
         }
         if (r.status != 200) {
@@ -340,7 +352,8 @@ struct RegistryClient::Impl {
         std::string token;
         if (!j.is_discarded() && j.is_object()) {
             for (const char* key : {"token", "access_token"}) {
-                if (auto it = j.find(key); it != j.end() && it->is_string() && !it->get<std::string>().empty()) {
+                if (auto it = j.find(key);
+                    it != j.end() && it->is_string() && !it->get<std::string>().empty()) {
                     token = it->get<std::string>();
                     break;
                 }
@@ -348,7 +361,8 @@ struct RegistryClient::Impl {
         }
         if (token.empty() || token.size() > 16 * 1024 ||
             token.find_first_of("\r\n") != std::string::npos) {
-            return make_error("AUTH_FAILED", "the token endpoint's answer has no usable token", 0, where);
+            return make_error("AUTH_FAILED", "the token endpoint's answer has no usable token", 0,
+                              where);
         }
         auth_by_repo[repository] = "Bearer " + token;
         return {};
@@ -378,8 +392,9 @@ struct RegistryClient::Impl {
                 return make_error("SINK_REFUSED", "the blob was refused while streaming", 0, url);
             }
             if (r.body_over) {
-                return make_error("LIMIT_EXCEEDED",
-                                  "response is over the " + std::to_string(body_limit) + "-byte limit", 0, url);
+                return make_error(
+                    "LIMIT_EXCEEDED",
+                    "response is over the " + std::to_string(body_limit) + "-byte limit", 0, url);
             }
             if (r.code != CURLE_OK) {
                 if (loopback && !scheme_confirmed && scheme == "https" && !options.plain_http &&
@@ -393,7 +408,9 @@ struct RegistryClient::Impl {
                 }
                 return make_error("NETWORK",
                                   sanitise(r.curl_error) +
-                                      (attempt > 0 ? " (after " + std::to_string(attempt + 1) + " attempts)" : ""),
+                                      (attempt > 0
+                                           ? " (after " + std::to_string(attempt + 1) + " attempts)"
+                                           : ""),
                                   0, url);
             }
             scheme_confirmed = true;
@@ -402,7 +419,8 @@ struct RegistryClient::Impl {
                     auth_tried = true;
                     auto ch = parse_www_authenticate(r.headers["www-authenticate"]);
                     if (!ch) {
-                        return make_error("AUTH_FAILED", "HTTP 401 without a WWW-Authenticate challenge", 0, url);
+                        return make_error("AUTH_FAILED",
+                                          "HTTP 401 without a WWW-Authenticate challenge", 0, url);
                     }
                     if (ch->scheme == "bearer") {
                         TRY(fetch_token(*ch, repository));
@@ -410,39 +428,48 @@ struct RegistryClient::Impl {
                     }
                     if (ch->scheme == "basic") {
                         if (!options.credentials) {
-                            return make_error("AUTH_FAILED",
-                                              "the registry wants credentials (basic auth): use --creds, "
-                                              "BPFLEET_REGISTRY_CREDS or docker login",
-                                              0, url);
+                            return make_error(
+                                "AUTH_FAILED",
+                                "the registry wants credentials (basic auth): use --creds, "
+                                "BPFLEET_REGISTRY_CREDS or docker login",
+                                0, url);
                         }
                         auth_by_repo[repository] =
                             "Basic " + base64_encode(options.credentials->username + ":" +
                                                      options.credentials->password);
                         continue;
                     }
-                    return make_error("AUTH_FAILED", "unsupported auth scheme '" + sanitise(ch->scheme, 40) + "'", 0, url);
+                    return make_error("AUTH_FAILED",
+                                      "unsupported auth scheme '" + sanitise(ch->scheme, 40) + "'",
+                                      0, url);
                 }
                 return make_error("AUTH_FAILED",
                                   options.credentials
-                                      ? "the registry refused the credentials from " + options.credentials->origin
+                                      ? "the registry refused the credentials from " +
+                                            options.credentials->origin
                                       : "the registry refused anonymous access",
                                   0, url);
             }
             if (r.status == 403) {
-                return make_error("AUTH_FAILED", "access denied (HTTP 403): " + registry_error_text(r.body), 0, url);
+                return make_error("AUTH_FAILED",
+                                  "access denied (HTTP 403): " + registry_error_text(r.body), 0,
+                                  url);
             }
             if (r.status == 404) {
-                return make_error("NOT_FOUND", "not found (HTTP 404): " + registry_error_text(r.body), 0, url);
+                return make_error("NOT_FOUND",
+                                  "not found (HTTP 404): " + registry_error_text(r.body), 0, url);
             }
             if ((r.status == 429 || r.status >= 500) && attempt < options.max_retries) {
                 wait_before_retry(attempt++, r.headers);
                 continue;
             }
             if (r.status < 200 || r.status >= 300) {
-                return make_error("REGISTRY_ERROR",
-                                  "HTTP " + std::to_string(r.status) + ": " + registry_error_text(r.body) +
-                                      (attempt > 0 ? " (after " + std::to_string(attempt + 1) + " attempts)" : ""),
-                                  0, url);
+                return make_error(
+                    "REGISTRY_ERROR",
+                    "HTTP " + std::to_string(r.status) + ": " + registry_error_text(r.body) +
+                        (attempt > 0 ? " (after " + std::to_string(attempt + 1) + " attempts)"
+                                     : ""),
+                    0, url);
             }
             return r;
         }
@@ -454,7 +481,8 @@ RegistryClient::RegistryClient(RegistryClient&&) noexcept = default;
 RegistryClient& RegistryClient::operator=(RegistryClient&&) noexcept = default;
 RegistryClient::~RegistryClient() = default;
 
-Result<RegistryClient> RegistryClient::make(std::string registry, bool loopback, RegistryOptions options) {
+Result<RegistryClient> RegistryClient::make(std::string registry, bool loopback,
+                                            RegistryOptions options) {
     global_init();
     auto impl = std::make_unique<Impl>();
     impl->curl.reset(curl_easy_init());
@@ -502,8 +530,8 @@ Result<FetchedManifest> RegistryClient::get_manifest(const std::string& reposito
         auto claimed = parse_digest(it->second);
         if (claimed && claimed->algorithm == m.digest.algorithm && *claimed != m.digest) {
             return make_error("DIGEST_MISMATCH",
-                              "Docker-Content-Digest " + claimed->str() + " does not match the content (" +
-                                  m.digest.str() + ")",
+                              "Docker-Content-Digest " + claimed->str() +
+                                  " does not match the content (" + m.digest.str() + ")",
                               0, where);
         }
     }
@@ -527,8 +555,12 @@ Result<void> RegistryClient::get_blob(const std::string& repository, const Diges
     return {};
 }
 
-const RegistryStats& RegistryClient::stats() const { return m_impl->stats; }
+const RegistryStats& RegistryClient::stats() const {
+    return m_impl->stats;
+}
 
-std::string RegistryClient::base_url() const { return m_impl->base(); }
+std::string RegistryClient::base_url() const {
+    return m_impl->base();
+}
 
 } // namespace bpfleet::oci

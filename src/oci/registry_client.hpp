@@ -11,6 +11,10 @@
 // NOT_FOUND, DIGEST_MISMATCH, LIMIT_EXCEEDED; each names the URL.
 #pragma once
 
+#include "common/result.hpp"
+#include "oci/credentials.hpp"
+#include "oci/digest.hpp"
+
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -19,10 +23,6 @@
 #include <span>
 #include <string>
 #include <vector>
-
-#include "common/result.hpp"
-#include "oci/credentials.hpp"
-#include "oci/digest.hpp"
 
 namespace bpfleet::oci {
 
@@ -33,7 +33,7 @@ struct RegistryOptions {
     std::string ca_file;     // PEM bundle used instead of the system CAs
     std::optional<Credentials> credentials;
     long connect_timeout_ms = 10'000;
-    long stall_timeout_s = 30;       // abort when no byte arrived for this long
+    long stall_timeout_s = 30; // abort when no byte arrived for this long
     long request_timeout_ms = 600'000;
     int max_retries = 3;
     long initial_backoff_ms = 250;
@@ -57,7 +57,7 @@ struct FetchedManifest {
 
 // A parsed WWW-Authenticate challenge.
 struct AuthChallenge {
-    std::string scheme; // "bearer" or "basic", lowercase
+    std::string scheme;                        // "bearer" or "basic", lowercase
     std::map<std::string, std::string> params; // realm, service, scope
 };
 std::optional<AuthChallenge> parse_www_authenticate(std::string_view header);
@@ -65,7 +65,8 @@ std::optional<AuthChallenge> parse_www_authenticate(std::string_view header);
 class RegistryClient {
 public:
     // `registry` is host[:port] as validated by parse_registry_reference.
-    static Result<RegistryClient> make(std::string registry, bool loopback, RegistryOptions options);
+    static Result<RegistryClient> make(std::string registry, bool loopback,
+                                       RegistryOptions options);
 
     RegistryClient(RegistryClient&&) noexcept;
     RegistryClient& operator=(RegistryClient&&) noexcept;
@@ -73,8 +74,8 @@ public:
 
     // GET /v2/<repo>/manifests/<reference>; at most `max_bytes`. When
     // `reference` is a digest, the bytes are checked against it.
-    Result<FetchedManifest> get_manifest(const std::string& repository, const std::string& reference,
-                                         std::uint64_t max_bytes);
+    Result<FetchedManifest> get_manifest(const std::string& repository,
+                                         const std::string& reference, std::uint64_t max_bytes);
     // GET /v2/<repo>/blobs/<digest> streamed into `writer` (which checks size
     // and digest); redirects to storage are followed.
     Result<void> get_blob(const std::string& repository, const Digest& digest, BlobWriter& writer);

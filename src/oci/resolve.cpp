@@ -1,11 +1,11 @@
 #include "oci/resolve.hpp"
 
+#include "oci/cache.hpp"
+
 #include <algorithm>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
-
-#include "oci/cache.hpp"
 
 namespace bpfleet::oci {
 namespace {
@@ -16,7 +16,9 @@ using Bytes = std::vector<std::uint8_t>;
 constexpr std::uint64_t kMaxConfigBytes = 1024 * 1024;
 constexpr int kMaxIndexDepth = 3;
 
-std::string short_digest(const Digest& d) { return d.str().substr(0, 19); }
+std::string short_digest(const Digest& d) {
+    return d.str().substr(0, 19);
+}
 
 Error with_context(Error e, const std::string& context) {
     if (e.context.empty()) {
@@ -44,11 +46,13 @@ public:
         }
         auto size = fs::file_size(path, ec);
         if (ec) {
-            return make_error("ARTIFACT_INVALID", "cannot stat: " + ec.message(), ec.value(), path.string());
+            return make_error("ARTIFACT_INVALID", "cannot stat: " + ec.message(), ec.value(),
+                              path.string());
         }
         if (size > max) {
             return make_error("LIMIT_EXCEEDED",
-                              std::to_string(size) + " bytes, over the " + std::to_string(max) + "-byte limit",
+                              std::to_string(size) + " bytes, over the " + std::to_string(max) +
+                                  "-byte limit",
                               0, path.string());
         }
         std::ifstream in(path, std::ios::binary);
@@ -75,8 +79,9 @@ public:
             return std::optional<Bytes>{};
         }
         if (data->size() > max) {
-            return make_error("LIMIT_EXCEEDED", "entry over the " + std::to_string(max) + "-byte limit",
-                              0, describe() + ", entry '" + rel + "'");
+            return make_error("LIMIT_EXCEEDED",
+                              "entry over the " + std::to_string(max) + "-byte limit", 0,
+                              describe() + ", entry '" + rel + "'");
         }
         return std::optional<Bytes>(*data);
     }
@@ -98,14 +103,16 @@ public:
     [[nodiscard]] virtual fs::path cached_path(const Digest&) const { return {}; }
     // Makes sure a blob is in the cache without reading it into memory (large
     // side blobs like btfgen); empty path when the source has no cache.
-    virtual Result<fs::path> ensure_cached(const Descriptor&, std::uint64_t, const std::string&) { return fs::path{}; }
+    virtual Result<fs::path> ensure_cached(const Descriptor&, std::uint64_t, const std::string&) {
+        return fs::path{};
+    }
 };
 
 Result<void> check_size(const Descriptor& d, std::size_t got, const std::string& what) {
     if (d.size != 0 && d.size != got) {
         return make_error("DIGEST_MISMATCH",
-                          "size " + std::to_string(got) + " differs from the " + std::to_string(d.size) +
-                              " its descriptor declares",
+                          "size " + std::to_string(got) + " differs from the " +
+                              std::to_string(d.size) + " its descriptor declares",
                           0, what);
     }
     return {};
@@ -155,7 +162,8 @@ public:
         }
         if (!m_tag.empty()) {
             for (const auto* m : candidates) {
-                for (const char* key : {"org.opencontainers.image.ref.name", "io.containerd.image.name"}) {
+                for (const char* key :
+                     {"org.opencontainers.image.ref.name", "io.containerd.image.name"}) {
                     std::string name = m->annotation(key);
                     if (!name.empty() && (name == m_tag || name.ends_with(":" + m_tag))) {
                         return *m;
@@ -167,17 +175,20 @@ public:
                 list += (list.empty() ? "" : ", ") + n;
             }
             return make_error("ARTIFACT_NOT_FOUND",
-                              "no image tagged '" + m_tag + "' (tags: " + (list.empty() ? "none" : list) + ")",
+                              "no image tagged '" + m_tag +
+                                  "' (tags: " + (list.empty() ? "none" : list) + ")",
                               0, m_tree.describe());
         }
         if (candidates.size() == 1) {
             return *candidates.front();
         }
         if (candidates.empty()) {
-            return make_error("NO_PROGRAM", "the layout's index.json lists no image", 0, m_tree.describe());
+            return make_error("NO_PROGRAM", "the layout's index.json lists no image", 0,
+                              m_tree.describe());
         }
-        bool all_platforms = std::all_of(candidates.begin(), candidates.end(),
-                                         [](const Descriptor* d) { return d->platform.has_value(); });
+        bool all_platforms =
+            std::all_of(candidates.begin(), candidates.end(),
+                        [](const Descriptor* d) { return d->platform.has_value(); });
         if (all_platforms && names.empty()) {
             // index.json is itself the multi-architecture index.
             Descriptor self;
@@ -198,15 +209,16 @@ public:
                           0, m_tree.describe());
     }
 
-    Result<Bytes> fetch(const Descriptor& d, bool, std::uint64_t max, const std::string& what) override {
+    Result<Bytes> fetch(const Descriptor& d, bool, std::uint64_t max,
+                        const std::string& what) override {
         if (m_self && d.digest == m_self_digest) {
             return *m_self;
         }
         std::string where = m_tree.describe() + ", " + what;
         if (d.size > max) {
             return make_error("LIMIT_EXCEEDED",
-                              "declared size " + std::to_string(d.size) + " is over the " + std::to_string(max) +
-                                  "-byte limit",
+                              "declared size " + std::to_string(d.size) + " is over the " +
+                                  std::to_string(max) + "-byte limit",
                               0, where);
         }
         std::optional<Bytes> data;
@@ -216,7 +228,8 @@ public:
         }
         data = std::move(*r);
         if (!data) {
-            return make_error("ARTIFACT_NOT_FOUND", "blob " + d.digest.str() + " is missing", 0, where);
+            return make_error("ARTIFACT_NOT_FOUND", "blob " + d.digest.str() + " is missing", 0,
+                              where);
         }
         TRY(check_size(d, data->size(), where));
         TRY(verify_digest(*data, d.digest, where));
@@ -268,12 +281,13 @@ public:
         return d;
     }
 
-    Result<Bytes> fetch(const Descriptor& d, bool manifest, std::uint64_t max, const std::string& what) override {
+    Result<Bytes> fetch(const Descriptor& d, bool manifest, std::uint64_t max,
+                        const std::string& what) override {
         std::string where = m_ref.registry + "/" + m_ref.repository + ", " + what;
         if (d.size > max) {
             return make_error("LIMIT_EXCEEDED",
-                              "declared size " + std::to_string(d.size) + " is over the " + std::to_string(max) +
-                                  "-byte limit",
+                              "declared size " + std::to_string(d.size) + " is over the " +
+                                  std::to_string(max) + "-byte limit",
                               0, where);
         }
         std::optional<Bytes> cached;
@@ -284,7 +298,8 @@ public:
         }
         if (m_options.offline) {
             return make_error("CACHE_MISS",
-                              "blob " + d.digest.str() + " is not in the cache (offline): run `bpfleet pull " +
+                              "blob " + d.digest.str() +
+                                  " is not in the cache (offline): run `bpfleet pull " +
                                   m_ref.str() + "` while online first",
                               0, where);
         }
@@ -297,8 +312,8 @@ public:
             TRY(m_cache.put(d.digest, m.bytes, what));
             return std::move(m.bytes);
         }
-        auto writer = m_cache.begin(d.digest, max, d.size ? std::optional<std::uint64_t>(d.size) : std::nullopt,
-                                    where);
+        auto writer = m_cache.begin(
+            d.digest, max, d.size ? std::optional<std::uint64_t>(d.size) : std::nullopt, where);
         if (!writer) {
             return tl::unexpected(writer.error());
         }
@@ -312,9 +327,12 @@ public:
         return std::move(*stored);
     }
 
-    [[nodiscard]] fs::path cached_path(const Digest& d) const override { return m_cache.blob_path(d); }
+    [[nodiscard]] fs::path cached_path(const Digest& d) const override {
+        return m_cache.blob_path(d);
+    }
 
-    Result<fs::path> ensure_cached(const Descriptor& d, std::uint64_t max, const std::string& what) override {
+    Result<fs::path> ensure_cached(const Descriptor& d, std::uint64_t max,
+                                   const std::string& what) override {
         std::string where = m_ref.registry + "/" + m_ref.repository + ", " + what;
         auto path = m_cache.blob_path(d.digest);
         std::error_code ec;
@@ -324,16 +342,20 @@ public:
             return path;
         }
         if (d.size > max) {
-            return make_error("LIMIT_EXCEEDED", "declared size " + std::to_string(d.size) + " is over the " +
-                                                    std::to_string(max) + "-byte limit", 0, where);
+            return make_error("LIMIT_EXCEEDED",
+                              "declared size " + std::to_string(d.size) + " is over the " +
+                                  std::to_string(max) + "-byte limit",
+                              0, where);
         }
         if (m_options.offline) {
-            return make_error("CACHE_MISS", "blob " + d.digest.str() + " is not in the cache (offline)", 0, where);
+            return make_error("CACHE_MISS",
+                              "blob " + d.digest.str() + " is not in the cache (offline)", 0,
+                              where);
         }
         RegistryClient* client = nullptr;
         TRY_ASSIGN(client, get_client());
-        auto writer = m_cache.begin(d.digest, max, d.size ? std::optional<std::uint64_t>(d.size) : std::nullopt,
-                                    where);
+        auto writer = m_cache.begin(
+            d.digest, max, d.size ? std::optional<std::uint64_t>(d.size) : std::nullopt, where);
         if (!writer) {
             return tl::unexpected(writer.error());
         }
@@ -341,7 +363,9 @@ public:
         return writer->commit();
     }
 
-    [[nodiscard]] RegistryStats stats() const { return m_client ? m_client->stats() : RegistryStats{}; }
+    [[nodiscard]] RegistryStats stats() const {
+        return m_client ? m_client->stats() : RegistryStats{};
+    }
     [[nodiscard]] bool used_network() const { return m_client.has_value(); }
 
 private:
@@ -385,12 +409,15 @@ public:
     Result<void> walk(const Descriptor& d, int depth, const std::optional<Platform>& platform) {
         if (depth > kMaxIndexDepth) {
             return make_error("MANIFEST_INVALID",
-                              "indexes nested deeper than " + std::to_string(kMaxIndexDepth) + " levels", 0,
-                              "manifest " + d.digest.str());
+                              "indexes nested deeper than " + std::to_string(kMaxIndexDepth) +
+                                  " levels",
+                              0, "manifest " + d.digest.str());
         }
         if (!m_path.insert(d.digest.str()).second) {
-            return make_error("MANIFEST_INVALID", "the index references itself (a cycle through " +
-                                                      d.digest.str() + ")", 0, "manifest " + d.digest.str());
+            return make_error("MANIFEST_INVALID",
+                              "the index references itself (a cycle through " + d.digest.str() +
+                                  ")",
+                              0, "manifest " + d.digest.str());
         }
         Bytes bytes;
         TRY_ASSIGN(bytes, m_src.fetch(d, true, kMaxManifestBytes, "manifest " + d.digest.str()));
@@ -401,14 +428,16 @@ public:
         if (doc->index) {
             for (const auto& m : doc->index->manifests) {
                 if (is_signature_descriptor(m)) {
-                    m_out.notes.push_back("skipped signature/attestation manifest " + m.digest.str());
+                    m_out.notes.push_back("skipped signature/attestation manifest " +
+                                          m.digest.str());
                     continue;
                 }
                 if (m.platform && !m.platform->architecture.empty()) {
                     note_arch(m.platform->architecture);
                     if (!m.platform->os.empty() && m.platform->os != "linux") {
                         m_out.notes.push_back("skipped " + ascii_safe(m.platform->os) + "/" +
-                                              ascii_safe(m.platform->architecture) + " manifest " + m.digest.str());
+                                              ascii_safe(m.platform->architecture) + " manifest " +
+                                              m.digest.str());
                         continue;
                     }
                     if (!wants(m.platform->architecture)) {
@@ -451,17 +480,20 @@ private:
                       cfg.media_type == media_type::kGadgetConfig;
         if (cfg.media_type == media_type::kGadgetConfig && cfg.size <= kMaxConfigBytes) {
             Bytes yaml;
-            TRY_ASSIGN(yaml, m_src.fetch(cfg, false, kMaxConfigBytes, "config " + cfg.digest.str()));
-            GadgetMetadata meta =
-                parse_gadget_config(std::string_view(reinterpret_cast<const char*>(yaml.data()), yaml.size()));
+            TRY_ASSIGN(yaml,
+                       m_src.fetch(cfg, false, kMaxConfigBytes, "config " + cfg.digest.str()));
+            GadgetMetadata meta = parse_gadget_config(
+                std::string_view(reinterpret_cast<const char*>(yaml.data()), yaml.size()));
             meta.annotations = man.annotations;
             if (!m_out.gadget) {
                 m_out.gadget = std::move(meta);
             }
-        } else if ((cfg.media_type == media_type::kOciConfig || cfg.media_type == media_type::kDockerConfig) &&
+        } else if ((cfg.media_type == media_type::kOciConfig ||
+                    cfg.media_type == media_type::kDockerConfig) &&
                    arch.empty() && cfg.size <= kMaxConfigBytes) {
             Bytes json;
-            TRY_ASSIGN(json, m_src.fetch(cfg, false, kMaxConfigBytes, "config " + cfg.digest.str()));
+            TRY_ASSIGN(json,
+                       m_src.fetch(cfg, false, kMaxConfigBytes, "config " + cfg.digest.str()));
             auto j = nlohmann::json::parse(json.begin(), json.end(), nullptr, false);
             if (!j.is_discarded() && j.is_object()) {
                 if (auto a = j.find("architecture"); a != j.end() && a->is_string()) {
@@ -483,12 +515,14 @@ private:
         std::vector<std::string> seen_types;
         for (const auto& layer : man.layers) {
             std::string what = "layer " + layer.digest.str();
-            seen_types.push_back(ascii_safe(layer.media_type.empty() ? "(no media type)" : layer.media_type, 80));
+            seen_types.push_back(
+                ascii_safe(layer.media_type.empty() ? "(no media type)" : layer.media_type, 80));
             if (layer.media_type == media_type::kGadgetEbpf) {
                 Bytes obj;
                 TRY_ASSIGN(obj, m_src.fetch(layer, false, m_opt.max_object_bytes, what));
                 if (!is_bpf_elf(obj)) {
-                    return make_error("ARTIFACT_INVALID", "the eBPF program layer is not a BPF ELF object", 0,
+                    return make_error("ARTIFACT_INVALID",
+                                      "the eBPF program layer is not a BPF ELF object", 0,
                                       "manifest " + d.digest.str() + ", " + what);
                 }
                 add_object(d, layer, arch, variant, object_name(layer), std::move(obj));
@@ -523,16 +557,17 @@ private:
             for (const auto& t : seen_types) {
                 types += (types.empty() ? "" : ", ") + t;
             }
-            m_out.missing.push_back(MissingArch{
-                arch, "this image has no eBPF program for " + (arch.empty() ? std::string("its architecture") : arch) +
-                          " (manifest " + short_digest(d.digest) + ", layers: " + (types.empty() ? "none" : types) +
-                          ")"});
+            m_out.missing.push_back(
+                MissingArch{arch, "this image has no eBPF program for " +
+                                      (arch.empty() ? std::string("its architecture") : arch) +
+                                      " (manifest " + short_digest(d.digest) +
+                                      ", layers: " + (types.empty() ? "none" : types) + ")"});
         }
         return {};
     }
 
-    Result<void> add_from_blob(const Descriptor& manifest, const Descriptor& layer, const std::string& arch,
-                               const std::string& variant, Bytes blob) {
+    Result<void> add_from_blob(const Descriptor& manifest, const Descriptor& layer,
+                               const std::string& arch, const std::string& variant, Bytes blob) {
         if (is_bpf_elf(blob)) {
             add_object(manifest, layer, arch, variant, object_name(layer), std::move(blob));
             return {};
@@ -540,7 +575,8 @@ private:
         if (!looks_like_archive(blob)) {
             return {};
         }
-        auto contents = read_archive_memory(blob, "layer " + layer.digest.str(), m_opt.archive_limits);
+        auto contents =
+            read_archive_memory(blob, "layer " + layer.digest.str(), m_opt.archive_limits);
         if (!contents) {
             return tl::unexpected(contents.error());
         }
@@ -605,45 +641,51 @@ Result<void> finish(ResolvedArtifact& out, const std::vector<std::string>& wante
                 want += (want.empty() ? "" : ", ") + w;
             }
             return make_error("UNSUPPORTED_ARCH",
-                              "the image has no manifest for " + want + " (it has: " + have + ")", 0,
-                              "artifact " + out.spec);
+                              "the image has no manifest for " + want + " (it has: " + have + ")",
+                              0, "artifact " + out.spec);
         }
     }
-    std::string reason = out.missing.empty() ? "the image has no eBPF program" : out.missing.front().reason;
+    std::string reason =
+        out.missing.empty() ? "the image has no eBPF program" : out.missing.front().reason;
     return make_error("NO_PROGRAM", reason, 0, "artifact " + out.spec);
 }
 
 Result<void> resolve_docker_archive(const ArchiveContents& contents, const std::string& name,
-                                    const ResolveOptions& options, const std::vector<std::string>& wanted,
-                                    ResolvedArtifact& out) {
+                                    const ResolveOptions& options,
+                                    const std::vector<std::string>& wanted, ResolvedArtifact& out) {
     std::string where = "docker archive " + name;
     const Bytes* manifest = contents.find("manifest.json");
     if (manifest == nullptr) {
-        return make_error("ARTIFACT_INVALID", "no manifest.json (not a docker-save archive)", 0, where);
+        return make_error("ARTIFACT_INVALID", "no manifest.json (not a docker-save archive)", 0,
+                          where);
     }
     if (manifest->size() > kMaxManifestBytes) {
         return make_error("LIMIT_EXCEEDED", "manifest.json is over the size limit", 0, where);
     }
     auto j = nlohmann::json::parse(manifest->begin(), manifest->end(), nullptr, false);
     if (j.is_discarded() || !j.is_array() || j.empty() || !j[0].is_object()) {
-        return make_error("MANIFEST_INVALID", "manifest.json is not a non-empty array of images", 0, where);
+        return make_error("MANIFEST_INVALID", "manifest.json is not a non-empty array of images", 0,
+                          where);
     }
     if (j.size() > 1) {
         return make_error("ARTIFACT_INVALID",
-                          "the archive holds " + std::to_string(j.size()) + " images; save one image per archive",
+                          "the archive holds " + std::to_string(j.size()) +
+                              " images; save one image per archive",
                           0, where);
     }
     const auto& entry = j[0];
     auto config_it = entry.find("Config");
     auto layers_it = entry.find("Layers");
-    if (config_it == entry.end() || !config_it->is_string() || layers_it == entry.end() || !layers_it->is_array()) {
+    if (config_it == entry.end() || !config_it->is_string() || layers_it == entry.end() ||
+        !layers_it->is_array()) {
         return make_error("MANIFEST_INVALID", "manifest.json lacks Config or Layers", 0, where);
     }
     auto file = [&](const std::string& raw, std::string& norm) -> Result<const Bytes*> {
         TRY_ASSIGN(norm, normalise_entry_path(raw));
         const Bytes* data = contents.find(norm);
         if (data == nullptr) {
-            return make_error("ARTIFACT_NOT_FOUND", "'" + ascii_safe(raw) + "' is missing", 0, where);
+            return make_error("ARTIFACT_NOT_FOUND", "'" + ascii_safe(raw) + "' is missing", 0,
+                              where);
         }
         return data;
     };
@@ -685,9 +727,11 @@ Result<void> resolve_docker_archive(const ArchiveContents& contents, const std::
     if (auto rootfs = cj.find("rootfs"); rootfs != cj.end() && rootfs->is_object()) {
         if (auto ids = rootfs->find("diff_ids"); ids != rootfs->end() && ids->is_array()) {
             for (const auto& id : *ids) {
-                auto d = id.is_string() ? parse_digest(id.get<std::string>()) : Result<Digest>(tl::unexpected(Error{}));
+                auto d = id.is_string() ? parse_digest(id.get<std::string>())
+                                        : Result<Digest>(tl::unexpected(Error{}));
                 if (!d) {
-                    return make_error("MANIFEST_INVALID", "rootfs.diff_ids has an invalid digest", 0, where);
+                    return make_error("MANIFEST_INVALID", "rootfs.diff_ids has an invalid digest",
+                                      0, where);
                 }
                 diff_ids.push_back(*d);
             }
@@ -696,7 +740,8 @@ Result<void> resolve_docker_archive(const ArchiveContents& contents, const std::
     if (!arch.empty()) {
         out.available_arches.push_back(arch);
     }
-    bool wanted_arch = wanted.empty() || arch.empty() || std::find(wanted.begin(), wanted.end(), arch) != wanted.end();
+    bool wanted_arch = wanted.empty() || arch.empty() ||
+                       std::find(wanted.begin(), wanted.end(), arch) != wanted.end();
     if (!wanted_arch) {
         return {};
     }
@@ -717,7 +762,8 @@ Result<void> resolve_docker_archive(const ArchiveContents& contents, const std::
             TRY(verify_digest(*layer, diff_ids[i], lwhere));
             layer_digest = diff_ids[i];
         } else {
-            return make_error("DIGEST_MISMATCH", "the layer has no digest to check it against", 0, lwhere);
+            return make_error("DIGEST_MISMATCH", "the layer has no digest to check it against", 0,
+                              lwhere);
         }
         Descriptor d;
         d.digest = layer_digest;
@@ -750,9 +796,10 @@ Result<void> resolve_docker_archive(const ArchiveContents& contents, const std::
         }
     }
     if (out.objects.empty()) {
-        out.missing.push_back(MissingArch{arch, "this image has no eBPF program for " +
-                                                    (arch.empty() ? std::string("its architecture") : arch) +
-                                                    " (no BPF ELF file in its layers)"});
+        out.missing.push_back(
+            MissingArch{arch, "this image has no eBPF program for " +
+                                  (arch.empty() ? std::string("its architecture") : arch) +
+                                  " (no BPF ELF file in its layers)"});
     }
     return {};
 }
@@ -762,8 +809,9 @@ Result<std::vector<std::string>> normalise_wanted(const std::vector<std::string>
     for (const auto& a : arches) {
         auto oci = oci_arch_for_machine(a);
         if (!oci) {
-            return make_error("ARTIFACT_INVALID", "unknown architecture '" + ascii_safe(a, 40) +
-                                                      "' (use an OCI name like amd64, arm64 or a uname -m)");
+            return make_error("ARTIFACT_INVALID",
+                              "unknown architecture '" + ascii_safe(a, 40) +
+                                  "' (use an OCI name like amd64, arm64 or a uname -m)");
         }
         if (std::find(out.begin(), out.end(), *oci) == out.end()) {
             out.push_back(*oci);
@@ -776,11 +824,13 @@ Result<std::vector<std::string>> normalise_wanted(const std::vector<std::string>
 
 std::optional<std::string> oci_arch_for_machine(std::string_view machine) {
     static const std::pair<std::string_view, std::string_view> kMap[] = {
-        {"x86_64", "amd64"},   {"amd64", "amd64"},     {"aarch64", "arm64"}, {"arm64", "arm64"},
-        {"armv7l", "arm"},     {"armv6l", "arm"},      {"armv8l", "arm"},    {"arm", "arm"},
-        {"i386", "386"},       {"i686", "386"},        {"386", "386"},       {"ppc64le", "ppc64le"},
-        {"s390x", "s390x"},    {"riscv64", "riscv64"}, {"mips64", "mips64"}, {"mips64el", "mips64le"},
-        {"mips64le", "mips64le"}, {"loongarch64", "loong64"}, {"loong64", "loong64"},
+        {"x86_64", "amd64"},      {"amd64", "amd64"},       {"aarch64", "arm64"},
+        {"arm64", "arm64"},       {"armv7l", "arm"},        {"armv6l", "arm"},
+        {"armv8l", "arm"},        {"arm", "arm"},           {"i386", "386"},
+        {"i686", "386"},          {"386", "386"},           {"ppc64le", "ppc64le"},
+        {"s390x", "s390x"},       {"riscv64", "riscv64"},   {"mips64", "mips64"},
+        {"mips64el", "mips64le"}, {"mips64le", "mips64le"}, {"loongarch64", "loong64"},
+        {"loong64", "loong64"},
     };
     for (auto [m, oci] : kMap) {
         if (machine == m) {
@@ -798,7 +848,8 @@ bool is_bpf_elf(std::span<const std::uint8_t> b) {
     return machine == 247; // EM_BPF
 }
 
-Result<std::vector<const ResolvedObject*>> ResolvedArtifact::objects_for_arch(std::string_view oci_arch) const {
+Result<std::vector<const ResolvedObject*>>
+ResolvedArtifact::objects_for_arch(std::string_view oci_arch) const {
     std::vector<const ResolvedObject*> out;
     for (const auto& o : objects) {
         if (o.arch.empty() || o.arch == oci_arch) {
@@ -820,15 +871,17 @@ Result<std::vector<const ResolvedObject*>> ResolvedArtifact::objects_for_arch(st
         }
     }
     return make_error("UNSUPPORTED_ARCH",
-                      "no eBPF object for " + std::string(oci_arch) + " (the artifact has: " +
-                          (have.empty() ? "none" : have) + ")",
+                      "no eBPF object for " + std::string(oci_arch) +
+                          " (the artifact has: " + (have.empty() ? "none" : have) + ")",
                       0, "artifact " + spec);
 }
 
-Result<std::vector<const ResolvedObject*>> ResolvedArtifact::objects_for_machine(std::string_view machine) const {
+Result<std::vector<const ResolvedObject*>>
+ResolvedArtifact::objects_for_machine(std::string_view machine) const {
     auto arch = oci_arch_for_machine(machine);
     if (!arch) {
-        return make_error("UNSUPPORTED_ARCH", "unknown machine '" + std::string(machine.substr(0, 40)) + "'", 0,
+        return make_error("UNSUPPORTED_ARCH",
+                          "unknown machine '" + std::string(machine.substr(0, 40)) + "'", 0,
                           "artifact " + spec);
     }
     return objects_for_arch(*arch);
@@ -850,14 +903,16 @@ Result<ResolvedArtifact> resolve_artifact(const ArtifactSpec& spec, const Resolv
 
     switch (spec.kind) {
     case SourceKind::ObjectFile: {
-        DirTree tree(fs::path(spec.path).parent_path().empty() ? fs::path(".") : fs::path(spec.path).parent_path());
+        DirTree tree(fs::path(spec.path).parent_path().empty() ? fs::path(".")
+                                                               : fs::path(spec.path).parent_path());
         std::optional<Bytes> data;
         TRY_ASSIGN(data, tree.read(base_name, options.max_object_bytes));
         if (!data) {
             return make_error("ARTIFACT_NOT_FOUND", "no such file", 0, "artifact " + spec.original);
         }
         if (!is_bpf_elf(*data)) {
-            return make_error("ARTIFACT_INVALID", "an ELF file, but not a BPF object (e_machine is not EM_BPF)", 0,
+            return make_error("ARTIFACT_INVALID",
+                              "an ELF file, but not a BPF object (e_machine is not EM_BPF)", 0,
                               "artifact " + spec.original);
         }
         ResolvedObject o;
@@ -871,7 +926,8 @@ Result<ResolvedArtifact> resolve_artifact(const ArtifactSpec& spec, const Resolv
     case SourceKind::LayoutDir: {
         std::error_code ec;
         if (!fs::is_directory(spec.path, ec)) {
-            return make_error("ARTIFACT_NOT_FOUND", "no such directory", 0, "artifact " + spec.original);
+            return make_error("ARTIFACT_NOT_FOUND", "no such directory", 0,
+                              "artifact " + spec.original);
         }
         DirTree tree(spec.path);
         LayoutSource source(tree, spec.tag);
@@ -893,7 +949,8 @@ Result<ResolvedArtifact> resolve_artifact(const ArtifactSpec& spec, const Resolv
         }
         ArchiveContents contents;
         TRY_ASSIGN(contents, read_archive_file(spec.path, options.archive_limits));
-        bool layout = contents.find("index.json") != nullptr && contents.find("oci-layout") != nullptr;
+        bool layout =
+            contents.find("index.json") != nullptr && contents.find("oci-layout") != nullptr;
         if (spec.kind == SourceKind::Archive && layout) {
             ArchiveTree tree(contents, spec.path);
             LayoutSource source(tree, spec.tag);
@@ -907,10 +964,11 @@ Result<ResolvedArtifact> resolve_artifact(const ArtifactSpec& spec, const Resolv
             out.kind = SourceKind::DockerArchive;
             TRY(resolve_docker_archive(contents, spec.path, options, wanted, out));
         } else {
-            return make_error("ARTIFACT_INVALID",
-                              "the archive holds neither an OCI image layout (oci-layout, index.json) nor a "
-                              "docker-save image (manifest.json)",
-                              0, "archive " + spec.path);
+            return make_error(
+                "ARTIFACT_INVALID",
+                "the archive holds neither an OCI image layout (oci-layout, index.json) nor a "
+                "docker-save image (manifest.json)",
+                0, "archive " + spec.path);
         }
         TRY(finish(out, wanted));
         out.from_cache_only = true;

@@ -27,13 +27,6 @@
 // CREDENTIALS_INVALID.
 #pragma once
 
-#include <cstdint>
-#include <filesystem>
-#include <optional>
-#include <string>
-#include <string_view>
-#include <vector>
-
 #include "bpf/object.hpp"
 #include "common/result.hpp"
 #include "oci/archive.hpp"
@@ -41,6 +34,13 @@
 #include "oci/manifest.hpp"
 #include "oci/reference.hpp"
 #include "oci/registry_client.hpp"
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
 
 namespace bpfleet::oci {
 
@@ -54,7 +54,7 @@ struct ResolveOptions {
     bool offline = false;                   // registry references from the cache only
     std::filesystem::path cache_dir;        // empty = default_cache_dir()
     RegistryOptions registry;               // TLS, plain HTTP, timeouts, retries
-    CredentialOptions credentials;          // looked up per registry unless registry.credentials is set
+    CredentialOptions credentials; // looked up per registry unless registry.credentials is set
     std::uint64_t max_blob_bytes = 256ULL * 1024 * 1024;
     std::uint64_t max_object_bytes = 64ULL * 1024 * 1024;
     ArchiveLimits archive_limits;
@@ -87,17 +87,17 @@ struct MissingArch {
 };
 
 struct ResolvedArtifact {
-    std::string spec;          // the ARTIFACT argument
+    std::string spec; // the ARTIFACT argument
     SourceKind kind = SourceKind::ObjectFile;
-    std::string image_digest;  // digest of the top document (index or manifest), "" for an object
-    std::string reference;     // registry reference or layout tag that was resolved
+    std::string image_digest; // digest of the top document (index or manifest), "" for an object
+    std::string reference;    // registry reference or layout tag that was resolved
     std::optional<GadgetMetadata> gadget;
     std::vector<ResolvedObject> objects;
-    std::vector<MissingArch> missing;  // manifests without an eBPF program
-    std::vector<std::string> notes;    // skipped signatures, attestations, ...
+    std::vector<MissingArch> missing;          // manifests without an eBPF program
+    std::vector<std::string> notes;            // skipped signatures, attestations, ...
     std::vector<std::string> available_arches; // every architecture the image lists
-    RegistryStats stats;               // registry traffic (zero for local sources)
-    bool from_cache_only = false;      // no network was used
+    RegistryStats stats;                       // registry traffic (zero for local sources)
+    bool from_cache_only = false;              // no network was used
 
     // The objects for a host of this `uname -m`: those of its architecture plus
     // architecture-neutral ones. UNSUPPORTED_ARCH (naming what the image has)

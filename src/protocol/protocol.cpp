@@ -8,8 +8,7 @@ namespace bpfleet::protocol {
 
 FrameReader::FrameReader(std::vector<std::string> payload_types, std::size_t max_line,
                          std::size_t max_payload)
-    : m_payload_types(std::move(payload_types)), m_max_line(max_line),
-      m_max_payload(max_payload) {}
+    : m_payload_types(std::move(payload_types)), m_max_line(max_line), m_max_payload(max_payload) {}
 
 Result<void> FrameReader::feed(std::string_view bytes) {
     if (m_failed) {
@@ -29,9 +28,8 @@ Result<void> FrameReader::parse_available() {
             if (m_buffer.size() < m_payload_size) {
                 return {};
             }
-            m_awaiting_payload->payload.assign(m_buffer.begin(),
-                                               m_buffer.begin() +
-                                                   static_cast<std::ptrdiff_t>(m_payload_size));
+            m_awaiting_payload->payload.assign(
+                m_buffer.begin(), m_buffer.begin() + static_cast<std::ptrdiff_t>(m_payload_size));
             m_buffer.erase(0, m_payload_size);
             m_ready.push_back(std::move(*m_awaiting_payload));
             m_awaiting_payload.reset();
@@ -66,8 +64,9 @@ Result<void> FrameReader::parse_available() {
             std::string head = line.substr(0, 60);
             std::replace_if(
                 head.begin(), head.end(), [](char c) { return c < 0x20 || c > 0x7e; }, '?');
-            return make_error("protocol", "a line that is not JSON (" + std::to_string(line.size()) +
-                                              " bytes, starting '" + head + "')");
+            return make_error("protocol", "a line that is not JSON (" +
+                                              std::to_string(line.size()) + " bytes, starting '" +
+                                              head + "')");
         }
         if (!frame.message.is_object() || !frame.message.contains("type") ||
             !frame.message["type"].is_string()) {
@@ -103,7 +102,9 @@ std::optional<Frame> FrameReader::next() {
     return std::move(m_ready[m_ready_pos++]);
 }
 
-std::string encode(const Json& message) { return message.dump() + "\n"; }
+std::string encode(const Json& message) {
+    return message.dump() + "\n";
+}
 
 void to_json(Json& j, const CheckOptions& o) {
     j = Json{{"load_only", o.load_only},

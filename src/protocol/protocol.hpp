@@ -9,15 +9,15 @@
 // Not thread-safe; one reader per stream.
 #pragma once
 
+#include "common/result.hpp"
+#include "model/check_result.hpp"
+
 #include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include "common/result.hpp"
-#include "model/check_result.hpp"
 
 namespace bpfleet::protocol {
 

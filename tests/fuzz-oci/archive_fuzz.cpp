@@ -1,11 +1,11 @@
 // Fuzzes the archive reader (tar, gzip, zstd, ...) with small limits: every
 // input must end in contents or an error, never a crash, a hang or an
 // allocation past the limits.
+#include "oci/archive.hpp"
+
 #include <cstddef>
 #include <cstdint>
 #include <span>
-
-#include "oci/archive.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     using namespace bpfleet::oci;

@@ -1,15 +1,15 @@
 // Fuzzes the parsers of registry answers: image manifests and indexes,
 // signature detection, gadget config YAML, WWW-Authenticate challenges,
 // references and digests. None may crash, hang or grow without bound.
-#include <cstddef>
-#include <cstdint>
-#include <span>
-#include <string_view>
-
 #include "oci/digest.hpp"
 #include "oci/manifest.hpp"
 #include "oci/reference.hpp"
 #include "oci/registry_client.hpp"
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string_view>
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     using namespace bpfleet::oci;

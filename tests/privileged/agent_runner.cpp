@@ -102,9 +102,13 @@ std::string test_object(const std::string& name) {
     return std::string(BPFLEET_TEST_BPF_DIR) + "/" + name + ".bpf.o";
 }
 
-bool is_root() { return geteuid() == 0; }
+bool is_root() {
+    return geteuid() == 0;
+}
 
-bool bpf_available() { return libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_SOCKET_FILTER, nullptr) == 1; }
+bool bpf_available() {
+    return libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_SOCKET_FILTER, nullptr) == 1;
+}
 
 const ProgramResult* find_program(const CheckReport& report, const std::string& name) {
     for (const auto& p : report.programs) {

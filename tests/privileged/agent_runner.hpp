@@ -2,11 +2,11 @@
 // stdout, stderr and exit status.
 #pragma once
 
+#include "model/check_result.hpp"
+
 #include <optional>
 #include <string>
 #include <vector>
-
-#include "model/check_result.hpp"
 
 namespace bpfleet::test {
 

@@ -2,14 +2,14 @@
 // the real agent. This kernel (6.18 here and in CI) has no kprobes and no
 // direct-call ftrace: those cases assert the exact codes instead of skipping.
 
+#include "privileged/agent_runner.hpp"
+#include "support/require.hpp"
+
 #include <cerrno>
 #include <chrono>
 #include <filesystem>
-#include <map>
 #include <gtest/gtest.h>
-
-#include "privileged/agent_runner.hpp"
-#include "support/require.hpp"
+#include <map>
 
 namespace bpfleet::test {
 namespace {
@@ -23,7 +23,9 @@ struct Expect {
     Verdict fire;            // pass: fired; fail: NOT_FIRED; skip: not triggered
 };
 
-void PrintTo(const Expect& e, std::ostream* os) { *os << e.object << "/" << e.program; }
+void PrintTo(const Expect& e, std::ostream* os) {
+    *os << e.object << "/" << e.program;
+}
 
 class AttachStrategy : public ::testing::TestWithParam<Expect> {
 protected:
@@ -84,43 +86,42 @@ constexpr auto N = FailureCode::None;
 
 INSTANTIATE_TEST_SUITE_P(
     Strategies, AttachStrategy,
-    ::testing::Values(
-        Expect{"pass", "tp_getpid", "tracepoint", P, N, P},
-        Expect{"attach_tracing", "raw_tp_sys_enter", "raw_tracepoint", P, N, P},
-        Expect{"attach_tracing", "tp_btf_sys_enter", "tp_btf", P, N, P},
-        Expect{"attach_tracing", "kprobe_named", "kprobe", F,
-               FailureCode::AttachTypeUnsupported, S},
-        Expect{"attach_tracing", "kprobe_placeholder", "kprobe", F,
-               FailureCode::AttachTypeUnsupported, S},
-        Expect{"attach_tracing", "kretprobe_placeholder", "kprobe", F,
-               FailureCode::AttachTypeUnsupported, S},
-        Expect{"attach_tracing", "kprobe_multi_getp", "kprobe_multi", F,
-               FailureCode::AttachTypeUnsupported, S},
-        Expect{"attach_tracing", "uprobe_default", "uprobe", P, N, P},
-        Expect{"attach_tracing", "uretprobe_short_lib", "uprobe", P, N, P},
-        Expect{"attach_tracing", "iter_task", "iter", P, N, P},
-        Expect{"attach_usdt", "usdt_default", "usdt", P, N, P},
-        Expect{"attach_network", "tc_ingress", "tc", P, N, P},
-        Expect{"attach_network", "tc_egress", "tc", P, N, P},
-        Expect{"attach_network", "xdp_pass", "xdp", P, N, P},
-        Expect{"attach_network", "socket_filter", "socket_filter", P, N, P},
-        Expect{"attach_network", "sk_lookup_pass", "sk_lookup", P, N, P},
-        Expect{"attach_network", "flow_dissector_pass", "flow_dissector", P, N, P},
-        Expect{"attach_network", "sk_skb_verdict", "sk_skb", P, N, P},
-        Expect{"attach_network", "sk_msg_verdict", "sk_msg", P, N, P},
-        Expect{"attach_network", "perf_event_clock", "perf_event", P, N, P},
-        Expect{"attach_cgroup", "cgroup_skb_ingress", "cgroup", P, N, P},
-        Expect{"attach_cgroup", "cgroup_skb_egress", "cgroup", P, N, P},
-        Expect{"attach_cgroup", "cgroup_sock_create", "cgroup", P, N, P},
-        Expect{"attach_cgroup", "cgroup_connect4", "cgroup", P, N, P},
-        Expect{"attach_cgroup", "cgroup_getsockopt", "cgroup", P, N, P},
-        Expect{"attach_cgroup", "cgroup_sysctl", "cgroup", P, N, P},
-        Expect{"attach_cgroup", "cgroup_dev", "cgroup", P, N, P},
-        Expect{"attach_cgroup", "sockops_established", "cgroup", P, N, P},
-        Expect{"attach_skip", "lwt_in_pass", "skip", S, N, S},
-        Expect{"attach_skip", "reuseport_pass", "skip", S, N, S},
-        Expect{"gadget_sections", "ig_perf_event", "perf_event", P, N, P},
-        Expect{"gadget_sections", "ig_classifier", "tc", P, N, P}));
+    ::testing::Values(Expect{"pass", "tp_getpid", "tracepoint", P, N, P},
+                      Expect{"attach_tracing", "raw_tp_sys_enter", "raw_tracepoint", P, N, P},
+                      Expect{"attach_tracing", "tp_btf_sys_enter", "tp_btf", P, N, P},
+                      Expect{"attach_tracing", "kprobe_named", "kprobe", F,
+                             FailureCode::AttachTypeUnsupported, S},
+                      Expect{"attach_tracing", "kprobe_placeholder", "kprobe", F,
+                             FailureCode::AttachTypeUnsupported, S},
+                      Expect{"attach_tracing", "kretprobe_placeholder", "kprobe", F,
+                             FailureCode::AttachTypeUnsupported, S},
+                      Expect{"attach_tracing", "kprobe_multi_getp", "kprobe_multi", F,
+                             FailureCode::AttachTypeUnsupported, S},
+                      Expect{"attach_tracing", "uprobe_default", "uprobe", P, N, P},
+                      Expect{"attach_tracing", "uretprobe_short_lib", "uprobe", P, N, P},
+                      Expect{"attach_tracing", "iter_task", "iter", P, N, P},
+                      Expect{"attach_usdt", "usdt_default", "usdt", P, N, P},
+                      Expect{"attach_network", "tc_ingress", "tc", P, N, P},
+                      Expect{"attach_network", "tc_egress", "tc", P, N, P},
+                      Expect{"attach_network", "xdp_pass", "xdp", P, N, P},
+                      Expect{"attach_network", "socket_filter", "socket_filter", P, N, P},
+                      Expect{"attach_network", "sk_lookup_pass", "sk_lookup", P, N, P},
+                      Expect{"attach_network", "flow_dissector_pass", "flow_dissector", P, N, P},
+                      Expect{"attach_network", "sk_skb_verdict", "sk_skb", P, N, P},
+                      Expect{"attach_network", "sk_msg_verdict", "sk_msg", P, N, P},
+                      Expect{"attach_network", "perf_event_clock", "perf_event", P, N, P},
+                      Expect{"attach_cgroup", "cgroup_skb_ingress", "cgroup", P, N, P},
+                      Expect{"attach_cgroup", "cgroup_skb_egress", "cgroup", P, N, P},
+                      Expect{"attach_cgroup", "cgroup_sock_create", "cgroup", P, N, P},
+                      Expect{"attach_cgroup", "cgroup_connect4", "cgroup", P, N, P},
+                      Expect{"attach_cgroup", "cgroup_getsockopt", "cgroup", P, N, P},
+                      Expect{"attach_cgroup", "cgroup_sysctl", "cgroup", P, N, P},
+                      Expect{"attach_cgroup", "cgroup_dev", "cgroup", P, N, P},
+                      Expect{"attach_cgroup", "sockops_established", "cgroup", P, N, P},
+                      Expect{"attach_skip", "lwt_in_pass", "skip", S, N, S},
+                      Expect{"attach_skip", "reuseport_pass", "skip", S, N, S},
+                      Expect{"gadget_sections", "ig_perf_event", "perf_event", P, N, P},
+                      Expect{"gadget_sections", "ig_classifier", "tc", P, N, P}));
 
 class AttachCheck : public ::testing::Test {
 protected:
@@ -147,10 +148,9 @@ TEST_F(AttachCheck, LibxdpProgramsAttachAndFire) {
     const std::string path = "/usr/lib/x86_64-linux-gnu/bpf/xdpfilt_alw_all.o";
     BPFLEET_REQUIRE(std::filesystem::exists(path), "libxdp1 is not installed");
     for (const char* name : {"xdpfilt_alw_all.o", "xdpfilt_dny_udp.o", "xdpfilt_dny_all.o",
-                             "xdpfilt_alw_ip.o",
-                             "xdp-dispatcher.o"}) {
-        auto run = run_agent({"check", "--object", "/usr/lib/x86_64-linux-gnu/bpf/" +
-                                                       std::string(name)});
+                             "xdpfilt_alw_ip.o", "xdp-dispatcher.o"}) {
+        auto run =
+            run_agent({"check", "--object", "/usr/lib/x86_64-linux-gnu/bpf/" + std::string(name)});
         ASSERT_TRUE(run.report) << name << ": " << run.parse_error;
         for (const auto& p : run.report->programs) {
             if (p.type != "xdp") {

@@ -3,6 +3,10 @@
 // the same before and after 100 checks, and after checks killed with SIGKILL
 // at different moments. Runs alone (RUN_SERIAL): the counts are system-wide.
 
+#include "bpf/sandbox.hpp"
+#include "privileged/agent_runner.hpp"
+#include "support/require.hpp"
+
 #include <bpf/bpf.h>
 #include <chrono>
 #include <csignal>
@@ -16,10 +20,6 @@
 #include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
-
-#include "bpf/sandbox.hpp"
-#include "privileged/agent_runner.hpp"
-#include "support/require.hpp"
 
 namespace bpfleet::test {
 namespace {
@@ -56,7 +56,8 @@ int count_ids(int (*next)(__u32, __u32*)) {
 int count_cgroups(const fs::path& root) {
     int n = 0;
     std::error_code ec;
-    for (auto it = fs::recursive_directory_iterator(root, ec); it != fs::end(it); it.increment(ec)) {
+    for (auto it = fs::recursive_directory_iterator(root, ec); it != fs::end(it);
+         it.increment(ec)) {
         if (ec) {
             break;
         }
@@ -77,7 +78,7 @@ Resources snapshot() {
         if (name.empty() || !std::isdigit(static_cast<unsigned char>(name[0]))) {
             continue;
         }
-        struct stat st{};
+        struct stat st {};
         if (stat((entry.path() / "ns/net").c_str(), &st) == 0) {
             r.netns.insert(st.st_ino);
         }

@@ -1,5 +1,8 @@
 // Real loads on this machine's kernel through the real (static) agent binary.
 
+#include "privileged/agent_runner.hpp"
+#include "support/require.hpp"
+
 #include <cerrno>
 #include <cstring>
 #include <elf.h>
@@ -7,9 +10,6 @@
 #include <fstream>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
-
-#include "privileged/agent_runner.hpp"
-#include "support/require.hpp"
 
 namespace bpfleet::test {
 namespace {
@@ -241,8 +241,8 @@ TEST_F(LoadCheck, LogCapKeepsTheTail) {
 class FixupsFile : public LoadCheck {
 protected:
     fs::path write(const std::string& text) {
-        fs::path p = fs::temp_directory_path() /
-                     ("bpfleet-fixups-" + std::to_string(getpid()) + ".toml");
+        fs::path p =
+            fs::temp_directory_path() / ("bpfleet-fixups-" + std::to_string(getpid()) + ".toml");
         std::ofstream(p) << text;
         m_files.push_back(p);
         return p;
@@ -369,7 +369,9 @@ protected:
     }
 };
 
-TEST_F(BadInput, EmptyFile) { expect_invalid(check_bytes("empty.o", ""), "empty"); }
+TEST_F(BadInput, EmptyFile) {
+    expect_invalid(check_bytes("empty.o", ""), "empty");
+}
 
 TEST_F(BadInput, RandomBytes) {
     std::string bytes(4096, '\0');

@@ -2,6 +2,10 @@
 // facts against what this test reads itself, and its BPF answers against
 // loads this test makes itself (the same raw errno, whatever the kernel).
 
+#include "model/check_result.hpp"
+#include "privileged/agent_runner.hpp"
+#include "support/require.hpp"
+
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <cerrno>
@@ -13,10 +17,6 @@
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <unistd.h>
-
-#include "model/check_result.hpp"
-#include "privileged/agent_runner.hpp"
-#include "support/require.hpp"
 
 namespace bpfleet::test {
 namespace {
@@ -46,8 +46,7 @@ bool exists(const char* path) {
 
 void expect_probe_result(const Json& r, const std::string& what) {
     ASSERT_TRUE(r.is_object()) << what;
-    static const std::set<std::string> kStatuses = {"supported", "unsupported", "error",
-                                                    "skipped"};
+    static const std::set<std::string> kStatuses = {"supported", "unsupported", "error", "skipped"};
     ASSERT_TRUE(r.contains("status")) << what;
     EXPECT_TRUE(kStatuses.count(r.at("status").get<std::string>())) << what << ": " << r.dump();
     if (r.at("status") != "supported") {
@@ -60,9 +59,9 @@ void expect_probe_result(const Json& r, const std::string& what) {
 TEST(Probe, DocumentShapeAndHostFacts) {
     const Json& doc = probe_document();
     ASSERT_EQ(doc.value("schema", ""), "bpfleet.probe/v1");
-    for (const char* key : {"agent", "arch", "kernel", "os", "board", "cpus", "memory",
-                            "privileges", "security", "sysctl", "btf", "pmu", "filesystems",
-                            "cgroup", "features", "unreadable"}) {
+    for (const char* key :
+         {"agent", "arch", "kernel", "os", "board", "cpus", "memory", "privileges", "security",
+          "sysctl", "btf", "pmu", "filesystems", "cgroup", "features", "unreadable"}) {
         EXPECT_TRUE(doc.contains(key)) << key;
     }
     utsname u{};
@@ -110,15 +109,15 @@ TEST(Probe, EveryLibbpfTypeHasAnAnswer) {
         ASSERT_TRUE(f["map_types"].contains(name)) << name;
         expect_probe_result(f["map_types"][name], "map_types." + name);
     }
-    for (const char* helper : {"bpf_ringbuf_output", "bpf_probe_read_kernel",
-                               "bpf_get_current_task_btf", "bpf_loop"}) {
+    for (const char* helper :
+         {"bpf_ringbuf_output", "bpf_probe_read_kernel", "bpf_get_current_task_btf", "bpf_loop"}) {
         ASSERT_TRUE(f["helpers"].contains(helper)) << helper;
         for (const auto& [type, r] : f["helpers"][helper].items()) {
             expect_probe_result(r, std::string(helper) + "." + type);
         }
     }
-    for (const char* mech : {"fentry", "fexit", "fmod_ret", "tp_btf", "lsm", "kprobe",
-                             "kprobe_multi"}) {
+    for (const char* mech :
+         {"fentry", "fexit", "fmod_ret", "tp_btf", "lsm", "kprobe", "kprobe_multi"}) {
         ASSERT_TRUE(f["attach"].contains(mech)) << mech;
         expect_probe_result(f["attach"][mech], std::string("attach.") + mech);
     }

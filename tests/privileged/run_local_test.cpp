@@ -1,15 +1,15 @@
 // `bpfleet run` without an inventory: the local transport, the real agent,
 // real loads; the report, the journal, the per-host files and the exit codes.
 
+#include "model/run_report.hpp"
+#include "privileged/agent_runner.hpp"
+#include "support/require.hpp"
+
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <gtest/gtest.h>
 #include <sys/wait.h>
-
-#include "model/run_report.hpp"
-#include "privileged/agent_runner.hpp"
-#include "support/require.hpp"
 
 namespace bpfleet::test {
 namespace {
@@ -82,14 +82,14 @@ TEST_F(RunLocal, ChecksEveryArtifactAndWritesTheReports) {
 }
 
 TEST_F(RunLocal, AllPassingIsExitZero) {
-    auto r = bpfleet("run -q -a " + test_object("five_kinds") + " -o " + m_out.string() +
-                     agent_arg());
+    auto r =
+        bpfleet("run -q -a " + test_object("five_kinds") + " -o " + m_out.string() + agent_arg());
     EXPECT_EQ(r.status, 0) << r.out;
 }
 
 TEST_F(RunLocal, ResumeSkipsHostsInTheJournal) {
-    auto first = bpfleet("run -q -a " + test_object("five_kinds") + " -o " + m_out.string() +
-                         agent_arg());
+    auto first =
+        bpfleet("run -q -a " + test_object("five_kinds") + " -o " + m_out.string() + agent_arg());
     ASSERT_EQ(first.status, 0) << first.out;
     auto second = bpfleet("run -a " + test_object("five_kinds") + " -o " + m_out.string() +
                           " --resume " + (m_out / "journal.jsonl").string() + agent_arg());
@@ -112,8 +112,9 @@ TEST_F(RunLocal, AgentPathThatCannotBeReadIsAUsageError) {
 
 TEST_F(RunLocal, NoAgentAtAllIsAHostErrorNotACrash) {
     // $BPFLEET_AGENT wins over the build tree; pointing it nowhere leaves no agent.
-    auto r = bpfleet("run -a " + test_object("five_kinds") + " -o " + m_out.string(),
-                     "BPFLEET_AGENT=/nonexistent/bpfleet-agent BPFLEET_AGENT_X86_64=/nonexistent/a ");
+    auto r =
+        bpfleet("run -a " + test_object("five_kinds") + " -o " + m_out.string(),
+                "BPFLEET_AGENT=/nonexistent/bpfleet-agent BPFLEET_AGENT_X86_64=/nonexistent/a ");
     auto report = read_json(m_out / "report.json");
     EXPECT_EQ(report["hosts"][0]["status"], "agent_error") << r.out;
     EXPECT_EQ(report["hosts"][0]["stage"], "deploy");
@@ -132,18 +133,23 @@ TEST_F(RunLocal, VerifierLogNamesFromTheAgentStayInsideTheHostFolder) {
     p.load.log = VerifierLog{"0: R1 invalid mem access 'scalar'\n", 34, false, 2};
     report.programs.push_back(p);
     const fs::path replies = m_out.parent_path() / (m_out.filename().string() + "-replies.jsonl");
-    std::ofstream(replies)
-        << Json{{"type", "hello"}, {"protocol", 1}, {"agent", {{"version", "t"}, {"arch", "x86_64"}}},
-                {"kernel", {{"release", "6.1.0"}, {"arch", "x86_64"}}}}.dump() << "\n"
-        << Json{{"type", "probe"}, {"facts", {{"arch", "x86_64"}}}}.dump() << "\n"
-        << Json{{"type", "check"}, {"id", 1}, {"report", report}}.dump() << "\n"
-        << Json{{"type", "bye"}}.dump() << "\n";
+    std::ofstream(replies) << Json{{"type", "hello"},
+                                   {"protocol", 1},
+                                   {"agent", {{"version", "t"}, {"arch", "x86_64"}}},
+                                   {"kernel", {{"release", "6.1.0"}, {"arch", "x86_64"}}}}
+                                  .dump()
+                           << "\n"
+                           << Json{{"type", "probe"}, {"facts", {{"arch", "x86_64"}}}}.dump()
+                           << "\n"
+                           << Json{{"type", "check"}, {"id", 1}, {"report", report}}.dump() << "\n"
+                           << Json{{"type", "bye"}}.dump() << "\n";
     // An "agent" that answers from the file and reads what it is sent.
     const fs::path fake = m_out.parent_path() / (m_out.filename().string() + "-agent.sh");
     std::ofstream(fake) << "#!/bin/sh\ncat " << replies.string() << "\nexec cat >/dev/null\n";
     fs::permissions(fake, fs::perms::owner_all);
     const fs::path out = m_out / "out";
-    auto r = bpfleet("run -a " + test_object("pass") + " -o " + out.string() + " --agent " + fake.string());
+    auto r = bpfleet("run -a " + test_object("pass") + " -o " + out.string() + " --agent " +
+                     fake.string());
     fs::remove(fake);
     fs::remove(replies);
     EXPECT_EQ(r.status, 1) << r.out << "\n(a failed program: exit 1)";
@@ -160,8 +166,8 @@ TEST_F(RunLocal, VerifierLogNamesFromTheAgentStayInsideTheHostFolder) {
 TEST_F(RunLocal, InventoryHostOnTheLocalTransport) {
     const fs::path inv = m_out.parent_path() / (m_out.filename().string() + "-inventory.toml");
     std::ofstream(inv) << "[hosts.here]\ntransport = \"local\"\ntags = [\"self\"]\n";
-    auto r = bpfleet("run -q -i " + inv.string() + " --limit tag:self -a " + test_object("five_kinds") + " -o " +
-                     m_out.string() + agent_arg());
+    auto r = bpfleet("run -q -i " + inv.string() + " --limit tag:self -a " +
+                     test_object("five_kinds") + " -o " + m_out.string() + agent_arg());
     fs::remove(inv);
     EXPECT_EQ(r.status, 0) << r.out;
     auto report = read_json(m_out / "report.json");

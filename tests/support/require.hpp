@@ -16,13 +16,13 @@ inline bool require_all() {
 
 } // namespace bpfleet::test
 
-#define BPFLEET_REQUIRE(condition, reason)                                                        \
-    do {                                                                                          \
-        if (!(condition)) {                                                                       \
-            if (::bpfleet::test::require_all()) {                                                 \
-                FAIL() << "prerequisite missing (BPFLEET_REQUIRE_ALL=1): " << (reason);           \
-            } else {                                                                              \
-                GTEST_SKIP() << (reason);                                                         \
-            }                                                                                     \
-        }                                                                                         \
+#define BPFLEET_REQUIRE(condition, reason)                                                         \
+    do {                                                                                           \
+        if (!(condition)) {                                                                        \
+            if (::bpfleet::test::require_all()) {                                                  \
+                FAIL() << "prerequisite missing (BPFLEET_REQUIRE_ALL=1): " << (reason);            \
+            } else {                                                                               \
+                GTEST_SKIP() << (reason);                                                          \
+            }                                                                                      \
+        }                                                                                          \
     } while (0)

@@ -4,13 +4,13 @@
 // registries that hang or drop the connection mid-blob. Each must end in a
 // clear error naming what and where, with nothing written outside the cache
 // and no crash or hang.
-#include <chrono>
-#include <gtest/gtest.h>
-#include <thread>
-
 #include "oci/image_builder.hpp"
 #include "oci/resolve.hpp"
 #include "oci/test_servers.hpp"
+
+#include <chrono>
+#include <gtest/gtest.h>
+#include <thread>
 
 namespace bpfleet::test {
 namespace {
@@ -33,7 +33,8 @@ struct LayoutRegistry {
         }
         auto file = layout / "blobs" / "sha256" / digest.substr(7 < digest.size() ? 7 : 0);
         if (digest.size() < 8 || !fs::exists(file)) {
-            ScriptedServer::respond(fd, 404, R"({"errors":[{"code":"BLOB_UNKNOWN","message":"blob unknown"}]})");
+            ScriptedServer::respond(
+                fd, 404, R"({"errors":[{"code":"BLOB_UNKNOWN","message":"blob unknown"}]})");
             return;
         }
         auto bytes = read_bytes(file);
@@ -91,11 +92,15 @@ TEST_F(Hostile, ArchiveAttacksViaTheCli) {
     std::vector<Case> cases = {
         {"absolute", {"/tmp/bpfleet-evil", to_bytes("x")}, "ARCHIVE_UNSAFE"},
         {"dotdot", {"../bpfleet-evil", to_bytes("x")}, "ARCHIVE_UNSAFE"},
-        {"symlink", {"blobs/evil", {}, TarEntry::Type::Symlink, "../../../etc/passwd"}, "ARCHIVE_UNSAFE"},
+        {"symlink",
+         {"blobs/evil", {}, TarEntry::Type::Symlink, "../../../etc/passwd"},
+         "ARCHIVE_UNSAFE"},
         {"hardlink", {"blobs/hard", {}, TarEntry::Type::Hardlink, "/etc/passwd"}, "ARCHIVE_UNSAFE"},
         {"device", {"dev", {}, TarEntry::Type::CharDevice}, "ARCHIVE_UNSAFE"},
         {"duplicate", {"index.json", to_bytes("{}")}, "ARCHIVE_UNSAFE"},
-        {"declared-size", {"big", to_bytes("x"), TarEntry::Type::File, "", 1LL << 42}, "LIMIT_EXCEEDED"},
+        {"declared-size",
+         {"big", to_bytes("x"), TarEntry::Type::File, "", 1LL << 42},
+         "LIMIT_EXCEEDED"},
     };
     auto sentinel = m_dir.path().parent_path() / "bpfleet-evil";
     for (const auto& c : cases) {
@@ -104,12 +109,13 @@ TEST_F(Hostile, ArchiveAttacksViaTheCli) {
         auto tar = m_dir.path() / (std::string(c.name) + ".tar.gz");
         write_tar(tar, entries, true);
         std::string out;
-        int rc = run_command({BPFLEET_CLI_PATH, "inspect", "oci-archive:" + tar.string(), "--cache-dir",
-                              (m_dir.path() / "cache").string()},
+        int rc = run_command({BPFLEET_CLI_PATH, "inspect", "oci-archive:" + tar.string(),
+                              "--cache-dir", (m_dir.path() / "cache").string()},
                              &out);
         EXPECT_EQ(rc, 2) << c.name << ": " << out;
         EXPECT_NE(out.find(c.code), std::string::npos) << c.name << ": " << out;
-        EXPECT_NE(out.find(tar.string()), std::string::npos) << c.name << " error names the archive: " << out;
+        EXPECT_NE(out.find(tar.string()), std::string::npos)
+            << c.name << " error names the archive: " << out;
     }
     EXPECT_FALSE(fs::exists(sentinel));
     EXPECT_FALSE(fs::exists("/tmp/bpfleet-evil"));
@@ -155,7 +161,8 @@ TEST_F(Hostile, IndexesThatReferenceThemselvesOrNestForever) {
     auto layout = multi_layout();
     LayoutRegistry handler{layout, top_digest(layout), {}};
     std::string top = handler.tag_digest;
-    handler.blob_override = [top, layout](const std::string& digest, int fd, const ScriptedServer&) {
+    handler.blob_override = [top, layout](const std::string& digest, int fd,
+                                          const ScriptedServer&) {
         if (digest == top) {
             return false;
         }
@@ -193,7 +200,8 @@ TEST_F(Hostile, MalformedAndHugeJsonFromARegistry) {
     };
     for (const auto& [body, code] : bodies) {
         ScriptedServer server([&body](const std::string&, int fd, const ScriptedServer&) {
-            ScriptedServer::respond(fd, 200, body, {{"Content-Type", "application/vnd.oci.image.index.v1+json"}});
+            ScriptedServer::respond(fd, 200, body,
+                                    {{"Content-Type", "application/vnd.oci.image.index.v1+json"}});
         });
         auto r = oci::resolve_artifact(server.host() + "/x/y:latest", options());
         ASSERT_FALSE(r) << body.substr(0, 40);
@@ -237,8 +245,9 @@ TEST_F(Hostile, RegistryHangsMidBlob) {
     LayoutRegistry handler{layout, top_digest(layout),
                            [](const std::string& digest, int fd, const ScriptedServer& server) {
                                if (digest.ends_with(sha256_hex(amd64_object()))) {
-                                   ScriptedServer::send_all(fd, "HTTP/1.1 200 OK\r\nContent-Length: 10792\r\n\r\n" +
-                                                                    std::string(1000, 'x'));
+                                   ScriptedServer::send_all(
+                                       fd, "HTTP/1.1 200 OK\r\nContent-Length: 10792\r\n\r\n" +
+                                               std::string(1000, 'x'));
                                    while (!server.stopping()) {
                                        std::this_thread::sleep_for(std::chrono::milliseconds(20));
                                    }
@@ -266,8 +275,9 @@ TEST_F(Hostile, RegistryDropsTheConnectionThenRecovers) {
                            [drops](const std::string& digest, int fd, const ScriptedServer&) {
                                if (digest.ends_with(sha256_hex(amd64_object())) && *drops < 1) {
                                    ++*drops;
-                                   ScriptedServer::send_all(fd, "HTTP/1.1 200 OK\r\nContent-Length: 10792\r\n\r\n" +
-                                                                    std::string(500, 'x'));
+                                   ScriptedServer::send_all(
+                                       fd, "HTTP/1.1 200 OK\r\nContent-Length: 10792\r\n\r\n" +
+                                               std::string(500, 'x'));
                                    return true; // the server closes the socket
                                }
                                return false;
@@ -289,15 +299,15 @@ TEST_F(Hostile, RegistryDropsTheConnectionThenRecovers) {
 TEST_F(Hostile, RetryAfterIsHonoured) {
     auto layout = multi_layout();
     auto busy = std::make_shared<int>(0);
-    LayoutRegistry handler{layout, top_digest(layout),
-                           [busy](const std::string&, int fd, const ScriptedServer&) {
-                               if (*busy < 1) {
-                                   ++*busy;
-                                   ScriptedServer::respond(fd, 429, "slow down", {{"Retry-After", "1"}});
-                                   return true;
-                               }
-                               return false;
-                           }};
+    LayoutRegistry handler{
+        layout, top_digest(layout), [busy](const std::string&, int fd, const ScriptedServer&) {
+            if (*busy < 1) {
+                ++*busy;
+                ScriptedServer::respond(fd, 429, "slow down", {{"Retry-After", "1"}});
+                return true;
+            }
+            return false;
+        }};
     ScriptedServer server(handler);
     auto start = Clock::now();
     auto r = oci::resolve_artifact(server.host() + "/x/y:latest", options());

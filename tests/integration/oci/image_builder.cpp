@@ -1,13 +1,13 @@
 #include "oci/image_builder.hpp"
 
+#include "common/sha256.hpp"
+
 #include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <random>
 #include <stdexcept>
 #include <zlib.h>
-
-#include "common/sha256.hpp"
 
 namespace bpfleet::test {
 
@@ -22,14 +22,21 @@ Bytes read_bytes(const fs::path& path) {
 void write_bytes(const fs::path& path, const Bytes& data) {
     fs::create_directories(path.parent_path());
     std::ofstream out(path, std::ios::binary | std::ios::trunc);
-    out.write(reinterpret_cast<const char*>(data.data()), static_cast<std::streamsize>(data.size()));
+    out.write(reinterpret_cast<const char*>(data.data()),
+              static_cast<std::streamsize>(data.size()));
 }
 
-void write_text(const fs::path& path, const std::string& text) { write_bytes(path, to_bytes(text)); }
+void write_text(const fs::path& path, const std::string& text) {
+    write_bytes(path, to_bytes(text));
+}
 
-Bytes to_bytes(const std::string& s) { return Bytes(s.begin(), s.end()); }
+Bytes to_bytes(const std::string& s) {
+    return Bytes(s.begin(), s.end());
+}
 
-std::string sha256_hex(const Bytes& data) { return Sha256::hex_of(std::span<const std::uint8_t>(data)); }
+std::string sha256_hex(const Bytes& data) {
+    return Sha256::hex_of(std::span<const std::uint8_t>(data));
+}
 
 nlohmann::json BlobRef::descriptor() const {
     return {{"mediaType", media_type}, {"digest", digest}, {"size", size}};
@@ -54,7 +61,8 @@ BlobRef LayoutBuilder::add_gadget_manifest(const GadgetParts& parts) {
     auto config = add_blob(to_bytes(parts.config_yaml), "application/vnd.gadget.config.v1+yaml");
     nlohmann::json layers = nlohmann::json::array();
     if (!parts.ebpf.empty()) {
-        layers.push_back(add_blob(parts.ebpf, "application/vnd.gadget.ebpf.program.v1+binary").descriptor());
+        layers.push_back(
+            add_blob(parts.ebpf, "application/vnd.gadget.ebpf.program.v1+binary").descriptor());
     }
     if (parts.wasm) {
         layers.push_back(add_blob(to_bytes(std::string("\0asm\1\0\0\0", 8)),
@@ -62,15 +70,17 @@ BlobRef LayoutBuilder::add_gadget_manifest(const GadgetParts& parts) {
                              .descriptor());
     }
     if (parts.btfgen) {
-        layers.push_back(add_blob(to_bytes("btfgen archive stand-in"), "application/vnd.gadget.btfgen.v1+binary")
-                             .descriptor());
+        layers.push_back(
+            add_blob(to_bytes("btfgen archive stand-in"), "application/vnd.gadget.btfgen.v1+binary")
+                .descriptor());
     }
     // Like gadget images: artifactType, and no mediaType in the manifest.
-    nlohmann::json manifest = {{"schemaVersion", 2},
-                               {"artifactType", "application/vnd.gadget.v1+binary"},
-                               {"config", config.descriptor()},
-                               {"layers", layers},
-                               {"annotations", {{"org.opencontainers.image.description", "test gadget"}}}};
+    nlohmann::json manifest = {
+        {"schemaVersion", 2},
+        {"artifactType", "application/vnd.gadget.v1+binary"},
+        {"config", config.descriptor()},
+        {"layers", layers},
+        {"annotations", {{"org.opencontainers.image.description", "test gadget"}}}};
     return add_json(manifest, "application/vnd.oci.image.manifest.v1+json");
 }
 
@@ -87,7 +97,8 @@ BlobRef LayoutBuilder::add_index(const std::vector<std::pair<BlobRef, std::strin
     return add_json(index, "application/vnd.oci.image.index.v1+json");
 }
 
-void LayoutBuilder::add_ref(const BlobRef& ref, const std::string& tag, const nlohmann::json& platform) {
+void LayoutBuilder::add_ref(const BlobRef& ref, const std::string& tag,
+                            const nlohmann::json& platform) {
     auto d = ref.descriptor();
     if (!tag.empty()) {
         d["annotations"] = {{"org.opencontainers.image.ref.name", tag}};
@@ -105,8 +116,12 @@ void LayoutBuilder::write_index_json() {
     write_text(m_dir / "index.json", index.dump());
 }
 
-Bytes amd64_object() { return read_bytes(fs::path(BPFLEET_OCI_BPF_DIR) / "oci_gadget.bpf.o"); }
-Bytes arm64_object() { return read_bytes(fs::path(BPFLEET_OCI_BPF_DIR) / "oci_gadget.arm64.bpf.o"); }
+Bytes amd64_object() {
+    return read_bytes(fs::path(BPFLEET_OCI_BPF_DIR) / "oci_gadget.bpf.o");
+}
+Bytes arm64_object() {
+    return read_bytes(fs::path(BPFLEET_OCI_BPF_DIR) / "oci_gadget.arm64.bpf.o");
+}
 
 void build_standard_layout(const fs::path& dir, StandardImage kind, const std::string& tag) {
     LayoutBuilder b(dir);
@@ -133,7 +148,9 @@ void build_standard_layout(const fs::path& dir, StandardImage kind, const std::s
     case StandardImage::WithExtras: {
         GadgetParts amd{amd64_object(), true, true};
         GadgetParts arm{arm64_object(), true, true};
-        b.add_ref(b.add_index({{b.add_gadget_manifest(amd), "amd64"}, {b.add_gadget_manifest(arm), "arm64"}}), tag);
+        b.add_ref(b.add_index({{b.add_gadget_manifest(amd), "amd64"},
+                               {b.add_gadget_manifest(arm), "arm64"}}),
+                  tag);
         break;
     }
     }
@@ -143,7 +160,8 @@ void build_standard_layout(const fs::path& dir, StandardImage kind, const std::s
 namespace {
 
 void octal(char* field, std::size_t width, std::uint64_t value) {
-    std::snprintf(field, width, "%0*llo", static_cast<int>(width - 1), static_cast<unsigned long long>(value));
+    std::snprintf(field, width, "%0*llo", static_cast<int>(width - 1),
+                  static_cast<unsigned long long>(value));
 }
 
 std::string tar_header(const TarEntry& e) {
@@ -183,7 +201,10 @@ std::string tar_header(const TarEntry& e) {
     }
     h[156] = type;
     std::memcpy(h.data() + 157, e.link.data(), e.link.size());
-    std::memcpy(h.data() + 257, "ustar\0" "00", 8);
+    std::memcpy(h.data() + 257,
+                "ustar\0"
+                "00",
+                8);
     std::memset(h.data() + 148, ' ', 8);
     unsigned sum = 0;
     for (unsigned char c : h) {
@@ -234,7 +255,8 @@ std::vector<TarEntry> entries_of_directory(const fs::path& dir) {
 
 TempDir::TempDir() {
     std::random_device rd;
-    m_path = fs::temp_directory_path() / ("bpfleet-oci-test-" + std::to_string(rd()) + std::to_string(rd()));
+    m_path = fs::temp_directory_path() /
+             ("bpfleet-oci-test-" + std::to_string(rd()) + std::to_string(rd()));
     fs::create_directories(m_path);
 }
 
@@ -246,8 +268,8 @@ TempDir::~TempDir() {
 std::vector<fs::path> files_under(const fs::path& root) {
     std::vector<fs::path> out;
     std::error_code ec;
-    for (auto it = fs::recursive_directory_iterator(root, ec); !ec && it != fs::recursive_directory_iterator();
-         it.increment(ec)) {
+    for (auto it = fs::recursive_directory_iterator(root, ec);
+         !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
         if (it->is_regular_file() || it->is_symlink()) {
             out.push_back(it->path());
         }

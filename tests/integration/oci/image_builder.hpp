@@ -30,10 +30,11 @@ struct BlobRef {
 };
 
 struct GadgetParts {
-    Bytes ebpf;            // empty: no eBPF layer
-    bool wasm = false;     // add a wasm layer
-    bool btfgen = false;   // add a btfgen layer
-    std::string config_yaml = "name: trace_test\ndescription: a test gadget\nsourceURL: https://example.com/trace_test\n";
+    Bytes ebpf;          // empty: no eBPF layer
+    bool wasm = false;   // add a wasm layer
+    bool btfgen = false; // add a btfgen layer
+    std::string config_yaml =
+        "name: trace_test\ndescription: a test gadget\nsourceURL: https://example.com/trace_test\n";
 };
 
 class LayoutBuilder {
@@ -45,7 +46,8 @@ public:
     // An index of (manifest, architecture) pairs.
     BlobRef add_index(const std::vector<std::pair<BlobRef, std::string>>& manifests);
     // Adds an entry to the layout's index.json (with a ref.name when tag is set).
-    void add_ref(const BlobRef& ref, const std::string& tag, const nlohmann::json& platform = nullptr);
+    void add_ref(const BlobRef& ref, const std::string& tag,
+                 const nlohmann::json& platform = nullptr);
     void write_index_json();
     [[nodiscard]] const fs::path& dir() const { return m_dir; }
 
@@ -60,17 +62,20 @@ Bytes arm64_object();
 
 enum class StandardImage { MultiArch, SingleArch, NoEbpf, WithExtras };
 // Builds one of the images of the test list into `dir`, tagged `tag`.
-void build_standard_layout(const fs::path& dir, StandardImage kind, const std::string& tag = "latest");
+void build_standard_layout(const fs::path& dir, StandardImage kind,
+                           const std::string& tag = "latest");
 
 struct TarEntry {
     enum class Type { File, Dir, Symlink, Hardlink, Fifo, CharDevice };
     TarEntry() = default;
-    TarEntry(std::string p, Bytes d = {}, Type t = Type::File, std::string l = {}, std::int64_t declared = -1)
-        : path(std::move(p)), data(std::move(d)), type(t), link(std::move(l)), declared_size(declared) {}
+    TarEntry(std::string p, Bytes d = {}, Type t = Type::File, std::string l = {},
+             std::int64_t declared = -1)
+        : path(std::move(p)), data(std::move(d)), type(t), link(std::move(l)),
+          declared_size(declared) {}
     std::string path;
     Bytes data;
     Type type = Type::File;
-    std::string link;           // symlink / hardlink target
+    std::string link;                // symlink / hardlink target
     std::int64_t declared_size = -1; // override the header's size field
 };
 void write_tar(const fs::path& path, const std::vector<TarEntry>& entries, bool gzip);

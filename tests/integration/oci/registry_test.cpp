@@ -2,20 +2,22 @@
 // filled by skopeo with gadget-style images the test builds, basic auth
 // (htpasswd), the bearer-token flow (nginx in front), HTTPS with a test CA,
 // the cache and offline use, and the bpfleet inspect / pull commands.
-#include <gtest/gtest.h>
-
 #include "oci/cache.hpp"
 #include "oci/image_builder.hpp"
 #include "oci/resolve.hpp"
 #include "oci/test_servers.hpp"
 #include "support/require.hpp"
 
+#include <gtest/gtest.h>
+
 namespace bpfleet::test {
 namespace {
 
 using oci::ResolveOptions;
 
-bool have_registry_tools() { return have_program(kDockerRegistry) && have_program(kSkopeo); }
+bool have_registry_tools() {
+    return have_program(kDockerRegistry) && have_program(kSkopeo);
+}
 
 std::vector<std::string> programs_of(const oci::ResolvedObject& o) {
     std::vector<std::string> names;
@@ -45,10 +47,11 @@ protected:
             s_setup_error = s_registry->error();
             return;
         }
-        std::pair<StandardImage, const char*> images[] = {{StandardImage::MultiArch, "gadget/multi:latest"},
-                                                          {StandardImage::SingleArch, "gadget/single:v1"},
-                                                          {StandardImage::NoEbpf, "gadget/wasmonly:latest"},
-                                                          {StandardImage::WithExtras, "gadget/extras:latest"}};
+        std::pair<StandardImage, const char*> images[] = {
+            {StandardImage::MultiArch, "gadget/multi:latest"},
+            {StandardImage::SingleArch, "gadget/single:v1"},
+            {StandardImage::NoEbpf, "gadget/wasmonly:latest"},
+            {StandardImage::WithExtras, "gadget/extras:latest"}};
         int i = 0;
         for (auto [kind, ref] : images) {
             auto layout = s_dir->path() / ("layout" + std::to_string(i++));
@@ -65,7 +68,8 @@ protected:
         s_dir.reset();
     }
     void SetUp() override {
-        BPFLEET_REQUIRE(have_registry_tools(), "docker-registry and skopeo are needed (scripts/install-deps.sh)");
+        BPFLEET_REQUIRE(have_registry_tools(),
+                        "docker-registry and skopeo are needed (scripts/install-deps.sh)");
         ASSERT_TRUE(s_setup_error.empty()) << s_setup_error;
     }
     ResolveOptions options() const {
@@ -75,7 +79,9 @@ protected:
         o.credentials.use_environment = false;
         return o;
     }
-    std::string ref(const std::string& repo_tag) const { return s_registry->host() + "/" + repo_tag; }
+    std::string ref(const std::string& repo_tag) const {
+        return s_registry->host() + "/" + repo_tag;
+    }
 
     TempDir m_cache;
     static inline std::unique_ptr<TempDir> s_dir;
@@ -156,8 +162,8 @@ TEST_F(AnonymousRegistry, ArchFilterDownloadsOnlyThatArch) {
 
 TEST_F(AnonymousRegistry, InspectAndPullCommands) {
     std::string out;
-    int rc = run_command({BPFLEET_CLI_PATH, "inspect", "docker://" + ref("gadget/multi:latest"), "--arch", "arm64",
-                          "--cache-dir", m_cache.path().string()},
+    int rc = run_command({BPFLEET_CLI_PATH, "inspect", "docker://" + ref("gadget/multi:latest"),
+                          "--arch", "arm64", "--cache-dir", m_cache.path().string()},
                          &out);
     EXPECT_EQ(rc, 0) << out;
     EXPECT_NE(out.find("enter_arm64"), std::string::npos) << out;
@@ -166,10 +172,12 @@ TEST_F(AnonymousRegistry, InspectAndPullCommands) {
     EXPECT_NE(out.find("trace_test"), std::string::npos) << out;
 
     auto cache2 = m_cache.path() / "pulled";
-    rc = run_command({BPFLEET_CLI_PATH, "pull", ref("gadget/multi:latest"), "--cache-dir", cache2.string()}, &out);
+    rc = run_command(
+        {BPFLEET_CLI_PATH, "pull", ref("gadget/multi:latest"), "--cache-dir", cache2.string()},
+        &out);
     EXPECT_EQ(rc, 0) << out;
-    rc = run_command({BPFLEET_CLI_PATH, "inspect", ref("gadget/multi:latest"), "--offline", "--json", "--cache-dir",
-                      cache2.string()},
+    rc = run_command({BPFLEET_CLI_PATH, "inspect", ref("gadget/multi:latest"), "--offline",
+                      "--json", "--cache-dir", cache2.string()},
                      &out);
     EXPECT_EQ(rc, 0) << out;
     auto j = nlohmann::json::parse(out.substr(out.find('{')), nullptr, false);
@@ -239,10 +247,12 @@ TEST_F(AuthRegistry, BasicAuth) {
 
     // From a Docker config file, through the CLI; the password never shows.
     write_text(m_dir.path() / "docker" / "config.json",
-               R"({"auths":{")" + reg.host() + R"(":{"auth":")" + oci::base64_encode("alice:s3cret-pw") + R"("}}})");
+               R"({"auths":{")" + reg.host() + R"(":{"auth":")" +
+                   oci::base64_encode("alice:s3cret-pw") + R"("}}})");
     std::string out;
-    int rc = run_command({"/usr/bin/env", "DOCKER_CONFIG=" + (m_dir.path() / "docker").string(), BPFLEET_CLI_PATH,
-                          "pull", r, "--cache-dir", (m_dir.path() / "cache2").string()},
+    int rc = run_command({"/usr/bin/env", "DOCKER_CONFIG=" + (m_dir.path() / "docker").string(),
+                          BPFLEET_CLI_PATH, "pull", r, "--cache-dir",
+                          (m_dir.path() / "cache2").string()},
                          &out);
     EXPECT_EQ(rc, 0) << out;
     EXPECT_EQ(out.find("s3cret"), std::string::npos);
@@ -270,7 +280,8 @@ TEST_F(AuthRegistry, BearerTokenThroughNginx) {
     auto anon = oci::resolve_artifact(r, options());
     ASSERT_FALSE(anon) << proxy.access_log();
     EXPECT_EQ(anon.error().code, "AUTH_FAILED");
-    EXPECT_NE(anon.error().context.find("token endpoint"), std::string::npos) << anon.error().describe();
+    EXPECT_NE(anon.error().context.find("token endpoint"), std::string::npos)
+        << anon.error().describe();
 
     auto o = options();
     o.credentials.creds = "alice:s3cret-pw";
@@ -278,7 +289,8 @@ TEST_F(AuthRegistry, BearerTokenThroughNginx) {
     ASSERT_TRUE(art) << art.error().describe();
     EXPECT_EQ(art->objects.size(), 2u);
     EXPECT_EQ(art->stats.token_requests, 1u);
-    EXPECT_NE(proxy.access_log().find("GET /token?service=bpfleet-test&scope=repository%3Atokened%2Fx%3Apull"),
+    EXPECT_NE(proxy.access_log().find(
+                  "GET /token?service=bpfleet-test&scope=repository%3Atokened%2Fx%3Apull"),
               std::string::npos)
         << proxy.access_log();
 }
@@ -298,7 +310,8 @@ TEST_F(AuthRegistry, HttpsWithTestCa) {
     auto untrusted = oci::resolve_artifact(r, options());
     ASSERT_FALSE(untrusted);
     EXPECT_EQ(untrusted.error().code, "NETWORK");
-    EXPECT_NE(untrusted.error().context.find("https://"), std::string::npos) << untrusted.error().describe();
+    EXPECT_NE(untrusted.error().context.find("https://"), std::string::npos)
+        << untrusted.error().describe();
 
     auto o = options();
     o.registry.ca_file = ca.ca_cert.string();
@@ -307,9 +320,10 @@ TEST_F(AuthRegistry, HttpsWithTestCa) {
     EXPECT_EQ(art->objects.size(), 2u);
 
     std::string out;
-    int rc = run_command({BPFLEET_CLI_PATH, "inspect", r, "--arch", "x86_64", "--ca-file", ca.ca_cert.string(),
-                          "--cache-dir", (m_dir.path() / "cli-cache").string()},
-                         &out);
+    int rc =
+        run_command({BPFLEET_CLI_PATH, "inspect", r, "--arch", "x86_64", "--ca-file",
+                     ca.ca_cert.string(), "--cache-dir", (m_dir.path() / "cli-cache").string()},
+                    &out);
     EXPECT_EQ(rc, 0) << out;
     EXPECT_NE(out.find("enter_x86"), std::string::npos) << out;
 }

@@ -1,5 +1,7 @@
 #include "oci/test_servers.hpp"
 
+#include "oci/image_builder.hpp"
+
 #include <arpa/inet.h>
 #include <chrono>
 #include <csignal>
@@ -13,8 +15,6 @@
 #include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
-
-#include "oci/image_builder.hpp"
 
 namespace bpfleet::test {
 namespace {
@@ -51,7 +51,9 @@ std::string slurp(const fs::path& p) {
 
 } // namespace
 
-bool have_program(const char* path) { return ::access(path, X_OK) == 0; }
+bool have_program(const char* path) {
+    return ::access(path, X_OK) == 0;
+}
 
 int free_port() {
     int fd = ::socket(AF_INET, SOCK_STREAM, 0);
@@ -112,9 +114,12 @@ int run_command(const std::vector<std::string>& argv, std::string* output, int t
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
-ChildProcess::ChildProcess(const std::vector<std::string>& argv, const fs::path& log) : m_pid(spawn(argv, log)) {}
+ChildProcess::ChildProcess(const std::vector<std::string>& argv, const fs::path& log)
+    : m_pid(spawn(argv, log)) {}
 
-ChildProcess::~ChildProcess() { stop(); }
+ChildProcess::~ChildProcess() {
+    stop();
+}
 
 void ChildProcess::stop() {
     if (m_pid <= 0) {
@@ -144,24 +149,26 @@ RegistryServer::RegistryServer(const fs::path& workdir, const RegistryConfig& co
         << "  delete:\n    enabled: true\n"
         << "http:\n  addr: 127.0.0.1:" << m_port << "\n";
     if (m_tls) {
-        yml << "  tls:\n    certificate: " << config.tls_cert.string() << "\n    key: " << config.tls_key.string()
-            << "\n";
+        yml << "  tls:\n    certificate: " << config.tls_cert.string()
+            << "\n    key: " << config.tls_key.string() << "\n";
     }
     if (!config.htpasswd.empty()) {
-        yml << "auth:\n  htpasswd:\n    realm: bpfleet-test\n    path: " << config.htpasswd.string() << "\n";
+        yml << "auth:\n  htpasswd:\n    realm: bpfleet-test\n    path: " << config.htpasswd.string()
+            << "\n";
     }
     write_text(m_dir / "config.yml", yml.str());
-    m_process = ChildProcess({kDockerRegistry, "serve", (m_dir / "config.yml").string()}, m_dir / "registry.log");
+    m_process = ChildProcess({kDockerRegistry, "serve", (m_dir / "config.yml").string()},
+                             m_dir / "registry.log");
     if (!wait_for_port(m_port, 10000)) {
         m_error = "docker-registry did not listen on port " + std::to_string(m_port) + ": " +
                   slurp(m_dir / "registry.log");
     }
 }
 
-std::string RegistryServer::push(const fs::path& layout, const std::string& layout_tag, const std::string& repo_tag,
-                                 const std::string& creds) const {
-    std::vector<std::string> argv{kSkopeo, "--insecure-policy", "copy", "--all", "--quiet",
-                                  "--dest-tls-verify=false"};
+std::string RegistryServer::push(const fs::path& layout, const std::string& layout_tag,
+                                 const std::string& repo_tag, const std::string& creds) const {
+    std::vector<std::string> argv{kSkopeo, "--insecure-policy", "copy",
+                                  "--all", "--quiet",           "--dest-tls-verify=false"};
     if (!creds.empty()) {
         argv.push_back("--dest-creds=" + creds);
     }
@@ -183,19 +190,23 @@ TokenProxy::TokenProxy(const fs::path& workdir, int upstream_port, const fs::pat
          << "error_log " << d << "/error.log warn;\n"
          << "events { worker_connections 64; }\n"
          << "http {\n  access_log " << d << "/access.log;\n"
-         << "  client_body_temp_path " << d << "/tmp/body;\n  proxy_temp_path " << d << "/tmp/proxy;\n"
+         << "  client_body_temp_path " << d << "/tmp/body;\n  proxy_temp_path " << d
+         << "/tmp/proxy;\n"
          << "  fastcgi_temp_path " << d << "/tmp/fcgi;\n  uwsgi_temp_path " << d << "/tmp/uwsgi;\n"
          << "  scgi_temp_path " << d << "/tmp/scgi;\n"
          << "  server {\n    listen 127.0.0.1:" << m_port << ";\n"
-         << "    location = /token {\n      auth_basic \"bpfleet-token\";\n      auth_basic_user_file "
-         << htpasswd.string() << ";\n      default_type application/json;\n"
+         << "    location = /token {\n      auth_basic \"bpfleet-token\";\n      "
+            "auth_basic_user_file "
+         << htpasswd.string()
+         << ";\n      default_type application/json;\n"
          // `return` would run before auth_basic (rewrite phase): serve a file instead.
          << "      alias " << d << "/token.json;\n    }\n"
          << "    location /v2/ {\n"
          << "      if ($http_authorization != \"Bearer tok-bpfleet-test\") {\n"
          << "        add_header WWW-Authenticate 'Bearer realm=\"" << token_url
          << "\",service=\"bpfleet-test\"' always;\n"
-         << "        return 401 '{\"errors\":[{\"code\":\"UNAUTHORIZED\",\"message\":\"token required\"}]}';\n"
+         << "        return 401 '{\"errors\":[{\"code\":\"UNAUTHORIZED\",\"message\":\"token "
+            "required\"}]}';\n"
          << "      }\n"
          << "      proxy_pass http://127.0.0.1:" << upstream_port << ";\n"
          << "      proxy_set_header Host $http_host;\n    }\n  }\n}\n";
@@ -204,11 +215,14 @@ TokenProxy::TokenProxy(const fs::path& workdir, int upstream_port, const fs::pat
     m_process = ChildProcess({kNginx, "-p", d, "-e", d + "/error.log", "-c", d + "/nginx.conf"},
                              m_dir / "nginx.out");
     if (!wait_for_port(m_port, 10000)) {
-        m_error = "nginx did not listen: " + slurp(m_dir / "nginx.out") + slurp(m_dir / "error.log");
+        m_error =
+            "nginx did not listen: " + slurp(m_dir / "nginx.out") + slurp(m_dir / "error.log");
     }
 }
 
-std::string TokenProxy::access_log() const { return slurp(m_dir / "access.log"); }
+std::string TokenProxy::access_log() const {
+    return slurp(m_dir / "access.log");
+}
 
 bool make_htpasswd(const fs::path& file, const std::string& user, const std::string& pass) {
     std::string out;
@@ -227,12 +241,14 @@ TestCa make_test_ca(const fs::path& dir) {
     write_text(ext, "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\n");
     std::string out;
     std::vector<std::vector<std::string>> steps = {
-        {kOpenssl, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout",
-         key.string(), "-out", ca.ca_cert.string(), "-days", "2", "-subj", "/CN=bpfleet test CA"},
-        {kOpenssl, "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout",
-         ca.server_key.string(), "-out", csr.string(), "-subj", "/CN=127.0.0.1"},
-        {kOpenssl, "x509", "-req", "-in", csr.string(), "-CA", ca.ca_cert.string(), "-CAkey", key.string(),
-         "-CAcreateserial", "-out", ca.server_cert.string(), "-days", "2", "-extfile", ext.string()},
+        {kOpenssl, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+         "-nodes", "-keyout", key.string(), "-out", ca.ca_cert.string(), "-days", "2", "-subj",
+         "/CN=bpfleet test CA"},
+        {kOpenssl, "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+         "-keyout", ca.server_key.string(), "-out", csr.string(), "-subj", "/CN=127.0.0.1"},
+        {kOpenssl, "x509", "-req", "-in", csr.string(), "-CA", ca.ca_cert.string(), "-CAkey",
+         key.string(), "-CAcreateserial", "-out", ca.server_cert.string(), "-days", "2", "-extfile",
+         ext.string()},
     };
     for (const auto& step : steps) {
         if (run_command(step, &out, 30) != 0) {
@@ -268,7 +284,8 @@ ScriptedServer::ScriptedServer(Handler handler) : m_handler(std::move(handler)) 
             std::string req;
             char buf[4096];
             auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-            while (req.find("\r\n\r\n") == std::string::npos && std::chrono::steady_clock::now() < deadline) {
+            while (req.find("\r\n\r\n") == std::string::npos &&
+                   std::chrono::steady_clock::now() < deadline) {
                 pollfd c{fd, POLLIN, 0};
                 if (::poll(&c, 1, 50) <= 0) {
                     continue;
@@ -321,8 +338,9 @@ void ScriptedServer::send_all(int fd, const std::string& data) {
 
 void ScriptedServer::respond(int fd, int status, const std::string& body,
                              const std::map<std::string, std::string>& headers) {
-    std::string out = "HTTP/1.1 " + std::to_string(status) + " X\r\nConnection: close\r\nContent-Length: " +
-                      std::to_string(body.size()) + "\r\n";
+    std::string out = "HTTP/1.1 " + std::to_string(status) +
+                      " X\r\nConnection: close\r\nContent-Length: " + std::to_string(body.size()) +
+                      "\r\n";
     for (const auto& [k, v] : headers) {
         out += k + ": " + v + "\r\n";
     }

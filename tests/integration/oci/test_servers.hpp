@@ -69,8 +69,8 @@ public:
     [[nodiscard]] int port() const { return m_port; }
     [[nodiscard]] std::string host() const { return "127.0.0.1:" + std::to_string(m_port); }
     // skopeo copy --all oci:LAYOUT:TAG docker://HOST/REPO_TAG; "" on success, else the output.
-    std::string push(const fs::path& layout, const std::string& layout_tag, const std::string& repo_tag,
-                     const std::string& creds = "") const;
+    std::string push(const fs::path& layout, const std::string& layout_tag,
+                     const std::string& repo_tag, const std::string& creds = "") const;
 
 private:
     fs::path m_dir;
@@ -115,7 +115,8 @@ TestCa make_test_ca(const fs::path& dir);
 // give up.
 class ScriptedServer {
 public:
-    using Handler = std::function<void(const std::string& path, int fd, const ScriptedServer& server)>;
+    using Handler =
+        std::function<void(const std::string& path, int fd, const ScriptedServer& server)>;
     explicit ScriptedServer(Handler handler);
     ~ScriptedServer();
     [[nodiscard]] int port() const { return m_port; }

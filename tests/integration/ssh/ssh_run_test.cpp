@@ -483,14 +483,16 @@ TEST_F(SshRun, PassphraseProtectedKeyIsPassedOverWithoutAPrompt) {
     ASSERT_TRUE(locked.error.empty()) << locked.error;
     a->authorize(locked);
     ASSERT_NE(read_text(locked.private_key).find("ENCRYPTED"), std::string::npos)
-        << "the key is not PEM-encrypted:\n" << read_text(locked.private_key);
+        << "the key is not PEM-encrypted:\n"
+        << read_text(locked.private_key);
     auto spec = host("host-a", *a);
     spec.identity_files = {locked.private_key};
     CliProcess process(run_args(inventory({spec}), {"pass"}), dir(), /*terminal=*/true);
     auto r = process.wait(60);
     ASSERT_FALSE(r.timed_out) << "stalled (on a passphrase prompt?)\n" << r.describe();
     EXPECT_EQ(r.exit_code, 3) << r.describe();
-    EXPECT_EQ(r.out.find("pass phrase"), std::string::npos) << "prompted on the terminal\n" << r.describe();
+    EXPECT_EQ(r.out.find("pass phrase"), std::string::npos) << "prompted on the terminal\n"
+                                                            << r.describe();
     LOAD_REPORT(rep, {}, r);
     FIND_HOST(h, rep, "host-a", r);
     EXPECT_EQ(str(*h, "status"), "auth_failed") << hosts_summary(rep);
@@ -670,7 +672,8 @@ TEST_F(SshRun, ClosedPortBehindABastionIsRetriedAndUnreachable) {
     EXPECT_EQ(h->value("attempts", 0), 2) << hosts_summary(rep);
     const std::string error = str(*h, "error");
     EXPECT_NE(error.find(std::to_string(port)), std::string::npos) << error;
-    EXPECT_NE(error.find(std::to_string(b->port())), std::string::npos) << "names the jump: " << error;
+    EXPECT_NE(error.find(std::to_string(b->port())), std::string::npos)
+        << "names the jump: " << error;
 }
 
 // 7a. become through a NOPASSWD rule: the agent runs as root.
@@ -966,11 +969,13 @@ TEST_F(SshRun, HostThatFreezesMidRunIsLostByKeepalive) {
     };
     auto deadline = std::chrono::steady_clock::now() + 60s;
     bool started = false;
-    while (cli.running() && !(started = agent_started()) && std::chrono::steady_clock::now() < deadline) {
+    while (cli.running() && !(started = agent_started()) &&
+           std::chrono::steady_clock::now() < deadline) {
         std::this_thread::sleep_for(10ms);
     }
-    ASSERT_TRUE(started) << "no agent session on the slow host within 60 s, or the run ended first\n"
-                         << c->log() << cli.wait(1).describe();
+    ASSERT_TRUE(started)
+        << "no agent session on the slow host within 60 s, or the run ended first\n"
+        << c->log() << cli.wait(1).describe();
 
     auto frozen = c->freeze_sessions();
     struct Thaw {

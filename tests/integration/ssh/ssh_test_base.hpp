@@ -18,7 +18,8 @@ namespace bpfleet::test {
 
 class SshTestBase : public ::testing::Test {
 protected:
-    explicit SshTestBase(std::string scratch_prefix) : m_scratch_prefix(std::move(scratch_prefix)) {}
+    explicit SshTestBase(std::string scratch_prefix)
+        : m_scratch_prefix(std::move(scratch_prefix)) {}
 
     static void SetUpTestSuite() {
         if (ssh_prerequisites_missing().empty()) {

@@ -196,7 +196,8 @@ std::string ssh_prerequisites_missing() {
     if (::geteuid() != 0) {
         return "the SSH integration tests run as root (sshd, root logins, test users, sudoers)";
     }
-    for (const char* p : {kSshd, kSshKeygen, kSshClient, kSudo, kVisudo, kUseradd, kUsermod, kScript}) {
+    for (const char* p :
+         {kSshd, kSshKeygen, kSshClient, kSudo, kVisudo, kUseradd, kUsermod, kScript}) {
         if (!have_program(p)) {
             return std::string(p) + " is missing (scripts/install-deps.sh installs openssh-server, "
                                     "openssh-client, sudo, bsdutils)";
@@ -218,9 +219,11 @@ int free_port_block(int count) {
         }
         return ok;
     };
-    static std::mt19937 random(static_cast<unsigned>(::getpid()) ^ static_cast<unsigned>(::time(nullptr)));
+    static std::mt19937 random(static_cast<unsigned>(::getpid()) ^
+                               static_cast<unsigned>(::time(nullptr)));
     for (int attempt = 0; attempt < 100; ++attempt) {
-        int base = 20000 + static_cast<int>(random() % static_cast<unsigned>(32000 - 20000 - count));
+        int base =
+            20000 + static_cast<int>(random() % static_cast<unsigned>(32000 - 20000 - count));
         bool all_free = true;
         for (int q = base; all_free && q < base + count; ++q) {
             all_free = can_bind(q);
@@ -324,10 +327,9 @@ ClientKey make_client_key(const fs::path& dir, const std::string& type, const st
         key.error = "ssh-keygen -t " + type + " failed: " + out;
         return key;
     }
-    if (!passphrase.empty() &&
-        run_command({kSshKeygen, "-q", "-p", "-m", "PEM", "-P", "", "-N", passphrase, "-f",
-                     key.private_key.string()},
-                    &out, 60) != 0) {
+    if (!passphrase.empty() && run_command({kSshKeygen, "-q", "-p", "-m", "PEM", "-P", "", "-N",
+                                            passphrase, "-f", key.private_key.string()},
+                                           &out, 60) != 0) {
         key.error = "ssh-keygen -p -m PEM failed: " + out;
     }
     return key;

@@ -9,18 +9,18 @@
 #include "ssh/sshd_fixture.hpp"
 #include "support/require.hpp"
 
+#include <arpa/inet.h>
 #include <chrono>
 #include <csignal>
+#include <cstdlib>
 #include <fstream>
 #include <gtest/gtest.h>
-#include <set>
-#include <arpa/inet.h>
-#include <cstdlib>
 #include <netinet/in.h>
+#include <set>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <unistd.h>
 #include <thread>
+#include <unistd.h>
 
 namespace bpfleet::test {
 namespace {

@@ -2,14 +2,14 @@
 // (tests/fixtures/verifier-logs/<kernel>/) and on hand-made inputs for the
 // rules this machine cannot produce (no lockdown, BTF always present, ...).
 
+#include "bpf/classifier.hpp"
+
 #include <cerrno>
 #include <filesystem>
 #include <fstream>
 #include <gtest/gtest.h>
 #include <map>
 #include <set>
-
-#include "bpf/classifier.hpp"
 
 namespace bpfleet {
 namespace {
@@ -85,9 +85,9 @@ TEST(ClassifierFixtures, RecordedLogsFromSeveralKernels) {
         EXPECT_FALSE(c.hint.empty());
         if (!r.log.empty() && c.code != FailureCode::AttachTypeUnsupported) {
             bool in_log = r.log.find(c.evidence) != std::string::npos;
-            bool in_msgs = std::find(r.failure.libbpf_messages.begin(),
-                                     r.failure.libbpf_messages.end(),
-                                     c.evidence) != r.failure.libbpf_messages.end();
+            bool in_msgs =
+                std::find(r.failure.libbpf_messages.begin(), r.failure.libbpf_messages.end(),
+                          c.evidence) != r.failure.libbpf_messages.end();
             EXPECT_TRUE(in_log || in_msgs) << "evidence must be quoted, not invented";
         }
         kernels.insert(r.kernel);

@@ -2,9 +2,9 @@
 // zero-sized map rule. Application to real objects is covered by the
 // privileged tests.
 
-#include <gtest/gtest.h>
-
 #include "bpf/fixups.hpp"
+
+#include <gtest/gtest.h>
 
 namespace bpfleet {
 namespace {
@@ -53,16 +53,21 @@ TEST_P(FixupRulesErrors, NameFileLineAndColumn) {
 
 INSTANTIATE_TEST_SUITE_P(
     Cases, FixupRulesErrors,
-    ::testing::Values(BadRule{"[programs.p]\ntype = \"no_such_type\"\n", "f.toml:2:", "type", "UnknownProgramType"},
-                      BadRule{"[programs.p]\nenabled = 1\n", "f.toml:2:", "true or false", "EnabledNotBoolean"},
-                      BadRule{"[maps.m]\nmax_entries = -1\n", "f.toml:2:", "0 to 4294967295", "NegativeMaxEntries"},
-                      BadRule{"[maps.m]\nmax_entries = 5000000000\n", "f.toml:2:",
-                              "0 to 4294967295", "HugeMaxEntries"},
-                      BadRule{"[maps.m]\nsize = 4\n", "f.toml:2:", "unknown key", "UnknownMapKey"},
-                      BadRule{"[tables.x]\n", "f.toml:1:", "unknown table", "UnknownTable"},
-                      BadRule{"programs = 3\n", "f.toml:1:", "must be a table", "ProgramsNotATable"},
-                      BadRule{"[maps.m\n", "f.toml:1:", "", "SyntaxError"}),
-    [](const ::testing::TestParamInfo<BadRule>& param_info) { return std::string(param_info.param.name); });
+    ::testing::Values(
+        BadRule{"[programs.p]\ntype = \"no_such_type\"\n", "f.toml:2:", "type",
+                "UnknownProgramType"},
+        BadRule{"[programs.p]\nenabled = 1\n", "f.toml:2:", "true or false", "EnabledNotBoolean"},
+        BadRule{"[maps.m]\nmax_entries = -1\n", "f.toml:2:", "0 to 4294967295",
+                "NegativeMaxEntries"},
+        BadRule{"[maps.m]\nmax_entries = 5000000000\n", "f.toml:2:", "0 to 4294967295",
+                "HugeMaxEntries"},
+        BadRule{"[maps.m]\nsize = 4\n", "f.toml:2:", "unknown key", "UnknownMapKey"},
+        BadRule{"[tables.x]\n", "f.toml:1:", "unknown table", "UnknownTable"},
+        BadRule{"programs = 3\n", "f.toml:1:", "must be a table", "ProgramsNotATable"},
+        BadRule{"[maps.m\n", "f.toml:1:", "", "SyntaxError"}),
+    [](const ::testing::TestParamInfo<BadRule>& param_info) {
+        return std::string(param_info.param.name);
+    });
 
 TEST(GadgetSections, KnownPrefixes) {
     EXPECT_EQ(gadget_section_type("socket1"), BPF_PROG_TYPE_SOCKET_FILTER);

@@ -130,7 +130,9 @@ TEST(Sha256, FinishReturnsTheDigestBytes) {
     EXPECT_EQ(to_hex(digest), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 }
 
-TEST(ToHex, EmptyIsEmpty) { EXPECT_EQ(to_hex(std::span<const std::uint8_t>{}), ""); }
+TEST(ToHex, EmptyIsEmpty) {
+    EXPECT_EQ(to_hex(std::span<const std::uint8_t>{}), "");
+}
 
 TEST(ToHex, LowercaseTwoDigitsPerByte) {
     const std::uint8_t bytes[] = {0x00, 0x01, 0x0f, 0x10, 0x7f, 0x80, 0xab, 0xcd, 0xef, 0xff};

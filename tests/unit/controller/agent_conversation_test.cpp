@@ -1,13 +1,13 @@
 // The protocol conversation against a scripted agent stream: what the
 // controller makes of good, garbled, oversized, late and refused answers.
 
+#include "fleet/agent_conversation.hpp"
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_future.hpp>
 #include <deque>
 #include <gtest/gtest.h>
-
-#include "fleet/agent_conversation.hpp"
 
 namespace bpfleet::fleet {
 namespace {
@@ -15,8 +15,8 @@ namespace {
 // Answers reads from a script of chunks; records what the controller wrote.
 class ScriptedStream final : public AgentStream {
 public:
-    std::deque<std::string> chunks;                   // read in order; then EOF
-    std::optional<HostFailure> fail_after_script;     // instead of EOF
+    std::deque<std::string> chunks;               // read in order; then EOF
+    std::optional<HostFailure> fail_after_script; // instead of EOF
     std::string written;
     std::string err;
 
@@ -24,7 +24,8 @@ public:
         written.append(bytes);
         co_return HostExpected<void>{};
     }
-    asio::awaitable<HostExpected<std::size_t>> read_some(std::span<char> buffer, Deadline) override {
+    asio::awaitable<HostExpected<std::size_t>> read_some(std::span<char> buffer,
+                                                         Deadline) override {
         if (chunks.empty()) {
             if (fail_after_script) {
                 co_return tl::unexpected(*fail_after_script);
@@ -52,7 +53,9 @@ std::string hello(const std::string& arch = "x86_64", int protocol = 1) {
            "\n";
 }
 
-std::string probe() { return Json{{"type", "probe"}, {"facts", {{"kernel", {{"release", "6.1.0"}}}}}}.dump() + "\n"; }
+std::string probe() {
+    return Json{{"type", "probe"}, {"facts", {{"kernel", {{"release", "6.1.0"}}}}}}.dump() + "\n";
+}
 
 std::string check_reply(std::uint64_t id) {
     CheckReport report;
@@ -74,8 +77,9 @@ protected:
 
     HostExpected<void> talk(ScriptedStream& stream, HostResult& host) {
         asio::io_context context;
-        auto future = asio::co_spawn(context, converse(stream, m_plan, host, Clock::now() + std::chrono::seconds(5)),
-                                     asio::use_future);
+        auto future = asio::co_spawn(
+            context, converse(stream, m_plan, host, Clock::now() + std::chrono::seconds(5)),
+            asio::use_future);
         context.run();
         return future.get();
     }
@@ -100,9 +104,12 @@ TEST_F(ConversationTest, GoodAgentGivesFactsAndOneCheckPerObject) {
     ASSERT_EQ(host.checks[0].report.programs.size(), 1u);
     // What went out: probe, a check line followed by the object's bytes, bye.
     // Host facts without the (slow) feature fingerprint unless the plan asks.
-    EXPECT_NE(s.written.find("{\"type\":\"probe\",\"features\":false}\n"), std::string::npos) << s.written.substr(0, 200);
+    EXPECT_NE(s.written.find("{\"type\":\"probe\",\"features\":false}\n"), std::string::npos)
+        << s.written.substr(0, 200);
     EXPECT_NE(s.written.find("\"type\":\"check\""), std::string::npos);
-    EXPECT_NE(s.written.find("\x7f" "ELF"), std::string::npos);
+    EXPECT_NE(s.written.find("\x7f"
+                             "ELF"),
+              std::string::npos);
     EXPECT_NE(s.written.find("{\"type\":\"bye\"}"), std::string::npos);
 }
 
@@ -147,7 +154,8 @@ TEST_F(ConversationTest, DeeplyNestedMessageIsAnAgentErrorNotACrash) {
     ASSERT_FALSE(r);
     EXPECT_EQ(r.error().status, HostStatus::AgentError);
     EXPECT_NE(r.error().message.find("nested deeper than"), std::string::npos) << r.error().message;
-    EXPECT_NE(r.error().message.find("a message of " + std::to_string(line.size()) + " bytes"), std::string::npos)
+    EXPECT_NE(r.error().message.find("a message of " + std::to_string(line.size()) + " bytes"),
+              std::string::npos)
         << r.error().message;
     EXPECT_TRUE(host.facts.empty() || !host.facts.contains("x"));
 }
@@ -196,12 +204,14 @@ TEST_F(ConversationTest, ReplyWithAnotherIdIsRefused) {
 
 TEST_F(ConversationTest, ReportThatIsNotTheModelIsRefused) {
     ScriptedStream s;
-    s.chunks = {hello(), probe(), "{\"type\":\"check\",\"id\":1,\"report\":{\"programs\":\"nope\"}}\n"};
+    s.chunks = {hello(), probe(),
+                "{\"type\":\"check\",\"id\":1,\"report\":{\"programs\":\"nope\"}}\n"};
     HostResult host;
     auto r = talk(s, host);
     ASSERT_FALSE(r);
     EXPECT_EQ(r.error().status, HostStatus::AgentError);
-    EXPECT_NE(r.error().message.find("invalid check reply"), std::string::npos) << r.error().message;
+    EXPECT_NE(r.error().message.find("invalid check reply"), std::string::npos)
+        << r.error().message;
 }
 
 TEST_F(ConversationTest, TransportTimeoutKeepsItsStatus) {

@@ -1,11 +1,11 @@
 // Small pure pieces of the fleet runner: shell quoting, architecture names,
 // the one-line host summary.
 
-#include <gtest/gtest.h>
-
 #include "fleet/deploy.hpp"
 #include "fleet/progress.hpp"
 #include "fleet/ssh_link.hpp"
+
+#include <gtest/gtest.h>
 
 namespace bpfleet::fleet {
 namespace {

@@ -17,13 +17,20 @@ constexpr Verdict kAllVerdicts[] = {Verdict::Pass, Verdict::Fail, Verdict::Skip,
                                     Verdict::Miss};
 
 constexpr FailureCode kAllRealCodes[] = {
-    FailureCode::VerifierReject,       FailureCode::HelperUnavailable,
-    FailureCode::ProgTypeUnsupported,  FailureCode::AttachTypeUnsupported,
-    FailureCode::MapTypeUnsupported,   FailureCode::MissingKernelBtf,
-    FailureCode::CoreRelocationFailed, FailureCode::AttachTargetMissing,
-    FailureCode::PermissionDenied,     FailureCode::LoaderContract,
-    FailureCode::ObjectInvalid,        FailureCode::ResourceLimit,
-    FailureCode::Unknown,              FailureCode::NotFired,
+    FailureCode::VerifierReject,
+    FailureCode::HelperUnavailable,
+    FailureCode::ProgTypeUnsupported,
+    FailureCode::AttachTypeUnsupported,
+    FailureCode::MapTypeUnsupported,
+    FailureCode::MissingKernelBtf,
+    FailureCode::CoreRelocationFailed,
+    FailureCode::AttachTargetMissing,
+    FailureCode::PermissionDenied,
+    FailureCode::LoaderContract,
+    FailureCode::ObjectInvalid,
+    FailureCode::ResourceLimit,
+    FailureCode::Unknown,
+    FailureCode::NotFired,
 };
 
 ProgramResult program_with(std::string name, Verdict verdict) {
@@ -234,7 +241,9 @@ void expect_same(const CheckReport& a, const CheckReport& b) {
     EXPECT_DOUBLE_EQ(a.duration_ms, b.duration_ms);
 }
 
-std::string text_of(const CheckReport& r) { return Json(r).dump(2); }
+std::string text_of(const CheckReport& r) {
+    return Json(r).dump(2);
+}
 
 // --- names ------------------------------------------------------------------
 
@@ -319,7 +328,9 @@ TEST(ErrnoName, NamesCommonErrnos) {
     EXPECT_EQ(errno_name(ENOEXEC), "ENOEXEC");
 }
 
-TEST(ErrnoName, KernelInternalEnotsupp) { EXPECT_EQ(errno_name(524), "ENOTSUPP"); }
+TEST(ErrnoName, KernelInternalEnotsupp) {
+    EXPECT_EQ(errno_name(524), "ENOTSUPP");
+}
 
 TEST(ErrnoName, UnknownNumbersKeepTheNumber) {
     EXPECT_EQ(errno_name(4242), "E4242");
@@ -330,8 +341,8 @@ TEST(ErrnoName, UnknownNumbersKeepTheNumber) {
 
 TEST(CheckSummary, CountsEveryVerdictAndMissAsError) {
     CheckReport r;
-    r.programs = {program_with("a", Verdict::Pass), program_with("b", Verdict::Pass),
-                  program_with("c", Verdict::Fail), program_with("d", Verdict::Skip),
+    r.programs = {program_with("a", Verdict::Pass),  program_with("b", Verdict::Pass),
+                  program_with("c", Verdict::Fail),  program_with("d", Verdict::Skip),
                   program_with("e", Verdict::Error), program_with("f", Verdict::Miss)};
     const auto s = r.summary();
     EXPECT_EQ(s.programs, 6);
@@ -587,7 +598,7 @@ TEST(ParseCheckReport, ValidDocumentIsAccepted) {
 
 TEST(ParseCheckReport, RejectsWrongSchema) {
     for (const Json& schema : {Json("bpfleet.check/v2"), Json("bpfleet.check/v1 "), Json(""),
-                              Json("bpfleet.probe/v1"), Json(1), Json(nullptr)}) {
+                               Json("bpfleet.probe/v1"), Json(1), Json(nullptr)}) {
         Json j = valid_document();
         j["schema"] = schema;
         expect_rejected(j.dump(), "schema " + schema.dump());

@@ -1,7 +1,7 @@
-#include <gtest/gtest.h>
-
 #include "oci/archive.hpp"
 #include "oci/image_builder.hpp"
+
+#include <gtest/gtest.h>
 
 namespace bpfleet::oci {
 namespace {
@@ -50,7 +50,9 @@ TEST(Archive, RefusesEveryAttack) {
         {"fifo", {{"f", {}, TarEntry::Type::Fifo}}, "ARCHIVE_UNSAFE"},
         {"device", {{"d", {}, TarEntry::Type::CharDevice}}, "ARCHIVE_UNSAFE"},
         {"duplicate", {{"a", test::to_bytes("1")}, {"./a", test::to_bytes("2")}}, "ARCHIVE_UNSAFE"},
-        {"declared-huge", {{"big", test::to_bytes("x"), TarEntry::Type::File, "", 1LL << 40}}, "LIMIT_EXCEEDED"},
+        {"declared-huge",
+         {{"big", test::to_bytes("x"), TarEntry::Type::File, "", 1LL << 40}},
+         "LIMIT_EXCEEDED"},
     };
     for (const auto& c : cases) {
         auto r = read_entries(c.entries);

@@ -1,7 +1,7 @@
-#include <gtest/gtest.h>
-
 #include "oci/cache.hpp"
 #include "oci/image_builder.hpp"
+
+#include <gtest/gtest.h>
 
 namespace bpfleet::oci {
 namespace {

@@ -1,7 +1,7 @@
-#include <gtest/gtest.h>
-
 #include "oci/credentials.hpp"
 #include "oci/image_builder.hpp"
+
+#include <gtest/gtest.h>
 
 namespace bpfleet::oci {
 namespace {
@@ -15,8 +15,8 @@ TEST(Credentials, Base64RoundTrip) {
 
 TEST(Credentials, PrecedenceCliEnvDockerConfig) {
     test::TempDir tmp;
-    test::write_text(tmp.path() / "config.json",
-                     R"({"auths":{"https://127.0.0.1:5000":{"auth":")" + base64_encode("dock:er") + R"("},
+    test::write_text(tmp.path() / "config.json", R"({"auths":{"https://127.0.0.1:5000":{"auth":")" +
+                                                     base64_encode("dock:er") + R"("},
                          "other.io":{"username":"u","password":"p"}}})");
     ::setenv("DOCKER_CONFIG", tmp.path().c_str(), 1);
     ::unsetenv("BPFLEET_REGISTRY_CREDS");

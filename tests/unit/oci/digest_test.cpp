@@ -1,6 +1,6 @@
-#include <gtest/gtest.h>
-
 #include "oci/digest.hpp"
+
+#include <gtest/gtest.h>
 
 namespace bpfleet::oci {
 namespace {
@@ -15,9 +15,10 @@ TEST(Digest, ParsesSha256AndSha512) {
 }
 
 TEST(Digest, RejectsMalformed) {
-    for (std::string bad : {std::string("sha256"), "sha256:" + std::string(63, '0'), "sha256:" + std::string(64, 'G'),
-                            "sha256:" + std::string(64, 'A'), "md5:" + std::string(32, '0'),
-                            "sha256:../../" + std::string(58, '0')}) {
+    for (std::string bad :
+         {std::string("sha256"), "sha256:" + std::string(63, '0'), "sha256:" + std::string(64, 'G'),
+          "sha256:" + std::string(64, 'A'), "md5:" + std::string(32, '0'),
+          "sha256:../../" + std::string(58, '0')}) {
         auto d = parse_digest(bad);
         EXPECT_FALSE(d) << bad;
         if (!d) {

@@ -1,7 +1,7 @@
-#include <gtest/gtest.h>
-
 #include "oci/image_builder.hpp"
 #include "oci/reference.hpp"
+
+#include <gtest/gtest.h>
 
 namespace bpfleet::oci {
 namespace {
@@ -37,9 +37,10 @@ TEST(Reference, DockerHubOnlyWithTransport) {
 }
 
 TEST(Reference, RejectsUnsafeOrMalformed) {
-    for (const char* bad : {"example.com/../etc:x", "example.com/UPPER:x", "example.com/a?b", "example.com/a#b",
-                            "example.com/a:bad tag", "example.com/a@sha256:123", "example.com/a@md5:abc",
-                            "exa mple.com/a", "example.com/", "example.com/a:"}) {
+    for (const char* bad :
+         {"example.com/../etc:x", "example.com/UPPER:x", "example.com/a?b", "example.com/a#b",
+          "example.com/a:bad tag", "example.com/a@sha256:123", "example.com/a@md5:abc",
+          "exa mple.com/a", "example.com/", "example.com/a:"}) {
         auto r = parse_registry_reference(bad);
         EXPECT_FALSE(r) << bad;
         if (!r) {

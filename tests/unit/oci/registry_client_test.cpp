@@ -1,8 +1,8 @@
 // Unit tests of the parts of the registry client that need no server; the
 // client against real servers is in tests/integration/oci/.
-#include <gtest/gtest.h>
-
 #include "oci/registry_client.hpp"
+
+#include <gtest/gtest.h>
 
 namespace bpfleet::oci {
 namespace {

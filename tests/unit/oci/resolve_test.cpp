@@ -1,8 +1,8 @@
-#include <gtest/gtest.h>
-
 #include "bpf/object.hpp"
 #include "oci/image_builder.hpp"
 #include "oci/resolve.hpp"
+
+#include <gtest/gtest.h>
 
 namespace bpfleet::oci {
 namespace {
@@ -84,7 +84,8 @@ TEST(Resolve, SingleArchAndNoEbpfAndExtras) {
     auto noebpf = resolve_artifact("oci:" + (tmp.path() / "noebpf").string(), {});
     ASSERT_FALSE(noebpf);
     EXPECT_EQ(noebpf.error().code, "NO_PROGRAM");
-    EXPECT_NE(noebpf.error().message.find("this image has no eBPF program for amd64"), std::string::npos)
+    EXPECT_NE(noebpf.error().message.find("this image has no eBPF program for amd64"),
+              std::string::npos)
         << noebpf.error().message;
 
     test::build_standard_layout(tmp.path() / "extras", StandardImage::WithExtras);
@@ -132,17 +133,22 @@ TEST(Resolve, ExportedArchiveLikeIgImageExport) {
 TEST(Resolve, DockerSaveArchive) {
     test::TempDir tmp;
     auto layer_tar = tmp.path() / "layer.tar";
-    test::write_tar(layer_tar, {{"usr/share/bpf/probe.bpf.o", test::arm64_object()}, {"etc/motd", test::to_bytes("hi")}},
-                    false);
+    test::write_tar(
+        layer_tar,
+        {{"usr/share/bpf/probe.bpf.o", test::arm64_object()}, {"etc/motd", test::to_bytes("hi")}},
+        false);
     auto layer = test::read_bytes(layer_tar);
     std::string diff_id = "sha256:" + test::sha256_hex(layer);
-    auto config = test::to_bytes(R"({"architecture":"arm64","os":"linux","rootfs":{"type":"layers","diff_ids":[")" +
-                                 diff_id + R"("]}})");
+    auto config = test::to_bytes(
+        R"({"architecture":"arm64","os":"linux","rootfs":{"type":"layers","diff_ids":[")" +
+        diff_id + R"("]}})");
     std::string config_name = test::sha256_hex(config) + ".json";
     auto manifest = test::to_bytes(R"([{"Config":")" + config_name +
                                    R"(","RepoTags":["x:latest"],"Layers":["abc/layer.tar"]}])");
     auto archive = tmp.path() / "docker.tar";
-    test::write_tar(archive, {{"manifest.json", manifest}, {config_name, config}, {"abc/layer.tar", layer}}, false);
+    test::write_tar(archive,
+                    {{"manifest.json", manifest}, {config_name, config}, {"abc/layer.tar", layer}},
+                    false);
     auto art = resolve_artifact("docker-archive:" + archive.string(), {});
     ASSERT_TRUE(art) << art.error().describe();
     ASSERT_EQ(art->objects.size(), 1u);
@@ -152,7 +158,9 @@ TEST(Resolve, DockerSaveArchive) {
 
     // A tampered layer no longer matches its diff_id.
     layer[600] ^= 1;
-    test::write_tar(archive, {{"manifest.json", manifest}, {config_name, config}, {"abc/layer.tar", layer}}, false);
+    test::write_tar(archive,
+                    {{"manifest.json", manifest}, {config_name, config}, {"abc/layer.tar", layer}},
+                    false);
     auto bad = resolve_artifact("docker-archive:" + archive.string(), {});
     ASSERT_FALSE(bad);
     EXPECT_EQ(bad.error().code, "DIGEST_MISMATCH");
