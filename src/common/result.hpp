@@ -33,21 +33,26 @@ inline tl::unexpected<Error> make_error(std::string code, std::string message, i
 
 } // namespace bpfleet
 
-// TRY(expr): evaluate a Result, return its error from the enclosing function.
+// TRY(expr): evaluate a Result (any tl::expected), return its error from the
+// enclosing function. TRY_ASSIGN(lhs, expr): the same, then move the value into
+// lhs (which may be a declaration: `TRY_ASSIGN(auto x, f())`).
+// CO_TRY and CO_TRY_ASSIGN do the same in a coroutine (co_return), for any
+// error type: `CO_TRY_ASSIGN(auto link, co_await connect(host));` in an
+// asio::awaitable<HostExpected<T>>.
 #define BPFLEET_CONCAT_INNER(a, b) a##b
 #define BPFLEET_CONCAT(a, b) BPFLEET_CONCAT_INNER(a, b)
-#define BPFLEET_TRY_IMPL(var, expr)                                                                \
+#define BPFLEET_TRY_VAR BPFLEET_CONCAT(bpfleet_try_, __COUNTER__)
+
+#define BPFLEET_TRY_IMPL(ret, var, expr)                                                           \
     auto var = (expr);                                                                             \
     if (!var) {                                                                                    \
-        return tl::unexpected(std::move(var).error());                                             \
+        ret tl::unexpected(std::move(var).error());                                                \
     }
-#define TRY(expr) BPFLEET_TRY_IMPL(BPFLEET_CONCAT(try_result_, __LINE__), expr)
-// TRY_ASSIGN(lhs, expr): like TRY, and move the value into lhs.
-#define BPFLEET_TRY_ASSIGN_IMPL(var, lhs, expr)                                                    \
-    auto var = (expr);                                                                             \
-    if (!var) {                                                                                    \
-        return tl::unexpected(std::move(var).error());                                             \
-    }                                                                                              \
+#define BPFLEET_TRY_ASSIGN_IMPL(ret, var, lhs, expr)                                               \
+    BPFLEET_TRY_IMPL(ret, var, expr)                                                               \
     lhs = std::move(*var);
-#define TRY_ASSIGN(lhs, expr)                                                                      \
-    BPFLEET_TRY_ASSIGN_IMPL(BPFLEET_CONCAT(try_result_, __LINE__), lhs, expr)
+
+#define TRY(expr) BPFLEET_TRY_IMPL(return, BPFLEET_TRY_VAR, expr)
+#define TRY_ASSIGN(lhs, expr) BPFLEET_TRY_ASSIGN_IMPL(return, BPFLEET_TRY_VAR, lhs, expr)
+#define CO_TRY(expr) BPFLEET_TRY_IMPL(co_return, BPFLEET_TRY_VAR, expr)
+#define CO_TRY_ASSIGN(lhs, expr) BPFLEET_TRY_ASSIGN_IMPL(co_return, BPFLEET_TRY_VAR, lhs, expr)
