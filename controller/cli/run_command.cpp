@@ -4,19 +4,20 @@
 
 #include "cli/artifact_options.hpp"
 #include "cli/commands.hpp"
-#include "common/sha256.hpp"
-#include "fleet/journal.hpp"
 #include "fleet/runner.hpp"
 #include "inventory/inventory.hpp"
 #include "model/run_report.hpp"
 #include "oci/resolve.hpp"
 #include "protocol/protocol.hpp"
+#include "report/json_report.hpp"
+#include "report/run_recorder.hpp"
+#include "report/table.hpp"
 
 #include <chrono>
 #include <cstdio>
-#include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <unistd.h>
 
 namespace bpfleet::cli {
@@ -47,13 +48,6 @@ struct RunOptions {
     bool verbose = false;
     ArtifactCliOptions artifact_options;
 };
-
-std::string now_rfc3339() {
-    std::time_t t = std::time(nullptr);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
-    return buf;
-}
 
 // --agent [ARCH=]PATH, repeatable; a bare PATH is this machine's architecture.
 Result<std::map<std::string, std::string>>
@@ -90,139 +84,8 @@ Result<std::vector<inventory::InventoryHost>> select_fleet(const RunOptions& opt
     return hosts;
 }
 
-// A name from a host's answer (an object path, a program name) as one safe
-// file name: only [A-Za-z0-9._-], '/' and anything else become '_', and no
-// leading dot (no "..", no hidden files).
-std::string file_name_part(std::string_view name) {
-    std::string out;
-    out.reserve(name.size());
-    for (char ch : name) {
-        const bool safe = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-                          (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' || ch == '-';
-        out += safe ? ch : '_';
-    }
-    if (out.empty() || out.front() == '.') {
-        out.insert(out.begin(), '_');
-    }
-    return out.substr(0, 200);
-}
-
-// hosts/<name>/: facts, agent stderr and every full verifier log.
-void write_host_files(const fs::path& dir, const HostResult& host,
-                      const std::string& agent_stderr) {
-    std::error_code ec;
-    fs::create_directories(dir / "logs", ec);
-    std::ofstream(dir / "facts.json") << host.facts.dump(2) << "\n";
-    std::ofstream(dir / "agent-stderr.txt") << agent_stderr;
-    for (const auto& c : host.checks) {
-        for (const auto& p : c.report.programs) {
-            if (p.load.log && !p.load.log->text.empty()) {
-                std::ofstream(dir / "logs" /
-                              (file_name_part(c.object) + "." + file_name_part(p.name) + ".log"))
-                    << p.load.log->text;
-            }
-        }
-    }
-}
-
-// Left-aligned in `w` columns, and never glued to the next column.
-std::string pad(std::string s, std::size_t w) {
-    s.append(s.size() < w ? w - s.size() : 1, ' ');
-    return s;
-}
-
-void print_table(const RunReport& report) {
-    std::printf("%s%s%s%s%s%s%s%s\n", pad("HOST", 14).c_str(), pad("OBJECT", 22).c_str(),
-                pad("PROGRAM", 24).c_str(), pad("LOAD", 6).c_str(), pad("ATTACH", 8).c_str(),
-                pad("FIRED", 7).c_str(), pad("CODE", 26).c_str(), "DETAIL");
-    for (const auto& h : report.hosts) {
-        if (h.status != HostStatus::Ok) {
-            std::printf("%s%s %s (%s): %s\n", pad(h.name, 14).c_str(), "host",
-                        std::string(to_string(h.status)).c_str(), h.stage.c_str(), h.error.c_str());
-            continue;
-        }
-        for (const auto& c : h.checks) {
-            if (c.report.object_error) {
-                std::printf("%s%s%s\n", pad(h.name, 14).c_str(), pad(c.object, 22).c_str(),
-                            c.report.object_error->message.c_str());
-            }
-            for (const auto& p : c.report.programs) {
-                const StageResult* why = &p.load;
-                if (p.load.verdict == Verdict::Pass && p.attach &&
-                    p.attach->verdict == Verdict::Fail) {
-                    why = &*p.attach;
-                } else if (p.load.verdict == Verdict::Pass && p.fire &&
-                           p.fire->verdict == Verdict::Fail) {
-                    why = &*p.fire;
-                }
-                std::string fired = "-";
-                if (p.fire && p.fire->fired) {
-                    fired = *p.fire->fired ? "yes" : "no";
-                } else if (p.fire) {
-                    fired = std::string(to_string(p.fire->verdict));
-                }
-                std::string detail = why->code == FailureCode::None ? "" : why->evidence;
-                if (why->verdict == Verdict::Error) {
-                    detail = why->message;
-                }
-                if (detail.size() > 80) {
-                    detail = detail.substr(0, 77) + "...";
-                }
-                std::printf(
-                    "%s%s%s%s%s%s%s%s\n", pad(h.name, 14).c_str(), pad(c.object, 22).c_str(),
-                    pad(p.name, 24).c_str(), pad(std::string(to_string(p.load.verdict)), 6).c_str(),
-                    pad(p.attach ? std::string(to_string(p.attach->verdict)) : "-", 8).c_str(),
-                    pad(fired, 7).c_str(),
-                    pad(why->code == FailureCode::None ? "-" : std::string(to_string(why->code)),
-                        26)
-                        .c_str(),
-                    detail.c_str());
-            }
-        }
-    }
-    auto s = report.summary();
-    std::printf("\n%d host(s): %d ok, %d without answer; %d program(s): %d pass, %d fail, "
-                "%d skip, %d error\n",
-                s.hosts, s.hosts_ok, s.hosts_unanswered, s.programs, s.pass, s.fail, s.skip,
-                s.error);
-}
-
-void print_facts_table(const RunReport& report) {
-    std::printf("%s%s%s%s%s%s\n", pad("HOST", 14).c_str(), pad("ARCH", 9).c_str(),
-                pad("KERNEL", 26).c_str(), pad("OS", 30).c_str(), pad("BTF", 5).c_str(), "STATUS");
-    for (const auto& h : report.hosts) {
-        const Json& f = h.facts;
-        auto text = [](const Json& j, std::initializer_list<const char*> path) {
-            const Json* at = &j;
-            for (const char* key : path) {
-                if (!at->is_object() || !at->contains(key)) {
-                    return std::string("-");
-                }
-                at = &(*at)[key];
-            }
-            return at->is_string()    ? at->get<std::string>()
-                   : at->is_boolean() ? (at->get<bool>() ? "yes" : "no")
-                                      : "-";
-        };
-        std::string status = h.status == HostStatus::Ok ? "ok"
-                                                        : std::string(to_string(h.status)) + " (" +
-                                                              h.stage + "): " + h.error;
-        std::printf("%s%s%s%s%s%s\n", pad(h.name, 14).c_str(), pad(text(f, {"arch"}), 9).c_str(),
-                    pad(text(f, {"kernel", "release"}), 26).c_str(),
-                    pad(text(f, {"os", "pretty_name"}), 30).c_str(),
-                    pad(text(f, {"btf", "vmlinux"}), 5).c_str(), status.c_str());
-    }
-    auto s = report.summary();
-    std::printf("\n%d host(s): %d ok, %d without answer\n", s.hosts, s.hosts_ok,
-                s.hosts_unanswered);
-}
-
 int run(const RunOptions& options, bool probe_only) {
-    const auto started = std::chrono::steady_clock::now();
-    RunReport report;
-    report.started = now_rfc3339();
-    report.artifacts = options.artifacts;
-    report.inventory = options.inventory;
+    report::RunReportBuilder builder(options.artifacts, options.inventory);
 
     // Everything that can be wrong with the command line, the inventory or
     // the artifacts is found before connecting anywhere (exit 2).
@@ -278,45 +141,27 @@ int run(const RunOptions& options, bool probe_only) {
     }
     plan.artifacts = &artifacts;
 
-    const fs::path out = options.output;
-    std::error_code ec;
-    fs::create_directories(out / "hosts", ec);
-    if (ec) {
-        print_error(Error{"io", ec.value(), "cannot create the output directory: " + ec.message(),
-                          out.string()});
-        return kExitUsage;
+    std::vector<std::string> order;
+    for (const auto& h : *selected) {
+        order.push_back(h.name);
     }
-    const fs::path journal_path =
-        options.resume.empty() ? out / "journal.jsonl" : fs::path(options.resume);
-    std::map<std::string, HostResult> done;
-    if (!options.resume.empty()) {
-        auto previous = fleet::read_journal(journal_path);
-        if (!previous) {
-            print_error(previous.error());
-            return kExitUsage;
-        }
-        done = std::move(*previous);
-    } else {
-        fs::remove(journal_path, ec);
-    }
-    auto journal = fleet::Journal::open(journal_path);
-    if (!journal) {
-        print_error(journal.error());
+    builder.select(std::move(order));
+    auto recorder = report::RunRecorder::open({options.output, options.resume}, std::move(builder));
+    if (!recorder) {
+        print_error(recorder.error());
         return kExitUsage;
     }
 
     std::vector<inventory::InventoryHost> to_run;
-    std::size_t resumed = 0;
     for (const auto& h : *selected) {
-        if (done.count(h.name)) {
-            ++resumed;
-        } else {
+        if (!recorder->resumed(h.name)) {
             to_run.push_back(h);
         }
     }
-    if (resumed > 0 && !options.quiet) {
+    if (const std::size_t resumed = selected->size() - to_run.size();
+        resumed > 0 && !options.quiet) {
         std::fprintf(stderr, "bpfleet: %zu host(s) already in the journal (%s), not run again\n",
-                     resumed, journal_path.c_str());
+                     resumed, recorder->journal_path().c_str());
     }
 
     const fleet::Verbosity verbosity = options.quiet     ? fleet::Verbosity::Quiet
@@ -330,52 +175,29 @@ int run(const RunOptions& options, bool probe_only) {
     fleet_options.known_hosts = options.known_hosts;
     fleet_options.keepalive =
         std::chrono::milliseconds(static_cast<long>(options.keepalive * 1000));
-    bool journal_failed = false;
-    std::map<std::string, HostResult> results;
-    report.cancelled = fleet::run_fleet(
+    const std::string cancelled = fleet::run_fleet(
         to_run, plan, *agents, fleet_options, progress, [&](fleet::HostOutcome& o) {
-            if (!o.cancelled) {
-                if (auto appended = journal->append(o.result); !appended && !journal_failed) {
-                    journal_failed = true;
-                    print_error(appended.error());
-                }
-                write_host_files(out / "hosts" / o.result.name, o.result, o.agent_stderr);
+            if (auto recorded = recorder->record(std::move(o.result), o.agent_stderr, o.cancelled);
+                !recorded) {
+                print_error(recorded.error());
             }
-            results[o.result.name] = std::move(o.result);
         });
 
-    for (const auto& h : *selected) {
-        if (auto it = done.find(h.name); it != done.end()) {
-            report.hosts.push_back(std::move(it->second));
-        } else if (auto r = results.find(h.name); r != results.end()) {
-            report.hosts.push_back(std::move(r->second));
-        }
+    const RunReport report = recorder->finish(cancelled);
+    const fs::path report_path = recorder->output_dir() / "report.json";
+    std::vector<std::unique_ptr<report::ReportWriter>> writers;
+    writers.push_back(std::make_unique<report::JsonReportWriter>(report_path));
+    if (!options.quiet) {
+        writers.push_back(std::make_unique<report::TableWriter>(
+            probe_only ? report::TableKind::Facts : report::TableKind::Programs, stdout,
+            report_path.string()));
     }
-    report.finished = now_rfc3339();
-    report.duration_ms =
-        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started)
-            .count();
-    if (auto written = fleet::write_file_atomic(out / "report.json", Json(report).dump(2) + "\n");
-        !written) {
+    if (auto written = report::write_reports(report, writers); !written) {
         print_error(written.error());
         return kExitUsage;
     }
-    if (!options.quiet) {
-        if (probe_only) {
-            print_facts_table(report);
-        } else {
-            print_table(report);
-        }
-        std::printf("report: %s\n", (out / "report.json").c_str());
-    }
     std::fflush(stdout);
-    if (report.cancelled == "SIGINT") {
-        return 130;
-    }
-    if (report.cancelled == "SIGTERM") {
-        return 143;
-    }
-    return report.exit_status();
+    return report::exit_code(report);
 }
 
 // The options `run` and `probe` share: the fleet, the output, the transport.

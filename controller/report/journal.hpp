@@ -10,7 +10,7 @@
 #include <map>
 #include <string>
 
-namespace bpfleet::fleet {
+namespace bpfleet::report {
 
 class Journal {
 public:
@@ -35,4 +35,4 @@ Result<std::map<std::string, HostResult>> read_journal(const std::filesystem::pa
 // file or the new one, never a partial one.
 Result<void> write_file_atomic(const std::filesystem::path& path, const std::string& text);
 
-} // namespace bpfleet::fleet
+} // namespace bpfleet::report

@@ -1,4 +1,4 @@
-#include "fleet/journal.hpp"
+#include "report/journal.hpp"
 
 #include <cerrno>
 #include <cstring>
@@ -6,7 +6,7 @@
 #include <fstream>
 #include <unistd.h>
 
-namespace bpfleet::fleet {
+namespace bpfleet::report {
 namespace {
 
 Result<void> write_all(int fd, const std::string& text, const std::string& what) {
@@ -99,4 +99,4 @@ Result<void> write_file_atomic(const std::filesystem::path& path, const std::str
     return {};
 }
 
-} // namespace bpfleet::fleet
+} // namespace bpfleet::report

@@ -1,0 +1,67 @@
+// RunRecorder: everything one run writes into its output directory while it
+// goes. It makes the directory, reads the journal of an earlier run under
+// --resume (or clears the old one), and, as each host finishes, appends it to
+// journal.jsonl, writes hosts/NAME/ and hands the result to the report
+// builder. At the end finish() gives the report for the writers.
+//
+// Move-only (it owns the open journal); used from one thread.
+#pragma once
+
+#include "common/result.hpp"
+#include "report/journal.hpp"
+#include "report/run_report_builder.hpp"
+
+#include <cstddef>
+#include <filesystem>
+#include <set>
+#include <string>
+
+namespace bpfleet::report {
+
+struct RecorderOptions {
+    std::filesystem::path output_dir;
+    // The journal of an interrupted run: its hosts are taken as they are and
+    // new ones are appended to it. Empty: a fresh OUTPUT/journal.jsonl.
+    std::filesystem::path resume;
+};
+
+class RunRecorder {
+public:
+    // Errors (exit 2 for the CLI): the output directory cannot be made, the
+    // journal to resume cannot be read or has a bad line, the journal cannot
+    // be opened for appending.
+    static Result<RunRecorder> open(const RecorderOptions& options, RunReportBuilder builder);
+
+    // The host was answered in the resumed journal: it is not run again.
+    [[nodiscard]] bool resumed(const std::string& host_name) const;
+    [[nodiscard]] std::size_t resumed_count() const { return m_resumed.size(); }
+    [[nodiscard]] const std::filesystem::path& journal_path() const { return m_journal_path; }
+    [[nodiscard]] const std::filesystem::path& output_dir() const { return m_output_dir; }
+    [[nodiscard]] RunReportBuilder& builder() { return m_builder; }
+
+    // One host's end. An answer (not `cancelled`) is journaled at once and
+    // its hosts/NAME/ files written; every result goes to the report. Returns
+    // the first journal failure (once: later ones are not repeated); the
+    // result still reaches the report.
+    Result<void> record(HostResult result, const std::string& agent_stderr, bool cancelled);
+
+    // The finished report (see RunReportBuilder::finish).
+    [[nodiscard]] RunReport finish(std::string cancelled) {
+        return m_builder.finish(std::move(cancelled));
+    }
+
+private:
+    RunRecorder(std::filesystem::path output_dir, std::filesystem::path journal_path,
+                Journal journal, RunReportBuilder builder)
+        : m_output_dir(std::move(output_dir)), m_journal_path(std::move(journal_path)),
+          m_journal(std::move(journal)), m_builder(std::move(builder)) {}
+
+    std::filesystem::path m_output_dir;
+    std::filesystem::path m_journal_path;
+    Journal m_journal;
+    RunReportBuilder m_builder;
+    std::set<std::string> m_resumed; // host names answered in the resumed journal
+    bool m_journal_failed = false;
+};
+
+} // namespace bpfleet::report

@@ -1,0 +1,121 @@
+#include "report/table.hpp"
+
+#include <initializer_list>
+
+namespace bpfleet::report {
+namespace {
+
+// Left-aligned in `w` columns, and never glued to the next column.
+std::string pad(std::string s, std::size_t w) {
+    s.append(s.size() < w ? w - s.size() : 1, ' ');
+    return s;
+}
+
+void print_programs(std::FILE* out, const RunReport& report) {
+    std::fprintf(out, "%s%s%s%s%s%s%s%s\n", pad("HOST", 14).c_str(), pad("OBJECT", 22).c_str(),
+                 pad("PROGRAM", 24).c_str(), pad("LOAD", 6).c_str(), pad("ATTACH", 8).c_str(),
+                 pad("FIRED", 7).c_str(), pad("CODE", 26).c_str(), "DETAIL");
+    for (const auto& h : report.hosts) {
+        if (h.status != HostStatus::Ok) {
+            std::fprintf(out, "%s%s %s (%s): %s\n", pad(h.name, 14).c_str(), "host",
+                         std::string(to_string(h.status)).c_str(), h.stage.c_str(),
+                         h.error.c_str());
+            continue;
+        }
+        for (const auto& c : h.checks) {
+            if (c.report.object_error) {
+                std::fprintf(out, "%s%s%s\n", pad(h.name, 14).c_str(), pad(c.object, 22).c_str(),
+                             c.report.object_error->message.c_str());
+            }
+            for (const auto& p : c.report.programs) {
+                const StageResult* why = &p.load;
+                if (p.load.verdict == Verdict::Pass && p.attach &&
+                    p.attach->verdict == Verdict::Fail) {
+                    why = &*p.attach;
+                } else if (p.load.verdict == Verdict::Pass && p.fire &&
+                           p.fire->verdict == Verdict::Fail) {
+                    why = &*p.fire;
+                }
+                std::string fired = "-";
+                if (p.fire && p.fire->fired) {
+                    fired = *p.fire->fired ? "yes" : "no";
+                } else if (p.fire) {
+                    fired = std::string(to_string(p.fire->verdict));
+                }
+                std::string detail = why->code == FailureCode::None ? "" : why->evidence;
+                if (why->verdict == Verdict::Error) {
+                    detail = why->message;
+                }
+                if (detail.size() > 80) {
+                    detail = detail.substr(0, 77) + "...";
+                }
+                std::fprintf(
+                    out, "%s%s%s%s%s%s%s%s\n", pad(h.name, 14).c_str(), pad(c.object, 22).c_str(),
+                    pad(p.name, 24).c_str(), pad(std::string(to_string(p.load.verdict)), 6).c_str(),
+                    pad(p.attach ? std::string(to_string(p.attach->verdict)) : "-", 8).c_str(),
+                    pad(fired, 7).c_str(),
+                    pad(why->code == FailureCode::None ? "-" : std::string(to_string(why->code)),
+                        26)
+                        .c_str(),
+                    detail.c_str());
+            }
+        }
+    }
+    auto s = report.summary();
+    std::fprintf(out,
+                 "\n%d host(s): %d ok, %d without answer; %d program(s): %d pass, %d fail, "
+                 "%d skip, %d error\n",
+                 s.hosts, s.hosts_ok, s.hosts_unanswered, s.programs, s.pass, s.fail, s.skip,
+                 s.error);
+}
+
+// The text at `path` in a host's facts, "-" when absent or not text.
+std::string fact_text(const Json& facts, std::initializer_list<const char*> path) {
+    const Json* at = &facts;
+    for (const char* key : path) {
+        if (!at->is_object() || !at->contains(key)) {
+            return "-";
+        }
+        at = &(*at)[key];
+    }
+    return at->is_string()    ? at->get<std::string>()
+           : at->is_boolean() ? (at->get<bool>() ? "yes" : "no")
+                              : "-";
+}
+
+void print_facts(std::FILE* out, const RunReport& report) {
+    std::fprintf(out, "%s%s%s%s%s%s\n", pad("HOST", 14).c_str(), pad("ARCH", 9).c_str(),
+                 pad("KERNEL", 26).c_str(), pad("OS", 30).c_str(), pad("BTF", 5).c_str(), "STATUS");
+    for (const auto& h : report.hosts) {
+        const Json& f = h.facts;
+        std::string status = h.status == HostStatus::Ok ? "ok"
+                                                        : std::string(to_string(h.status)) + " (" +
+                                                              h.stage + "): " + h.error;
+        std::fprintf(out, "%s%s%s%s%s%s\n", pad(h.name, 14).c_str(),
+                     pad(fact_text(f, {"arch"}), 9).c_str(),
+                     pad(fact_text(f, {"kernel", "release"}), 26).c_str(),
+                     pad(fact_text(f, {"os", "pretty_name"}), 30).c_str(),
+                     pad(fact_text(f, {"btf", "vmlinux"}), 5).c_str(), status.c_str());
+    }
+    auto s = report.summary();
+    std::fprintf(out, "\n%d host(s): %d ok, %d without answer\n", s.hosts, s.hosts_ok,
+                 s.hosts_unanswered);
+}
+
+} // namespace
+
+Result<void> TableWriter::write(const RunReport& report) {
+    if (m_kind == TableKind::Facts) {
+        print_facts(m_out, report);
+    } else {
+        print_programs(m_out, report);
+    }
+    if (!m_report_path.empty()) {
+        std::fprintf(m_out, "report: %s\n", m_report_path.c_str());
+    }
+    // A closed or full stdout is not an error of the run: report.json holds it all.
+    std::fflush(m_out);
+    return {};
+}
+
+} // namespace bpfleet::report

@@ -1,0 +1,172 @@
+// RunRecorder: the output directory of a run in progress (journal,
+// hosts/NAME/) and resuming from an earlier journal; the table writer.
+
+#include "report/host_files.hpp"
+#include "report/run_recorder.hpp"
+#include "report/table.hpp"
+#include "support/sample_reports.hpp"
+#include "support/temp_dir.hpp"
+
+#include <cstdio>
+#include <fstream>
+#include <gtest/gtest.h>
+
+namespace bpfleet::report {
+namespace {
+
+namespace fs = std::filesystem;
+using test::sample_host;
+using test::sample_program;
+using test::sample_unanswered;
+
+std::string read_text(const fs::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+RunReportBuilder builder_for(std::vector<std::string> hosts) {
+    RunReportBuilder builder({"probe.bpf.o"}, "lab.toml");
+    builder.select(std::move(hosts));
+    return builder;
+}
+
+TEST(RunRecorder, JournalsAnswersWritesHostFilesAndKeepsCancelledHostsOut) {
+    test::TempDir dir;
+    const auto out = dir / "out";
+    auto recorder = RunRecorder::open({out, {}}, builder_for({"a", "b", "c"}));
+    ASSERT_TRUE(recorder) << recorder.error().describe();
+    EXPECT_EQ(recorder->journal_path(), out / "journal.jsonl");
+    EXPECT_EQ(recorder->resumed_count(), 0u);
+
+    ASSERT_TRUE(recorder->record(sample_host("a", {sample_program("../../evil", Verdict::Fail)}),
+                                 "agent said hi\n", false));
+    ASSERT_TRUE(recorder->record(sample_unanswered("b", HostStatus::Unreachable), "", false));
+    ASSERT_TRUE(recorder->record(sample_unanswered("c", HostStatus::Skipped, "run"), "", true));
+
+    auto journaled = read_journal(out / "journal.jsonl");
+    ASSERT_TRUE(journaled) << journaled.error().describe();
+    EXPECT_EQ(journaled->size(), 2u); // c was cancelled: it runs again on --resume
+    EXPECT_EQ(journaled->count("c"), 0u);
+
+    EXPECT_EQ(read_text(out / "hosts" / "a" / "agent-stderr.txt"), "agent said hi\n");
+    EXPECT_EQ(Json::parse(read_text(out / "hosts" / "a" / "facts.json"))["arch"], "x86_64");
+    // The program name from the host cannot leave logs/.
+    EXPECT_EQ(read_text(out / "hosts" / "a" / "logs" / "probe.bpf.o._.._.._evil.log"),
+              "0: (b7) r0 = 0\nR1 invalid mem access 'scalar'\n");
+    EXPECT_FALSE(fs::exists(out / "hosts" / "c"));
+
+    auto report = recorder->finish("SIGINT");
+    ASSERT_EQ(report.hosts.size(), 3u); // the cancelled host is in the report, as skipped
+    EXPECT_EQ(report.hosts[2].status, HostStatus::Skipped);
+    EXPECT_EQ(exit_code(report), 130);
+}
+
+TEST(RunRecorder, ResumeTakesJournaledHostsAndAppendsToThatJournal) {
+    test::TempDir dir;
+    const auto first = dir / "first";
+    {
+        auto recorder = RunRecorder::open({first, {}}, builder_for({"a", "b"}));
+        ASSERT_TRUE(recorder);
+        ASSERT_TRUE(
+            recorder->record(sample_host("a", {sample_program("p", Verdict::Pass)}), "", false));
+    }
+    const auto journal = first / "journal.jsonl";
+    auto recorder = RunRecorder::open({dir / "second", journal}, builder_for({"a", "b"}));
+    ASSERT_TRUE(recorder) << recorder.error().describe();
+    EXPECT_TRUE(recorder->resumed("a"));
+    EXPECT_FALSE(recorder->resumed("b"));
+    EXPECT_EQ(recorder->resumed_count(), 1u);
+    EXPECT_EQ(recorder->journal_path(), journal);
+
+    ASSERT_TRUE(
+        recorder->record(sample_host("b", {sample_program("p", Verdict::Pass)}), "", false));
+    EXPECT_FALSE(recorder->resumed("b")); // answered now, not resumed
+    auto report = recorder->finish("");
+    ASSERT_EQ(report.hosts.size(), 2u);
+    EXPECT_EQ(report.hosts[0].name, "a");
+    EXPECT_EQ(report.hosts[1].name, "b");
+    EXPECT_EQ(exit_code(report), 0);
+    auto hosts = read_journal(journal);
+    ASSERT_TRUE(hosts);
+    EXPECT_EQ(hosts->size(), 2u);
+}
+
+TEST(RunRecorder, AFreshRunClearsTheOldJournal) {
+    test::TempDir dir;
+    const auto out = dir / "out";
+    fs::create_directories(out);
+    std::ofstream(out / "journal.jsonl") << "left over from another run\n";
+    auto recorder = RunRecorder::open({out, {}}, builder_for({"a"}));
+    ASSERT_TRUE(recorder) << recorder.error().describe();
+    EXPECT_EQ(read_text(out / "journal.jsonl"), "");
+}
+
+TEST(RunRecorder, ABadJournalToResumeOrAnOutputThatCannotBeMadeIsAnError) {
+    test::TempDir dir;
+    std::ofstream(dir / "bad.jsonl") << "garbage\n{}\n";
+    auto bad = RunRecorder::open({dir / "out", dir / "bad.jsonl"}, builder_for({"a"}));
+    ASSERT_FALSE(bad);
+    EXPECT_EQ(bad.error().context, (dir / "bad.jsonl").string() + ":1");
+
+    std::ofstream(dir / "file") << "x";
+    auto blocked = RunRecorder::open({dir / "file" / "out", {}}, builder_for({"a"}));
+    ASSERT_FALSE(blocked);
+    EXPECT_EQ(blocked.error().code, "io");
+}
+
+TEST(FileNamePart, KeepsNamesInsideTheirFolder) {
+    EXPECT_EQ(file_name_part("probe.bpf.o"), "probe.bpf.o");
+    EXPECT_EQ(file_name_part("../x"), "_.._x");
+    EXPECT_EQ(file_name_part(".hidden"), "_.hidden");
+    EXPECT_EQ(file_name_part(""), "_");
+    EXPECT_EQ(file_name_part("a/b c\n"), "a_b_c_");
+    EXPECT_EQ(file_name_part(std::string(300, 'x')).size(), 200u);
+}
+
+// The table as text: what a person sees at the end of `bpfleet run`.
+std::string table_of(TableKind kind, const RunReport& report, const std::string& path) {
+    char* text = nullptr;
+    size_t size = 0;
+    std::FILE* out = open_memstream(&text, &size);
+    TableWriter(kind, out, path).write(report);
+    std::fclose(out);
+    std::string s(text, size);
+    std::free(text);
+    return s;
+}
+
+TEST(TableWriter, OneRowPerProgramHostTroubleOnItsOwnRowAndTheSummary) {
+    RunReportBuilder builder({"probe.bpf.o"}, "");
+    builder.select({"a", "b"});
+    builder.add(sample_host("a", {sample_program("good", Verdict::Pass, Verdict::Pass),
+                                  sample_program("bad", Verdict::Fail)}));
+    builder.add(sample_unanswered("b", HostStatus::Unreachable));
+    const std::string text = table_of(TableKind::Programs, builder.finish(""), "out/report.json");
+    EXPECT_NE(text.find("HOST"), std::string::npos) << text;
+    EXPECT_NE(text.find("good"), std::string::npos) << text;
+    EXPECT_NE(text.find("VERIFIER_REJECT"), std::string::npos) << text;
+    EXPECT_NE(text.find("R1 invalid mem access"), std::string::npos) << text;
+    EXPECT_NE(text.find("b             host unreachable (connect): cannot connect"),
+              std::string::npos)
+        << text;
+    EXPECT_NE(text.find("2 host(s): 1 ok, 1 without answer; 2 program(s): 1 pass, 1 fail, "
+                        "0 skip, 0 error"),
+              std::string::npos)
+        << text;
+    EXPECT_NE(text.find("report: out/report.json\n"), std::string::npos) << text;
+}
+
+TEST(TableWriter, FactsTableShowsEachHostsKernel) {
+    RunReportBuilder builder({}, "");
+    builder.select({"a", "b"});
+    builder.add(sample_host("a", {}));
+    builder.add(sample_unanswered("b", HostStatus::AuthFailed, "auth"));
+    const std::string text = table_of(TableKind::Facts, builder.finish(""), "");
+    EXPECT_NE(text.find("6.1.0-18-cloud-amd64"), std::string::npos) << text;
+    EXPECT_NE(text.find("auth_failed (auth)"), std::string::npos) << text;
+    EXPECT_NE(text.find("2 host(s): 1 ok, 1 without answer"), std::string::npos) << text;
+    EXPECT_EQ(text.find("report:"), std::string::npos) << text;
+}
+
+} // namespace
+} // namespace bpfleet::report
