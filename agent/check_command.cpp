@@ -2,10 +2,14 @@
 // bpfleet.check/v1 document (or a table). Options are parsed by hand: the
 // agent stays small and static, so it carries no option library.
 
-#include "agent.hpp"
 #include "bpf/elf_inspect.hpp"
 #include "bpf/libbpf_log.hpp"
 #include "check_runner.hpp"
+#include "commands.hpp"
+#include "identity.hpp"
+#include "input.hpp"
+#include "output.hpp"
+#include "table.hpp"
 
 #include <chrono>
 #include <cstdio>

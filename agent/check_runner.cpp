@@ -1,6 +1,5 @@
 #include "check_runner.hpp"
 
-#include "agent.hpp"
 #include "bpf/attach.hpp"
 #include "bpf/load_check.hpp"
 #include "bpf/sandbox.hpp"

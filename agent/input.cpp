@@ -1,4 +1,5 @@
-#include "agent.hpp"
+#include "input.hpp"
+
 #include "bpf/elf_inspect.hpp"
 
 #include <cerrno>

@@ -1,18 +1,15 @@
 // bpfleet-agent: loads eBPF objects on the kernel it runs on and reports a
 // verdict per program. See docs/architecture.md and docs/report-schema.md.
+// This file only dispatches to the commands (commands.hpp); nothing includes it.
 
-#include "agent.hpp"
-#include "common/sha256.hpp"
-#include "probe.hpp"
+#include "commands.hpp"
+#include "output.hpp"
 
-#include <bpf/libbpf.h>
 #include <cstdio>
-#include <cstring>
 #include <exception>
-#include <link.h>
-#include <sys/utsname.h>
+#include <string>
+#include <string_view>
 
-namespace bpfleet::agent {
 namespace {
 
 constexpr const char* kUsage =
@@ -26,73 +23,7 @@ constexpr const char* kUsage =
     "\n"
     "Run 'bpfleet-agent check --help' for the options of check.\n";
 
-int note_callback(dl_phdr_info* info, size_t, void* data) {
-    auto* out = static_cast<std::string*>(data);
-    for (int i = 0; i < info->dlpi_phnum; ++i) {
-        const auto& ph = info->dlpi_phdr[i];
-        if (ph.p_type != PT_NOTE) {
-            continue;
-        }
-        const auto* p = reinterpret_cast<const std::uint8_t*>(info->dlpi_addr + ph.p_vaddr);
-        const auto* end = p + ph.p_memsz;
-        while (p + sizeof(ElfW(Nhdr)) <= end) {
-            const auto* nh = reinterpret_cast<const ElfW(Nhdr)*>(p);
-            const auto* name = p + sizeof(ElfW(Nhdr));
-            const auto* desc = name + ((nh->n_namesz + 3) & ~3U);
-            if (nh->n_type == NT_GNU_BUILD_ID && nh->n_namesz == 4 &&
-                std::memcmp(name, "GNU", 4) == 0 && desc + nh->n_descsz <= end) {
-                *out = to_hex(std::span(desc, nh->n_descsz));
-                return 1;
-            }
-            p = desc + ((nh->n_descsz + 3) & ~3U);
-        }
-    }
-    return 1; // the executable comes first; stop after it
-}
-
 } // namespace
-
-std::string build_id() {
-    std::string id;
-    dl_iterate_phdr(note_callback, &id);
-    return id.empty() ? "unknown" : id;
-}
-
-AgentInfo agent_info() {
-    AgentInfo info;
-    info.version = BPFLEET_VERSION;
-    info.libbpf_version =
-        std::to_string(libbpf_major_version()) + "." + std::to_string(libbpf_minor_version());
-#if defined(__x86_64__)
-    info.arch = "x86_64";
-#elif defined(__aarch64__)
-    info.arch = "aarch64";
-#else
-    info.arch = "unknown";
-#endif
-    return info;
-}
-
-KernelInfo kernel_info() {
-    KernelInfo k;
-    utsname u{};
-    if (uname(&u) == 0) {
-        k.release = u.release;
-        k.arch = u.machine;
-    }
-    return k;
-}
-
-void write_stdout(std::string_view text) {
-    std::fwrite(text.data(), 1, text.size(), stdout);
-    std::fflush(stdout);
-}
-
-void log_error(std::string_view text) {
-    std::fprintf(stderr, "bpfleet-agent: %.*s\n", static_cast<int>(text.size()), text.data());
-}
-
-} // namespace bpfleet::agent
 
 int main(int argc, char** argv) {
     using namespace bpfleet::agent;
@@ -101,22 +32,19 @@ int main(int argc, char** argv) {
         return kExitUsage;
     }
     std::string_view command = argv[1];
+    const std::span<char*> args(argv + 2, static_cast<std::size_t>(argc - 2));
     try {
         if (command == "check") {
-            return run_check(std::span(argv + 2, argc - 2));
+            return run_check(args);
         }
         if (command == "serve") {
-            return run_serve(std::span(argv + 2, argc - 2));
+            return run_serve(args);
         }
         if (command == "probe") {
-            write_stdout(probe_host().dump(2) + "\n");
-            return kExitOk;
+            return run_probe(args);
         }
         if (command == "version" || command == "--version") {
-            auto info = agent_info();
-            std::printf("bpfleet-agent %s libbpf %s %s build-id %s\n", info.version.c_str(),
-                        info.libbpf_version.c_str(), info.arch.c_str(), build_id().c_str());
-            return kExitOk;
+            return run_version(args);
         }
         if (command == "help" || command == "--help" || command == "-h") {
             std::fputs(kUsage, stdout);

@@ -3,8 +3,10 @@
 
 #include "probe.hpp"
 
-#include "agent.hpp"
 #include "bpf/libbpf_log.hpp"
+#include "commands.hpp"
+#include "identity.hpp"
+#include "output.hpp"
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -847,6 +849,11 @@ Json probe_host(bool with_features) {
     doc["features"] = with_features ? features() : Json(nullptr);
     doc["unreadable"] = unreadable.take();
     return doc;
+}
+
+int run_probe(std::span<char*>) {
+    write_stdout(probe_host().dump(2) + "\n");
+    return kExitOk;
 }
 
 } // namespace bpfleet::agent

@@ -1,10 +1,13 @@
 // `bpfleet-agent serve`: the agent end of the controller protocol
 // (docs/protocol.md) on stdin/stdout, for the whole run of one host.
 
-#include "agent.hpp"
 #include "bpf/fixups.hpp"
 #include "check_runner.hpp"
+#include "commands.hpp"
 #include "common/sha256.hpp"
+#include "identity.hpp"
+#include "input.hpp"
+#include "output.hpp"
 #include "probe.hpp"
 #include "protocol/protocol.hpp"
 

@@ -1,4 +1,4 @@
-#include "agent.hpp"
+#include "table.hpp"
 
 #include <algorithm>
 #include <cstdio>
