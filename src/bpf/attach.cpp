@@ -1,6 +1,8 @@
 #include "bpf/attach.hpp"
 
 #include "bpf/libbpf_log.hpp"
+#include "common/fd.hpp"
+#include "common/subprocess.hpp"
 
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
@@ -47,22 +49,6 @@ extern "C" __attribute__((noinline, used)) void bpfleet_usdt_target(int value) {
 namespace {
 
 constexpr int kENOTSUPP = 524;
-
-struct Fd {
-    int fd = -1;
-    Fd() = default;
-    explicit Fd(int f) : fd(f) {}
-    Fd(Fd&& o) noexcept : fd(o.fd) { o.fd = -1; }
-    Fd& operator=(Fd&& o) noexcept {
-        std::swap(fd, o.fd);
-        return *this;
-    }
-    ~Fd() {
-        if (fd >= 0) {
-            close(fd);
-        }
-    }
-};
 
 struct LinkDeleter {
     void operator()(bpf_link* l) const { bpf_link__destroy(l); }
@@ -124,13 +110,9 @@ void syscall_workload() {
     if (int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0); s >= 0) {
         close(s);
     }
-    pid_t pid = fork();
-    if (pid == 0) {
-        _exit(0);
-    }
-    if (pid > 0) {
-        int status;
-        waitpid(pid, &status, 0);
+    // A child that starts and ends: process fork and exit hooks fire.
+    if (auto child = Process::fork_call([] { return 0; })) {
+        child->wait();
     }
 }
 
@@ -149,33 +131,34 @@ TcpPair tcp_pair_on_lo() {
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     socklen_t len = sizeof addr;
     pair.listener = Fd(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
-    if (pair.listener.fd < 0 ||
-        bind(pair.listener.fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-        listen(pair.listener.fd, 4) != 0 ||
-        getsockname(pair.listener.fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+    if (pair.listener.get() < 0 ||
+        bind(pair.listener.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+        listen(pair.listener.get(), 4) != 0 ||
+        getsockname(pair.listener.get(), reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
         return pair;
     }
     pair.client = Fd(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
-    if (pair.client.fd < 0) {
+    if (pair.client.get() < 0) {
         return pair;
     }
-    if (connect(pair.client.fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 &&
+    if (connect(pair.client.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 &&
         errno != EINPROGRESS) {
         return pair;
     }
-    pollfd p{pair.client.fd, POLLOUT, 0};
+    pollfd p{pair.client.get(), POLLOUT, 0};
     if (poll(&p, 1, 200) != 1) {
         return pair;
     }
     int err = 0;
     socklen_t elen = sizeof err;
-    getsockopt(pair.client.fd, SOL_SOCKET, SO_ERROR, &err, &elen);
+    getsockopt(pair.client.get(), SOL_SOCKET, SO_ERROR, &err, &elen);
     if (err != 0) {
         return pair;
     }
-    pollfd a{pair.listener.fd, POLLIN, 0};
+    pollfd a{pair.listener.get(), POLLIN, 0};
     if (poll(&a, 1, 200) == 1) {
-        pair.server = Fd(accept4(pair.listener.fd, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK));
+        pair.server =
+            Fd(accept4(pair.listener.get(), nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK));
     }
     return pair;
 }
@@ -188,32 +171,32 @@ void network_workload() {
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     socklen_t len = sizeof addr;
     Fd udp(socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
-    if (udp.fd >= 0 && bind(udp.fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
-        getsockname(udp.fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
-        connect(udp.fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+    if (udp.get() >= 0 && bind(udp.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+        getsockname(udp.get(), reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
+        connect(udp.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr);
         for (int i = 0; i < 4; ++i) {
-            ssize_t ignored = send(udp.fd, "bpfleet", 7, 0);
+            ssize_t ignored = send(udp.get(), "bpfleet", 7, 0);
             (void)ignored;
         }
         char buf[64];
         for (int i = 0; i < 4; ++i) {
-            ssize_t ignored = recv(udp.fd, buf, sizeof buf, MSG_DONTWAIT);
+            ssize_t ignored = recv(udp.get(), buf, sizeof buf, MSG_DONTWAIT);
             (void)ignored;
         }
     }
     {
         // A program may drop the SYN (an XDP filter, a cgroup deny): never block on it.
         TcpPair pair = tcp_pair_on_lo();
-        if (pair.client.fd >= 0) {
+        if (pair.client.get() >= 0) {
             int one = 1;
-            setsockopt(pair.client.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+            setsockopt(pair.client.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
             int value = 0;
             socklen_t vlen = sizeof value;
-            getsockopt(pair.client.fd, SOL_SOCKET, SO_RCVBUF, &value, &vlen);
-            ssize_t ignored = send(pair.client.fd, "bpfleet", 7, MSG_NOSIGNAL | MSG_DONTWAIT);
+            getsockopt(pair.client.get(), SOL_SOCKET, SO_RCVBUF, &value, &vlen);
+            ssize_t ignored = send(pair.client.get(), "bpfleet", 7, MSG_NOSIGNAL | MSG_DONTWAIT);
             (void)ignored;
             char buf[64];
-            ignored = recv(pair.server.fd, buf, sizeof buf, MSG_DONTWAIT);
+            ignored = recv(pair.server.get(), buf, sizeof buf, MSG_DONTWAIT);
         }
     }
     if (int fd = open("/proc/sys/net/ipv4/ip_forward", O_RDONLY | O_CLOEXEC); fd >= 0) {
@@ -231,14 +214,14 @@ void network_workload() {
 // socket with hash fanout on lo asks for it for every packet there.
 void flow_dissector_workload() {
     Fd packet(socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(ETH_P_ALL)));
-    if (packet.fd >= 0) {
+    if (packet.get() >= 0) {
         sockaddr_ll ll{};
         ll.sll_family = AF_PACKET;
         ll.sll_protocol = htons(ETH_P_ALL);
         ll.sll_ifindex = static_cast<int>(if_nametoindex("lo"));
-        if (bind(packet.fd, reinterpret_cast<sockaddr*>(&ll), sizeof ll) == 0) {
+        if (bind(packet.get(), reinterpret_cast<sockaddr*>(&ll), sizeof ll) == 0) {
             int fanout = (getpid() & 0xffff) | (PACKET_FANOUT_HASH << 16);
-            setsockopt(packet.fd, SOL_PACKET, PACKET_FANOUT, &fanout, sizeof fanout);
+            setsockopt(packet.get(), SOL_PACKET, PACKET_FANOUT, &fanout, sizeof fanout);
         }
     }
     network_workload();
@@ -470,13 +453,13 @@ AttachResult attach_iter(bpf_program* prog, const AttachPlan& plan) {
     int link_fd = bpf_link__fd(link);
     a->trigger = [link_fd] {
         Fd iter(bpf_iter_create(link_fd));
-        if (iter.fd < 0) {
+        if (iter.get() < 0) {
             return;
         }
         char buf[4096];
         std::size_t total = 0;
         ssize_t n;
-        while ((n = read(iter.fd, buf, sizeof buf)) > 0 && total < (1 << 20)) {
+        while ((n = read(iter.get(), buf, sizeof buf)) > 0 && total < (1 << 20)) {
             total += static_cast<std::size_t>(n);
         }
     };
@@ -562,24 +545,24 @@ AttachResult attach_xdp(bpf_program* prog, const AttachPlan& plan, const AttachE
 
 AttachResult attach_cgroup(bpf_program* prog, const AttachPlan& plan, const AttachEnv& env) {
     Fd cg(open(env.cgroup->path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    if (cg.fd < 0) {
+    if (cg.get() < 0) {
         return tl::unexpected(attach_error(errno, "cannot open the scratch cgroup"));
     }
     LibbpfLogCapture capture;
     auto a = std::make_unique<Attachment>();
-    bpf_link* link = bpf_program__attach_cgroup(prog, cg.fd);
+    bpf_link* link = bpf_program__attach_cgroup(prog, cg.get());
     if (link) {
         a->link.reset(link);
     } else {
         // Before 5.7: a legacy attach, which dies with the scratch cgroup.
         int prog_fd = bpf_program__fd(prog);
         auto type = bpf_program__expected_attach_type(prog);
-        if (bpf_prog_attach(prog_fd, cg.fd, type, 0) != 0) {
+        if (bpf_prog_attach(prog_fd, cg.get(), type, 0) != 0) {
             int err = errno;
             return tl::unexpected(
                 attach_error(err, "cannot attach the program to a cgroup", &capture));
         }
-        int cg_fd = cg.fd;
+        int cg_fd = cg.get();
         a->detach = [prog_fd, cg_fd, type] { bpf_prog_detach2(prog_fd, cg_fd, type); };
     }
     const ScratchCgroup* cgroup = env.cgroup;
@@ -596,7 +579,7 @@ AttachResult attach_cgroup(bpf_program* prog, const AttachPlan& plan, const Atta
 
 AttachResult attach_sockmap(bpf_program* prog, const AttachPlan& plan, bool msg) {
     Fd map(bpf_map_create(BPF_MAP_TYPE_SOCKMAP, "bpfleet_sockmap", 4, 4, 2, nullptr));
-    if (map.fd < 0) {
+    if (map.get() < 0) {
         return tl::unexpected(attach_error(errno, "cannot create a scratch sockmap"));
     }
     auto type = bpf_program__expected_attach_type(prog);
@@ -607,29 +590,29 @@ AttachResult attach_sockmap(bpf_program* prog, const AttachPlan& plan, bool msg)
     if (msg) {
         type = BPF_SK_MSG_VERDICT;
     }
-    if (bpf_prog_attach(bpf_program__fd(prog), map.fd, type, 0) != 0) {
+    if (bpf_prog_attach(bpf_program__fd(prog), map.get(), type, 0) != 0) {
         return tl::unexpected(attach_error(errno, "cannot attach the program to a sockmap"));
     }
     auto a = std::make_unique<Attachment>();
-    int map_fd = map.fd;
+    int map_fd = map.get();
     a->fds.push_back(std::move(map));
     a->trigger = [map_fd] {
         TcpPair pair = tcp_pair_on_lo();
-        if (pair.server.fd < 0) {
+        if (pair.server.get() < 0) {
             return;
         }
         Fd& server = pair.server;
         Fd& client = pair.client;
         std::uint32_t k0 = 0;
         std::uint32_t k1 = 1;
-        std::uint32_t v0 = static_cast<std::uint32_t>(server.fd);
-        std::uint32_t v1 = static_cast<std::uint32_t>(client.fd);
+        std::uint32_t v0 = static_cast<std::uint32_t>(server.get());
+        std::uint32_t v1 = static_cast<std::uint32_t>(client.get());
         bpf_map_update_elem(map_fd, &k0, &v0, BPF_ANY);
         bpf_map_update_elem(map_fd, &k1, &v1, BPF_ANY);
-        ssize_t ignored = send(client.fd, "bpfleet", 7, MSG_NOSIGNAL | MSG_DONTWAIT);
+        ssize_t ignored = send(client.get(), "bpfleet", 7, MSG_NOSIGNAL | MSG_DONTWAIT);
         (void)ignored;
         char buf[64];
-        ignored = recv(server.fd, buf, sizeof buf, MSG_DONTWAIT);
+        ignored = recv(server.get(), buf, sizeof buf, MSG_DONTWAIT);
         bpf_map_delete_elem(map_fd, &k0);
         bpf_map_delete_elem(map_fd, &k1);
     };
@@ -640,11 +623,11 @@ AttachResult attach_sockmap(bpf_program* prog, const AttachPlan& plan, bool msg)
 AttachResult attach_netns(bpf_program* prog, const AttachPlan& plan,
                           std::function<void()> trigger) {
     Fd ns(open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC));
-    if (ns.fd < 0) {
+    if (ns.get() < 0) {
         return tl::unexpected(attach_error(errno, "cannot open the sandbox's network namespace"));
     }
     LibbpfLogCapture capture;
-    bpf_link* link = bpf_program__attach_netns(prog, ns.fd);
+    bpf_link* link = bpf_program__attach_netns(prog, ns.get());
     if (!link) {
         int err = errno;
         return tl::unexpected(

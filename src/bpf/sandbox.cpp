@@ -10,10 +10,8 @@
 #include <sched.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
 
@@ -199,53 +197,39 @@ Result<void> ScratchCgroup::leave() const {
 Result<CgroupReaper> CgroupReaper::start(const ScratchCgroup& cgroup) {
     const std::string cgroup_dir = cgroup.path();
     const std::string private_mount = cgroup.private_mount();
-    int fds[2];
-    if (pipe2(fds, O_CLOEXEC) != 0) {
-        int err = errno;
-        return make_error("sandbox", "pipe: " + errno_text(err), err);
+    auto pipe = make_pipe();
+    if (!pipe) {
+        return make_error("sandbox", pipe.error().message, pipe.error().errnum);
     }
-    std::fflush(nullptr);
-    pid_t pid = fork();
-    if (pid < 0) {
-        int err = errno;
-        close(fds[0]);
-        close(fds[1]);
-        return make_error("sandbox", "fork: " + errno_text(err), err);
+    const int wait_fd = pipe->read.get();
+    // Outlives the starter: its own session, no stdio, and of all descriptors
+    // only the pipe's read end, so that nothing but the starter's exit ends it.
+    auto reaper = Process::fork_call(
+        [&] {
+            char c;
+            ssize_t n;
+            do {
+                n = read(wait_fd, &c, 1);
+            } while (n < 0 && errno == EINTR);
+            remove_scratch_cgroup(cgroup_dir, private_mount);
+            return 0;
+        },
+        {.in = Stdio::null(),
+         .out = Stdio::null(),
+         .err = Stdio::null(),
+         .new_session = true,
+         .close_other_fds = true,
+         .keep_fds = {wait_fd}});
+    if (!reaper) {
+        return make_error("sandbox", reaper.error().message, reaper.error().errnum);
     }
-    if (pid == 0) {
-        // Outlive the starter: own session, no stdio, only the pipe's read end.
-        setsid();
-        close(fds[1]);
-        for (int fd = 0; fd < 1024; ++fd) {
-            if (fd != fds[0]) {
-                close(fd);
-            }
-        }
-        char c;
-        while (read(fds[0], &c, 1) != 0) {
-            if (errno != EINTR) {
-                break;
-            }
-        }
-        remove_scratch_cgroup(cgroup_dir, private_mount);
-        _exit(0);
-    }
-    close(fds[0]);
-    return CgroupReaper(fds[1], pid);
-}
-
-CgroupReaper::CgroupReaper(CgroupReaper&& other) noexcept : m_fd(other.m_fd), m_pid(other.m_pid) {
-    other.m_fd = -1;
-    other.m_pid = -1;
+    return CgroupReaper(std::move(pipe->write), std::move(*reaper));
 }
 
 CgroupReaper::~CgroupReaper() {
-    if (m_fd >= 0) {
-        close(m_fd);
-    }
-    if (m_pid > 0) {
-        int status;
-        waitpid(m_pid, &status, 0);
+    m_pipe.reset();
+    if (m_process.running()) {
+        m_process.wait();
     }
 }
 

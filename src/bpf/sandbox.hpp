@@ -11,7 +11,9 @@
 //    even on SIGKILL.
 #pragma once
 
+#include "common/fd.hpp"
 #include "common/result.hpp"
+#include "common/subprocess.hpp"
 
 #include <string>
 #include <sys/types.h>
@@ -61,16 +63,18 @@ void remove_scratch_cgroup(const std::string& dir, const std::string& private_mo
 class CgroupReaper {
 public:
     static Result<CgroupReaper> start(const ScratchCgroup& cgroup);
-    CgroupReaper(CgroupReaper&& other) noexcept;
+    CgroupReaper(CgroupReaper&& other) noexcept = default;
     CgroupReaper& operator=(CgroupReaper&&) = delete;
     CgroupReaper(const CgroupReaper&) = delete;
-    // Closes the pipe: the reaper removes the directory (if still there) and exits.
+    // Closes the pipe: the reaper removes the directory (if still there) and
+    // exits; waits for that.
     ~CgroupReaper();
 
 private:
-    explicit CgroupReaper(int fd, pid_t pid) noexcept : m_fd(fd), m_pid(pid) {}
-    int m_fd = -1;
-    pid_t m_pid = -1;
+    CgroupReaper(Fd pipe, Process process) noexcept
+        : m_pipe(std::move(pipe)), m_process(std::move(process)) {}
+    Fd m_pipe; // the write end: the reaper's EOF
+    Process m_process;
 };
 
 // Gives the calling process a private mount namespace (propagation private).
