@@ -1,5 +1,6 @@
 #include "oci/resolve.hpp"
 
+#include "common/arch.hpp"
 #include "oci/cache.hpp"
 
 #include <algorithm>
@@ -807,7 +808,7 @@ Result<void> resolve_docker_archive(const ArchiveContents& contents, const std::
 Result<std::vector<std::string>> normalise_wanted(const std::vector<std::string>& arches) {
     std::vector<std::string> out;
     for (const auto& a : arches) {
-        auto oci = oci_arch_for_machine(a);
+        auto oci = oci_arch_name(a);
         if (!oci) {
             return make_error("ARTIFACT_INVALID",
                               "unknown architecture '" + ascii_safe(a, 40) +
@@ -821,24 +822,6 @@ Result<std::vector<std::string>> normalise_wanted(const std::vector<std::string>
 }
 
 } // namespace
-
-std::optional<std::string> oci_arch_for_machine(std::string_view machine) {
-    static const std::pair<std::string_view, std::string_view> kMap[] = {
-        {"x86_64", "amd64"},      {"amd64", "amd64"},       {"aarch64", "arm64"},
-        {"arm64", "arm64"},       {"armv7l", "arm"},        {"armv6l", "arm"},
-        {"armv8l", "arm"},        {"arm", "arm"},           {"i386", "386"},
-        {"i686", "386"},          {"386", "386"},           {"ppc64le", "ppc64le"},
-        {"s390x", "s390x"},       {"riscv64", "riscv64"},   {"mips64", "mips64"},
-        {"mips64el", "mips64le"}, {"mips64le", "mips64le"}, {"loongarch64", "loong64"},
-        {"loong64", "loong64"},
-    };
-    for (auto [m, oci] : kMap) {
-        if (machine == m) {
-            return std::string(oci);
-        }
-    }
-    return std::nullopt;
-}
 
 bool is_bpf_elf(std::span<const std::uint8_t> b) {
     if (b.size() < 20 || b[0] != 0x7f || b[1] != 'E' || b[2] != 'L' || b[3] != 'F') {
@@ -878,7 +861,7 @@ ResolvedArtifact::objects_for_arch(std::string_view oci_arch) const {
 
 Result<std::vector<const ResolvedObject*>>
 ResolvedArtifact::objects_for_machine(std::string_view machine) const {
-    auto arch = oci_arch_for_machine(machine);
+    auto arch = oci_arch_name(machine);
     if (!arch) {
         return make_error("UNSUPPORTED_ARCH",
                           "unknown machine '" + std::string(machine.substr(0, 40)) + "'", 0,

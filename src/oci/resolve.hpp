@@ -44,11 +44,6 @@
 
 namespace bpfleet::oci {
 
-// OCI architecture name for a `uname -m` (x86_64 → amd64, aarch64 → arm64,
-// armv7l → arm, i686 → 386, ...); names already in OCI form pass through.
-// nullopt for an unknown machine.
-std::optional<std::string> oci_arch_for_machine(std::string_view machine);
-
 struct ResolveOptions {
     std::vector<std::string> architectures; // OCI names or uname -m; empty = every one present
     bool offline = false;                   // registry references from the cache only

@@ -185,12 +185,5 @@ TEST(Resolve, PlainObjectIsForEveryArch) {
     EXPECT_EQ(bad.error().code, "ARTIFACT_INVALID");
 }
 
-TEST(Resolve, OciArchNames) {
-    EXPECT_EQ(*oci_arch_for_machine("x86_64"), "amd64");
-    EXPECT_EQ(*oci_arch_for_machine("aarch64"), "arm64");
-    EXPECT_EQ(*oci_arch_for_machine("armv7l"), "arm");
-    EXPECT_FALSE(oci_arch_for_machine("vax"));
-}
-
 } // namespace
 } // namespace bpfleet::oci
