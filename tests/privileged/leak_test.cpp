@@ -4,6 +4,7 @@
 // at different moments. Runs alone (RUN_SERIAL): the counts are system-wide.
 
 #include "bpf/sandbox.hpp"
+#include "common/subprocess.hpp"
 #include "privileged/agent_runner.hpp"
 #include "support/require.hpp"
 
@@ -11,13 +12,11 @@
 #include <chrono>
 #include <csignal>
 #include <dirent.h>
-#include <fcntl.h>
 #include <filesystem>
 #include <fstream>
 #include <gtest/gtest.h>
 #include <set>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
 
@@ -134,21 +133,13 @@ TEST_F(Leaks, ChecksKilledWithSigkillLeaveNothingBehind) {
     const std::string cgroup_root = find_cgroup2_mount();
     for (int delay_ms : {0, 20, 60, 120, 200, 300, 450}) {
         SCOPED_TRACE("SIGKILL after " + std::to_string(delay_ms) + " ms");
-        pid_t pid = fork();
-        if (pid == 0) {
-            int devnull = open("/dev/null", O_WRONLY);
-            dup2(devnull, 1);
-            dup2(devnull, 2);
-            std::string object = test_object("attach_cgroup");
-            execl(BPFLEET_AGENT_PATH, BPFLEET_AGENT_PATH, "check", "--object", object.c_str(),
-                  static_cast<char*>(nullptr));
-            _exit(127);
-        }
-        ASSERT_GT(pid, 0);
+        auto agent =
+            Process::spawn({BPFLEET_AGENT_PATH, "check", "--object", test_object("attach_cgroup")},
+                           {.out = Stdio::null(), .err = Stdio::null()});
+        ASSERT_TRUE(agent) << agent.error().describe();
         std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
-        kill(pid, SIGKILL);
-        int status = 0;
-        waitpid(pid, &status, 0);
+        agent->kill(SIGKILL);
+        agent->wait();
         EXPECT_EQ(settle(before), before);
     }
     for (const auto& entry : fs::directory_iterator(cgroup_root)) {

@@ -12,34 +12,25 @@
 #include <poll.h>
 #include <sstream>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
 
 namespace bpfleet::test {
 namespace {
 
-pid_t spawn(const std::vector<std::string>& argv, const fs::path& log) {
-    pid_t pid = ::fork();
-    if (pid == 0) {
-        int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-        if (fd >= 0) {
-            ::dup2(fd, 1);
-            ::dup2(fd, 2);
-        }
-        int null = ::open("/dev/null", O_RDONLY);
-        if (null >= 0) {
-            ::dup2(null, 0);
-        }
-        std::vector<char*> args;
-        for (const auto& a : argv) {
-            args.push_back(const_cast<char*>(a.c_str()));
-        }
-        args.push_back(nullptr);
-        ::execv(args[0], args.data());
-        ::_exit(127);
+// argv with stdout and stderr appended to `log` (a file, not a pipe: a
+// daemon the command leaves behind must not keep the caller waiting).
+Result<Process> spawn(const std::vector<std::string>& argv, const fs::path& log) {
+    Fd out(::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
+    if (!out) {
+        return make_error("system", "cannot open " + log.string(), errno);
     }
-    return pid;
+    auto process = Process::spawn(argv, {.out = Stdio::use(out.get()), .err_to_out = true});
+    if (!process) {
+        std::string why = process.error().describe() + "\n";
+        (void)!::write(out.get(), why.data(), why.size());
+    }
+    return process;
 }
 
 std::string slurp(const fs::path& p) {
@@ -90,52 +81,45 @@ bool wait_for_port(int port, int timeout_ms) {
 int run_command(const std::vector<std::string>& argv, std::string* output, int timeout_s) {
     TempDir tmp;
     auto log = tmp.path() / "out.log";
-    pid_t pid = spawn(argv, log);
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
-    int status = 0;
-    for (;;) {
-        pid_t r = ::waitpid(pid, &status, WNOHANG);
-        if (r == pid) {
-            break;
+    auto process = spawn(argv, log);
+    if (!process) {
+        if (output) {
+            *output = slurp(log);
         }
-        if (std::chrono::steady_clock::now() > deadline) {
-            ::kill(pid, SIGKILL);
-            ::waitpid(pid, &status, 0);
-            if (output) {
-                *output = slurp(log) + "\n(timed out)";
-            }
-            return -1;
+        return 127;
+    }
+    auto status = process->wait_for(std::chrono::seconds(timeout_s));
+    if (!status) {
+        process->kill_and_wait();
+        if (output) {
+            *output = slurp(log) + "\n(timed out)";
         }
-        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        return -1;
     }
     if (output) {
         *output = slurp(log);
     }
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return status->exited() ? status->code() : -1;
 }
 
-ChildProcess::ChildProcess(const std::vector<std::string>& argv, const fs::path& log)
-    : m_pid(spawn(argv, log)) {}
+ChildProcess::ChildProcess(const std::vector<std::string>& argv, const fs::path& log) {
+    if (auto process = spawn(argv, log)) {
+        m_process = std::move(*process);
+    }
+}
 
 ChildProcess::~ChildProcess() {
     stop();
 }
 
 void ChildProcess::stop() {
-    if (m_pid <= 0) {
+    if (!m_process.running()) {
         return;
     }
-    ::kill(m_pid, SIGTERM);
-    for (int i = 0; i < 200; ++i) {
-        if (::waitpid(m_pid, nullptr, WNOHANG) == m_pid) {
-            m_pid = -1;
-            return;
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    m_process.kill(SIGTERM);
+    if (!m_process.wait_for(std::chrono::seconds(2))) {
+        m_process.kill_and_wait();
     }
-    ::kill(m_pid, SIGKILL);
-    ::waitpid(m_pid, nullptr, 0);
-    m_pid = -1;
 }
 
 RegistryServer::RegistryServer(const fs::path& workdir, const RegistryConfig& config)

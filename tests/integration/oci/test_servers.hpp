@@ -6,6 +6,8 @@
 // wrong bytes, 503 + Retry-After).
 #pragma once
 
+#include "common/subprocess.hpp"
+
 #include <atomic>
 #include <filesystem>
 #include <functional>
@@ -33,26 +35,28 @@ int run_command(const std::vector<std::string>& argv, std::string* output, int t
 // True once something accepts TCP connections on 127.0.0.1:port.
 bool wait_for_port(int port, int timeout_ms);
 
+// A server process whose stdout and stderr go to `log`; stop() (and the
+// destructor) ends it with SIGTERM, then SIGKILL after 2 s.
 class ChildProcess {
 public:
     ChildProcess() = default;
     ChildProcess(const std::vector<std::string>& argv, const fs::path& log);
-    ChildProcess(ChildProcess&& o) noexcept : m_pid(o.m_pid) { o.m_pid = -1; }
+    ChildProcess(ChildProcess&& o) noexcept = default;
     ChildProcess& operator=(ChildProcess&& o) noexcept {
         if (this != &o) {
             stop();
-            m_pid = o.m_pid;
-            o.m_pid = -1;
+            m_process = std::move(o.m_process);
         }
         return *this;
     }
     ChildProcess(const ChildProcess&) = delete;
     ~ChildProcess();
-    [[nodiscard]] pid_t pid() const { return m_pid; }
+    // -1 when it could not be started (the reason is in the log).
+    [[nodiscard]] pid_t pid() const { return m_process.pid(); }
     void stop();
 
 private:
-    pid_t m_pid = -1;
+    Process m_process;
 };
 
 struct RegistryConfig {
