@@ -81,6 +81,7 @@ if [[ $do_tidy -eq 1 ]]; then
         log=$(mktemp)
         trap 'rm -f "$log"' EXIT
         run-clang-tidy-14 -quiet -p "$build_dir" -j "$(nproc)" "${units[@]/#/$PWD/}" >"$log" 2>&1 || true
+        sed -i 's/\x1b\[[0-9;]*m//g' "$log"  # run-clang-tidy colours its output
         if grep -qE '(warning|error): ' "$log"; then
             grep -E -A3 '(warning|error): ' "$log" | grep -v '^--$' >&2 || true
             echo "check-style: clang-tidy reported the warnings above" >&2

@@ -9,6 +9,8 @@ packages=(
     build-essential cmake ninja-build pkg-config file binutils
     # BPF toolchain: test sources and examples are compiled with clang
     clang llvm lld libclang-rt-14-dev
+    # style: scripts/check-style.sh (format check and clang-tidy)
+    clang-format-14 clang-tidy-14
     # agent (static archives come with the -dev packages)
     libbpf-dev libelf-dev zlib1g-dev libzstd-dev systemtap-sdt-dev
     # controller and core

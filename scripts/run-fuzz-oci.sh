@@ -3,8 +3,10 @@
 # tests/fuzz-oci with the `fuzz` preset (clang, ASan + UBSan), makes a seed
 # corpus from valid documents and archives, and runs each target for half of
 # SECONDS (default 60). Exit status non-zero when a target found a crash; the
-# reproducer is left in build/fuzz/fuzz-oci/<target>/crash-*.
+# reproducer is left in build/fuzz/fuzz-oci/<target>/crash-* and printed as
+# base64 (a CI log is often all there is).
 #   scripts/run-fuzz-oci.sh [SECONDS]
+# BPFLEET_FUZZ_SEED=N fixes libFuzzer's random seed (as scripts/test-all.sh does).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -37,16 +39,30 @@ tar -C "$tmp/l" -cf "$a/layout.tar" .
 tar -C "$tmp/l" -czf "$a/layout.tar.gz" .
 gzip -c "$a/layout.tar" | head -c 200 >"$a/truncated.gz"
 
+seed_arg=()
+if [[ -n "${BPFLEET_FUZZ_SEED:-}" ]]; then
+    if ! [[ "$BPFLEET_FUZZ_SEED" =~ ^[1-9][0-9]*$ ]]; then
+        echo "run-fuzz-oci: BPFLEET_FUZZ_SEED must be a positive integer, not '$BPFLEET_FUZZ_SEED'" >&2
+        exit 2
+    fi
+    seed_arg=(-seed="$BPFLEET_FUZZ_SEED")
+fi
+
 status=0
 for target in manifest archive; do
     echo "run-fuzz-oci: bpfleet_fuzz_oci_$target for ${per_target}s"
     (cd "$work/$target" &&
         ASAN_OPTIONS=detect_leaks=1 "../../tests/fuzz-oci/bpfleet_fuzz_oci_$target" corpus \
             -max_total_time="$per_target" -max_len=65536 -rss_limit_mb=2048 -timeout=10 \
-            -print_final_stats=1 2>&1 | tail -n 12) || status=1
+            -print_final_stats=1 "${seed_arg[@]}" 2>&1 | tail -n 12) || status=1
 done
 if compgen -G "$work/*/crash-*" >/dev/null; then
     echo "run-fuzz-oci: crash reproducers in $work/*/crash-*" >&2
+    for f in "$work"/*/crash-*; do
+        echo "run-fuzz-oci: $f as base64:"
+        head -c 65536 "$f" | base64
+        echo "run-fuzz-oci: end of $(basename "$f")"
+    done
     status=1
 fi
 exit $status

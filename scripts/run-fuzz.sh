@@ -17,6 +17,9 @@
 #   BPFLEET_FUZZ_CORPUS=DIR   keep the working corpus in DIR across runs (e.g. a
 #                             CI cache) instead of a throwaway directory
 #   BPFLEET_FUZZ_JOBS=N       run N fuzzing processes (libFuzzer -fork=N)
+#   BPFLEET_FUZZ_SEED=N       libFuzzer's random seed (default: a new one each
+#                             run); a fixed seed makes the mutations the same
+#                             from run to run, as scripts/test-all.sh does
 #   BPFLEET_FUZZ_LIBBPF_SOURCE=DIR  libbpf source tree (same version as the
 #                             installed headers) to link instrumented; only
 #                             used when the preset is configured here
@@ -39,6 +42,11 @@ if ! [[ "$seconds" =~ ^[1-9][0-9]*$ ]]; then
     exit 2
 fi
 jobs="${BPFLEET_FUZZ_JOBS:-1}"
+fuzz_seed="${BPFLEET_FUZZ_SEED:-}"
+if [[ -n "$fuzz_seed" && ! "$fuzz_seed" =~ ^[1-9][0-9]*$ ]]; then
+    echo "run-fuzz.sh: BPFLEET_FUZZ_SEED must be a positive integer, not '$fuzz_seed'" >&2
+    exit 2
+fi
 if ! [[ "$jobs" =~ ^[1-9][0-9]*$ ]]; then
     echo "run-fuzz.sh: BPFLEET_FUZZ_JOBS must be a positive integer, not '$jobs'" >&2
     exit 2
@@ -103,6 +111,9 @@ args=(-max_len=65536 -timeout=10 -rss_limit_mb=2048 -max_total_time="$seconds"
 if ((jobs > 1)); then
     args+=(-fork="$jobs")
 fi
+if [[ -n "$fuzz_seed" ]]; then
+    args+=(-seed="$fuzz_seed")
+fi
 
 echo "run-fuzz.sh: fuzzing $target for ${seconds}s (jobs $jobs), findings go to $artifacts/"
 status=0
@@ -116,6 +127,15 @@ if ((${#findings[@]} > 0)); then
     echo
     echo "run-fuzz.sh: FAILED: ${#findings[@]} finding(s); reproduce with '$fuzzer FILE':"
     printf '  %s\n' "${findings[@]}"
+    # The artifacts stay on the machine that ran this; a CI log is often all
+    # there is. Each input, base64: `base64 -d > FILE` on the block restores it.
+    for f in "${findings[@]}"; do
+        if (($(stat -c %s "$f") <= 65536)); then
+            echo "run-fuzz.sh: $(basename "$f") as base64:"
+            base64 "$f"
+            echo "run-fuzz.sh: end of $(basename "$f")"
+        fi
+    done
     exit 1
 fi
 rmdir "$artifacts" 2>/dev/null || true
