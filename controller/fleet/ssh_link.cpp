@@ -322,6 +322,11 @@ resolve(std::string address, int port, Deadline deadline, const bool* cancelled)
     }
 }
 
+// The hop's own known_hosts (an inventory setting) before the run's.
+const std::string& known_hosts_of(const inventory::Endpoint& hop, const SshSettings& settings) {
+    return hop.known_hosts.empty() ? settings.known_hosts : hop.known_hosts;
+}
+
 std::string endpoint_text(const inventory::Endpoint& hop) {
     std::string address =
         hop.address.find(':') != std::string::npos ? "[" + hop.address + "]" : hop.address;
@@ -600,8 +605,8 @@ asio::awaitable<HostExpected<void>> SshLink::handshake(Deadline deadline) {
     if (!m_hop.user.empty()) {
         ssh_options_set(m_session, SSH_OPTIONS_USER, m_hop.user.c_str());
     }
-    if (!m_settings.known_hosts.empty()) {
-        ssh_options_set(m_session, SSH_OPTIONS_KNOWNHOSTS, m_settings.known_hosts.c_str());
+    if (const std::string& known = known_hosts_of(m_hop, m_settings); !known.empty()) {
+        ssh_options_set(m_session, SSH_OPTIONS_KNOWNHOSTS, known.c_str());
     }
     ssh_options_set(m_session, SSH_OPTIONS_FD, &fd);
     ssh_set_blocking(m_session, 0);
@@ -631,8 +636,8 @@ HostExpected<void> SshLink::check_host_key() {
     const std::string offered =
         std::string(ssh_key_type_to_char(ssh_key_type(key))) + " " + fingerprint(key);
     ssh_key_free(key);
-    const std::string file =
-        m_settings.known_hosts.empty() ? "~/.ssh/known_hosts" : m_settings.known_hosts;
+    const std::string& known = known_hosts_of(m_hop, m_settings);
+    const std::string file = known.empty() ? "~/.ssh/known_hosts" : known;
     const std::string known_name =
         m_hop.port == 22 ? m_hop.address : "[" + m_hop.address + "]:" + std::to_string(m_hop.port);
     switch (ssh_session_is_known_server(m_session)) {
@@ -659,10 +664,9 @@ HostExpected<void> SshLink::check_host_key() {
                                     std::to_string(m_hop.port) + " " + m_hop.address + " >> " +
                                     file + ") or set host_key_policy = \"accept-new\"");
         }
-        if (!m_settings.known_hosts.empty()) {
+        if (!known.empty()) {
             std::error_code ec;
-            std::filesystem::create_directories(
-                std::filesystem::path(m_settings.known_hosts).parent_path(), ec);
+            std::filesystem::create_directories(std::filesystem::path(known).parent_path(), ec);
         }
         if (ssh_session_update_known_hosts(m_session) != SSH_OK) {
             return host_failure(HostStatus::HostkeyMismatch, "hostkey",

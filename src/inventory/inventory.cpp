@@ -26,6 +26,7 @@ const std::vector<std::string_view> kSettingKeys = {"port",
                                                     "command_timeout",
                                                     "transport",
                                                     "external_btf",
+                                                    "known_hosts",
                                                     "jump_only"};
 
 enum class LevelKind { Defaults, Group, Host };
@@ -769,6 +770,9 @@ Result<void> Parser::merge_host(const RawHost& raw, InventoryHost& host, JumpSou
     if (auto* v = value("external_btf")) {
         host.external_btf = absolute_path(v->get<std::string>());
     }
+    if (auto* v = value("known_hosts")) {
+        host.known_hosts = absolute_path(v->get<std::string>());
+    }
 
     // Tags: the union of every level's.
     std::set<std::string> tags(raw.level.tags.begin(), raw.level.tags.end());
@@ -877,6 +881,9 @@ Parser::expand_jumps(const JumpSource& jump, std::vector<std::string>& stack, in
                    it != m_defaults.settings.end()) {
             hop.host_key_policy = *parse_host_key_policy(it->second.value.get<std::string>());
         }
+        if (auto it = m_defaults.settings.find("known_hosts"); it != m_defaults.settings.end()) {
+            hop.known_hosts = absolute_path(it->second.value.get<std::string>());
+        }
         if (i == 0 && from_ssh.proxy_jump && !from_ssh.proxy_jump->empty()) {
             JumpSource nested{*from_ssh.proxy_jump, true,
                               jump.where + " (ProxyJump from ssh_config for '" + parsed->host +
@@ -892,7 +899,7 @@ Parser::expand_jumps(const JumpSource& jump, std::vector<std::string>& stack, in
 } // namespace
 
 Endpoint InventoryHost::endpoint() const {
-    return Endpoint{name, address, port, user, identity_files, host_key_policy};
+    return Endpoint{name, address, port, user, identity_files, host_key_policy, known_hosts};
 }
 
 const InventoryHost* Inventory::find_host(std::string_view name) const {

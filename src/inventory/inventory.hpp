@@ -47,6 +47,8 @@ struct Endpoint {
     std::string user;                        // empty: the controller's login name
     std::vector<std::string> identity_files; // empty: ssh-agent and ssh's default keys
     HostKeyPolicy host_key_policy = HostKeyPolicy::Strict;
+    std::string
+        known_hosts; // absolute path; empty: the run's (--known-hosts or ~/.ssh/known_hosts)
 };
 
 // A host with every setting resolved.
@@ -64,6 +66,7 @@ struct InventoryHost {
     std::chrono::milliseconds command_timeout = kDefaultCommandTimeout;
     Transport transport = Transport::Ssh;
     std::string external_btf;        // absolute path to a BTF file or BTFHub tree; empty: none
+    std::string known_hosts;         // absolute path of the host's known_hosts; empty: the run's
     bool jump_only = false;          // a bastion: reachable as a jump host, never checked itself
     std::vector<std::string> tags;   // sorted, unique; the host's own and its groups'
     std::vector<std::string> groups; // sorted

@@ -453,6 +453,35 @@ TEST_F(SshRun, StrictRefusesAnUnknownHostKey) {
     EXPECT_EQ(slurp(m_known_hosts), "") << "strict must not learn the key";
 }
 
+// 3c. A host's own known_hosts (inventory setting, relative to the inventory
+//     file) is checked instead of --known-hosts: strict passes with the key
+//     there, and --known-hosts is neither read nor written for that host.
+TEST_F(SshRun, AHostsOwnKnownHostsFileIsUsed) {
+    auto a = sshd("a");
+    ASSERT_SSHD(a);
+    fs::create_directories(dir() / "lab");
+    std::ofstream(dir() / "lab" / "known_hosts") << a->known_hosts_line() << "\n";
+    auto spec = host("host-a", *a);
+    spec.host_key_policy = "strict";
+    spec.extra_lines.push_back("known_hosts = \"known_hosts\"");
+    auto r = run(write_inventory(dir() / "lab" / "inventory.toml", {spec}), {"pass"});
+    EXPECT_EQ(r.exit_code, 0) << r.describe();
+    LOAD_REPORT(rep, {}, r);
+    FIND_HOST(h, rep, "host-a", r);
+    EXPECT_EQ(str(*h, "status"), "ok") << hosts_summary(rep);
+    EXPECT_EQ(slurp(m_known_hosts), "") << "--known-hosts must not be touched";
+
+    // Without the key in that file, strict refuses and names the file.
+    std::ofstream(dir() / "lab" / "known_hosts", std::ios::trunc);
+    auto refused = run(write_inventory(dir() / "lab" / "inventory.toml", {spec}), {"pass"});
+    EXPECT_EQ(refused.exit_code, 3) << refused.describe();
+    LOAD_REPORT(rep2, {}, refused);
+    FIND_HOST(h2, rep2, "host-a", refused);
+    EXPECT_EQ(str(*h2, "status"), "hostkey_mismatch") << hosts_summary(rep2);
+    EXPECT_NE(str(*h2, "error").find((dir() / "lab" / "known_hosts").string()), std::string::npos)
+        << str(*h2, "error");
+}
+
 // 4. A key that is not in authorized_keys.
 TEST_F(SshRun, WrongKeyIsAnAuthFailure) {
     auto a = sshd("a");

@@ -283,13 +283,16 @@ vars = { jump = ["a"], port = "not a port" }
 
 TEST(Inventory, RelativePathsFollowTheInventoryFile) {
     auto inventory = parse_inventory(
-        "[hosts.a]\nidentity_file = [\"keys/a\", \"/abs/b\", \"~/c\"]\nexternal_btf = \"btf/x\"\n",
+        "[hosts.a]\nidentity_file = [\"keys/a\", \"/abs/b\", \"~/c\"]\nexternal_btf = \"btf/x\"\n"
+        "known_hosts = \"lab/known_hosts\"\n",
         "/etc/bpfleet/lab.toml", nullptr, kEnv);
     ASSERT_TRUE(inventory) << inventory.error().describe();
     const auto& h = host(*inventory, "a");
     EXPECT_EQ(h.identity_files,
               (std::vector<std::string>{"/etc/bpfleet/keys/a", "/abs/b", "/home/tester/c"}));
     EXPECT_EQ(h.external_btf, "/etc/bpfleet/btf/x");
+    EXPECT_EQ(h.known_hosts, "/etc/bpfleet/lab/known_hosts");
+    EXPECT_EQ(h.endpoint().known_hosts, h.known_hosts);
 }
 
 TEST(Inventory, LocalTransport) {
