@@ -1,5 +1,6 @@
 #include "fleet/deploy.hpp"
 
+#include "common/arch.hpp"
 #include "common/sha256.hpp"
 
 #include <cstdlib>
@@ -15,6 +16,19 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr std::size_t kMaxAgentBytes = 64u << 20;
+
+// The architectures bpfleet builds an agent for (the agent's names), each
+// with the `uname -m` spellings of the hosts it runs on: an armhf agent also
+// runs where a 64-bit ARM kernel reports armv8l to a 32-bit userland.
+struct AgentArch {
+    const char* name;
+    const char* uname_patterns; // a shell `case` pattern
+};
+constexpr AgentArch kAgentArches[] = {
+    {"x86_64", "x86_64"},
+    {"aarch64", "aarch64|arm64"},
+    {"armv7l", "armv7l|armv8l"},
+};
 
 // The shipped (stripped) agent in `dir`, else the plain one.
 std::string agent_in(const fs::path& dir) {
@@ -106,13 +120,7 @@ const char* kHashCommand =
 } // namespace
 
 std::string normalize_arch(std::string machine) {
-    if (machine == "arm64") {
-        return "aarch64";
-    }
-    if (machine == "amd64") {
-        return "x86_64";
-    }
-    return machine;
+    return agent_arch_name(machine);
 }
 
 std::string local_arch() {
@@ -131,7 +139,8 @@ Result<AgentCatalog> AgentCatalog::load(const std::map<std::string, std::string>
         }
         catalog.m_agents[agent->arch] = std::move(*agent);
     }
-    for (const std::string arch : {"x86_64", "aarch64"}) {
+    for (const AgentArch& known : kAgentArches) {
+        const std::string arch = known.name;
         if (catalog.m_agents.count(arch)) {
             continue;
         }
@@ -171,10 +180,9 @@ asio::awaitable<HostExpected<Deployed>> deploy_agent(std::shared_ptr<SshLink> li
     // One round trip: the architecture, the folder, and whether the agent
     // for that architecture is already there, hash checked.
     std::string cases;
-    for (const std::string arch : {"x86_64", "aarch64"}) {
-        if (const AgentBinary* a = agents.find(arch)) {
-            cases += (arch == "aarch64" ? std::string("aarch64|arm64") : arch) +
-                     ") s=" + a->sha256 + " ;; ";
+    for (const AgentArch& known : kAgentArches) {
+        if (const AgentBinary* a = agents.find(known.name)) {
+            cases += std::string(known.uname_patterns) + ") s=" + a->sha256 + " ;; ";
         }
     }
     std::string script =

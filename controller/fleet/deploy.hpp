@@ -2,7 +2,7 @@
 // there once.
 //
 // AgentCatalog knows the agent binaries per architecture (`uname -m`:
-// x86_64, aarch64): given with --agent [ARCH=]PATH, $BPFLEET_AGENT_<ARCH>, or
+// x86_64, aarch64, armv7l): given with --agent [ARCH=]PATH, $BPFLEET_AGENT_<ARCH>, or
 // found next to the controller / in its build tree. Each is read and hashed
 // once per run.
 //
@@ -50,7 +50,8 @@ private:
     std::string m_local;
 };
 
-// "x86_64", "aarch64" (arm64 is aarch64), else the input.
+// The agent's name for a `uname -m` or OCI/Debian architecture name
+// ("arm64" -> "aarch64", "armhf" -> "armv7l"; common/arch.hpp), else the input.
 std::string normalize_arch(std::string machine);
 // uname -m of this machine.
 std::string local_arch();

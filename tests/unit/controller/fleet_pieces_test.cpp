@@ -37,6 +37,12 @@ TEST(Arch, NamesAreNormalised) {
     EXPECT_EQ(normalize_arch("aarch64"), "aarch64");
     EXPECT_EQ(normalize_arch("amd64"), "x86_64");
     EXPECT_EQ(normalize_arch("riscv64"), "riscv64");
+    // 32-bit ARM: Debian's and OCI's names, and a 64-bit kernel's name for a
+    // 32-bit userland, all mean the armhf agent.
+    EXPECT_EQ(normalize_arch("armv7l"), "armv7l");
+    EXPECT_EQ(normalize_arch("armhf"), "armv7l");
+    EXPECT_EQ(normalize_arch("arm"), "armv7l");
+    EXPECT_EQ(normalize_arch("armv8l"), "armv7l");
 }
 
 TEST(AgentCatalog, AGivenPathThatCannotBeReadIsAnError) {
@@ -53,6 +59,17 @@ TEST(AgentCatalog, HashesTheGivenAgent) {
     EXPECT_EQ(a->sha256.size(), 64u);
     EXPECT_GT(a->bytes->size(), 0u);
     EXPECT_EQ(c->find("amd64"), a);
+}
+
+TEST(AgentCatalog, KnowsTheArmhfAgentByEveryName) {
+    auto c = AgentCatalog::load({{"armhf", BPFLEET_AGENT_PATH}});
+    ASSERT_TRUE(c) << c.error().describe();
+    const AgentBinary* a = c->find("armv7l");
+    ASSERT_NE(a, nullptr);
+    EXPECT_EQ(a->arch, "armv7l");
+    EXPECT_EQ(c->find("arm"), a);
+    EXPECT_EQ(c->find("armv8l"), a);
+    EXPECT_NE(c->available().find("armv7l"), std::string::npos);
 }
 
 TEST(HostSummary, SaysStatusStageAndError) {
