@@ -76,7 +76,8 @@ constexpr std::uint32_t kBtfHeaderSize = 24; // struct btf_header
 constexpr std::uint32_t kBtfTypeSize = 12;   // struct btf_type
 constexpr std::uint32_t kBtfMaxStrOffset = 0x7fffffff;
 constexpr std::uint16_t kBtfMagicSwapped = 0x9feb;
-constexpr std::uint64_t kSizeCap = 1ull << 40; // a resolved BTF size "too big for anything"
+constexpr std::uint64_t kSizeCap = 1ull << 40;    // a resolved BTF size "too big for anything"
+constexpr std::uint64_t kKconfigCap = 0x7fffffff; // libbpf's int for __kconfig sizes
 
 const char* btf_kind_name(std::uint32_t kind) {
     static constexpr const char* kNames[] = {
@@ -440,6 +441,11 @@ Result<BtfSummary> check_btf(const Section& sec) {
         // libbpf rewrites the offsets and sizes of extern sections itself.
         const bool externs = sec_name == ".kconfig" || sec_name == ".ksyms";
         summary.datasec_vars += ref.vlen;
+        // libbpf keeps a `__kconfig` extern's size, and the running offset
+        // of all of them, in an int: a size that does not fit comes back
+        // from its open as an "error" outside the errno range, which it
+        // then returns as if it were the object.
+        std::uint64_t kconfig_bytes = 0;
         for (std::uint32_t i = 0; i < ref.vlen; ++i) {
             const std::uint64_t e = ref.offset + kBtfTypeSize + std::uint64_t{i} * 12;
             const auto v_type = load<std::uint32_t>(types, e);
@@ -454,6 +460,14 @@ Result<BtfSummary> check_btf(const Section& sec) {
             }
             if (sec_size != 0 && v_off + v_size > sec_size) {
                 return invalid(var + " runs past the " + num(sec_size) + "-byte section");
+            }
+            if (sec_name == ".kconfig" && refs[v_type].kind == BTF_KIND_VAR) {
+                // Each one may be padded to its alignment (at most 16 bytes).
+                kconfig_bytes += resolved_size(v_type) + 16;
+                if (kconfig_bytes > kKconfigCap) {
+                    return invalid(var + ": the __kconfig externs take more than " +
+                                   num(kKconfigCap) + " bytes, which libbpf cannot hold");
+                }
             }
             if (!externs && refs[v_type].kind == BTF_KIND_VAR) {
                 const auto needed = resolved_size(v_type);

@@ -4,6 +4,7 @@
 #include "common/sha256.hpp"
 
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 
 namespace bpfleet {
@@ -23,6 +24,20 @@ bool attach_type_meaningful(bpf_prog_type type, bpf_attach_type attach) {
         return true;
     default:
         return attach != 0;
+    }
+}
+
+// libbpf 1.1 turns an internal error into NULL only when it lies in the
+// errno range; a size that overflowed an int (e.g. a __kconfig extern of
+// 4 GiB) comes back as a "pointer" made of that error. inspect_elf() refuses
+// the inputs known to do this; this catches the rest before anything
+// dereferences it. No user-space address lies in the kernel's half.
+bool returned_error_out_of_range(const bpf_object* obj) {
+    const auto value = reinterpret_cast<std::uintptr_t>(obj);
+    if constexpr (sizeof(std::uintptr_t) == 8) {
+        return value >= 0xffffffff80000000u; // a negative int, sign-extended
+    } else {
+        return value >= 0xc0000000u; // above a 3 GiB user space
     }
 }
 
@@ -54,6 +69,15 @@ Result<OpenedObject> open_bpf_object(const ObjectBytes& bytes, const std::string
         err = obj ? 0 : errno;
         auto lines = capture.take();
         msgs.insert(msgs.end(), lines.begin(), lines.end());
+    }
+    if (!obj && err == 0) {
+        err = EINVAL;
+    }
+    if (obj && returned_error_out_of_range(obj)) {
+        // libbpf closed the object already; what came back is an error code.
+        obj = nullptr;
+        err = EINVAL;
+        msgs.push_back("libbpf returned an error outside the errno range for this object");
     }
     if (!obj) {
         std::string why = msgs.empty() ? std::string(std::strerror(err)) : msgs.back();

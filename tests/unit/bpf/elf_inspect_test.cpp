@@ -291,6 +291,7 @@ TEST(ElfInspect, HostileObjectsAreRefusedWithoutCrashing) {
         {"struct-ops-type-larger-than-var.o", "smaller than its type"},
         {"func-symbol-wraps-section.o", "is not a whole run of 8-byte instructions"},
         {"ld-imm64-cut-by-function-end.o", "middle of the 16-byte ld_imm64"},
+        {"kconfig-extern-type-over-2gib.o", "which libbpf cannot hold"},
     };
     for (const auto& [file, needle] : expected) {
         SCOPED_TRACE(file);
@@ -314,6 +315,18 @@ TEST(ElfInspect, HostileObjectsAreRefusedWithoutCrashing) {
             expect_inspect_object_survives(bytes, entry.path().filename().string());
         }
     }
+}
+
+// libbpf 1.1 returns an int-overflowed error code as if it were the object;
+// open_bpf_object() must not hand it on even when inspect_elf() was skipped.
+TEST(ElfInspect, LibbpfErrorOutsideErrnoRangeIsNotAnObject) {
+    const auto path = hostile_dir() / "kconfig-extern-type-over-2gib.o";
+    BPFLEET_REQUIRE(fs::exists(path), "no " + path.string());
+    auto opened = open_bpf_object(shared(read_file(path)), "kconfig.o");
+    ASSERT_FALSE(opened.has_value());
+    EXPECT_EQ(opened.error().code, "OBJECT_INVALID");
+    EXPECT_NE(opened.error().message.find("errno range"), std::string::npos)
+        << opened.error().message;
 }
 
 TEST_F(ElfInspectObjects, GoodObjectIsAcceptedWithItsFacts) {
