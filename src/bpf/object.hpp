@@ -4,6 +4,7 @@
 #pragma once
 
 #include "bpf/elf_inspect.hpp"
+#include "common/object_bytes.hpp"
 #include "common/result.hpp"
 #include "model/check_result.hpp"
 
@@ -21,10 +22,7 @@ struct BpfObjectDeleter {
 };
 using BpfObjectPtr = std::unique_ptr<bpf_object, BpfObjectDeleter>;
 
-// The bytes of an object, shared by every bpf_object opened from them (libbpf
-// may keep pointers into the buffer until the object is closed).
-using ObjectBytes = std::shared_ptr<const std::vector<std::uint8_t>>;
-
+// libbpf may keep pointers into the bytes until the object is closed.
 struct OpenedObject {
     ObjectBytes bytes; // declared first: outlives obj
     BpfObjectPtr obj;

@@ -27,7 +27,7 @@
 // CREDENTIALS_INVALID.
 #pragma once
 
-#include "bpf/object.hpp"
+#include "common/object_bytes.hpp"
 #include "common/result.hpp"
 #include "oci/archive.hpp"
 #include "oci/credentials.hpp"
@@ -37,7 +37,9 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>

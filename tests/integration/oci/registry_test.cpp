@@ -2,6 +2,7 @@
 // filled by skopeo with gadget-style images the test builds, basic auth
 // (htpasswd), the bearer-token flow (nginx in front), HTTPS with a test CA,
 // the cache and offline use, and the bpfleet inspect / pull commands.
+#include "bpf/object.hpp"
 #include "oci/cache.hpp"
 #include "oci/image_builder.hpp"
 #include "oci/resolve.hpp"
