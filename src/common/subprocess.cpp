@@ -402,7 +402,7 @@ std::optional<ExitStatus> Process::wait_for(std::chrono::milliseconds timeout) {
         if (left.count() == 0) {
             return std::nullopt;
         }
-        timespec ts{0, std::min(pause, left).count() * 1'000'000};
+        timespec ts{0, static_cast<long>(std::min(pause, left).count() * 1'000'000)};
         nanosleep(&ts, nullptr);
         pause = std::min(pause * 2, std::chrono::milliseconds(20));
     }
