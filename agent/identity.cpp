@@ -1,6 +1,7 @@
 #include "identity.hpp"
 
 #include "commands.hpp"
+#include "common/arch.hpp"
 #include "common/sha256.hpp"
 #include "output.hpp"
 
@@ -50,13 +51,7 @@ AgentInfo agent_info() {
     info.version = BPFLEET_VERSION;
     info.libbpf_version =
         std::to_string(libbpf_major_version()) + "." + std::to_string(libbpf_minor_version());
-#if defined(__x86_64__)
-    info.arch = "x86_64";
-#elif defined(__aarch64__)
-    info.arch = "aarch64";
-#else
-    info.arch = "unknown";
-#endif
+    info.arch = std::string(compiled_arch());
     return info;
 }
 
