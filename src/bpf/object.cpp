@@ -33,7 +33,8 @@ bool attach_type_meaningful(bpf_prog_type type, bpf_attach_type attach) {
 // the inputs known to do this; this catches the rest before anything
 // dereferences it. No user-space address lies in the kernel's half.
 bool returned_error_out_of_range(const bpf_object* obj) {
-    const auto value = reinterpret_cast<std::uintptr_t>(obj);
+    // 64 bits wide on every target, so that neither comparison is out of range.
+    const std::uint64_t value = reinterpret_cast<std::uintptr_t>(obj);
     if constexpr (sizeof(std::uintptr_t) == 8) {
         return value >= 0xffffffff80000000u; // a negative int, sign-extended
     } else {
