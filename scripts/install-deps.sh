@@ -38,8 +38,14 @@ if [[ $(dpkg --print-architecture) == amd64 ]]; then
         g++-aarch64-linux-gnu qemu-user-static
         libbpf-dev:arm64 libelf-dev:arm64 zlib1g-dev:arm64 libzstd-dev:arm64
         systemtap-sdt-dev:arm64
+        # the armv7l agent: the cross compiler (its libraries come from the
+        # sysroot made below)
+        g++-arm-linux-gnueabihf
     )
 fi
+# The lab (bpfleet lab): QEMU for each guest architecture, and the host-side
+# tools that build the guests' initramfs and keys.
+packages+=(qemu-system-x86 qemu-system-arm busybox-static cpio dropbear-bin debian-archive-keyring)
 
 if [[ $(id -u) -ne 0 ]]; then
     echo "install-deps: run as root (apt-get install needs it)" >&2
@@ -62,10 +68,24 @@ done
 
 if [[ ${#missing[@]} -eq 0 ]]; then
     echo "install-deps: all ${#packages[@]} packages present"
-    exit 0
+else
+    echo "install-deps: installing ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-echo "install-deps: installing ${missing[*]}"
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
-apt-get install -y -qq --no-install-recommends "${missing[@]}"
+# The armhf libraries of the armv7l agent, unpacked from Debian's armhf
+# packages into a private sysroot (cmake/arm-linux-gnueabihf.cmake says why
+# not multiarch). BPFLEET_ARMHF_SYSROOT moves it; the build looks there too.
+sysroot=${BPFLEET_ARMHF_SYSROOT:-/opt/bpfleet/sysroot-armhf}
+sysroot_packages=(libbpf-dev libelf-dev zlib1g-dev libzstd-dev systemtap-sdt-dev)
+if [[ $(dpkg --print-architecture) == amd64 && ! -e $sysroot/.complete ]]; then
+    echo "install-deps: armhf sysroot for the armv7l agent in $sysroot"
+    rm -rf "$sysroot.tmp"
+    "$(dirname "$0")/lab/debian-fetch.sh" --cache /var/cache/bpfleet/debian --arch armhf \
+        extract --into "$sysroot.tmp" "${sysroot_packages[@]}"
+    printf '%s\n' "${sysroot_packages[@]}" >"$sysroot.tmp/.complete"
+    rm -rf "$sysroot"
+    mv "$sysroot.tmp" "$sysroot"
+fi

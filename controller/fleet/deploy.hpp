@@ -50,6 +50,9 @@ private:
     std::string m_local;
 };
 
+// The architectures bpfleet builds an agent for, by the agent's names.
+inline constexpr const char* kAgentArchNames[] = {"x86_64", "aarch64", "armv7l"};
+
 // The agent's name for a `uname -m` or OCI/Debian architecture name
 // ("arm64" -> "aarch64", "armhf" -> "armv7l"; common/arch.hpp), else the input.
 std::string normalize_arch(std::string machine);

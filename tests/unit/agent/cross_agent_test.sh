@@ -1,15 +1,21 @@
 #!/bin/sh
-# The cross-built aarch64 agent (cmake/AgentCross.cmake) is an ARM aarch64,
-# statically linked executable, and its `version` run under qemu-user says
-# aarch64.
+# A cross-built agent (cmake/AgentCross.cmake) is a statically linked
+# executable of its architecture, and its `version` and `probe` run under
+# qemu-user say that architecture.
 #
-#   cross_agent_test.sh AGENT_DIR
+#   cross_agent_test.sh AGENT_DIR ARCH     (ARCH: aarch64 or armv7l)
 #
-# A missing prerequisite (no cross-built agent, no qemu-aarch64-static) skips
-# with exit 125, or fails with BPFLEET_REQUIRE_ALL=1 (CI).
+# A missing prerequisite (no cross-built agent, no qemu-user) skips with exit
+# 125, or fails with BPFLEET_REQUIRE_ALL=1 (CI).
 set -u
 
-dir=${1:?usage: cross_agent_test.sh AGENT_DIR}
+dir=${1:?usage: cross_agent_test.sh AGENT_DIR ARCH}
+arch=${2:?usage: cross_agent_test.sh AGENT_DIR ARCH}
+case $arch in
+    aarch64) elf="ARM aarch64" qemu_name=qemu-aarch64-static compiler=g++-aarch64-linux-gnu ;;
+    armv7l) elf="ARM, EABI5" qemu_name=qemu-arm-static compiler="g++-arm-linux-gnueabihf and the armhf sysroot" ;;
+    *) echo "FAIL: unknown architecture $arch"; exit 1 ;;
+esac
 agent=$dir/bpfleet-agent
 stripped=$dir/bpfleet-agent.stripped
 
@@ -26,14 +32,14 @@ fail() {
     exit 1
 }
 
-[ -x "$agent" ] || missing "no aarch64 agent at $agent (BPFLEET_CROSS_AGENT off or g++-aarch64-linux-gnu missing)"
-[ -x "$stripped" ] || fail "no stripped aarch64 agent at $stripped"
+[ -x "$agent" ] || missing "no $arch agent at $agent (BPFLEET_CROSS_AGENT off or $compiler missing)"
+[ -x "$stripped" ] || fail "no stripped $arch agent at $stripped"
 
 if command -v file >/dev/null 2>&1; then
     for f in "$agent" "$stripped"; do
         desc=$(file -b "$f")
         echo "$f: $desc"
-        case $desc in *"ARM aarch64"*) ;; *) fail "$f is not an ARM aarch64 executable" ;; esac
+        case $desc in *"$elf"*) ;; *) fail "$f is not an $elf executable" ;; esac
         case $desc in *"statically linked"*) ;; *) fail "$f is not statically linked" ;; esac
     done
     case $(file -b "$stripped") in *", stripped"*) ;; *) fail "$stripped is not stripped" ;; esac
@@ -41,20 +47,20 @@ else
     missing "file(1) is not installed"
 fi
 
-qemu=$(command -v qemu-aarch64-static || true)
-[ -n "$qemu" ] || missing "qemu-aarch64-static is not installed (Debian qemu-user-static)"
+qemu=$(command -v $qemu_name || true)
+[ -n "$qemu" ] || missing "$qemu_name is not installed (Debian qemu-user-static)"
 
 out=$("$qemu" "$stripped" version 2>&1) || fail "'$stripped version' under qemu failed: $out"
 echo "$out"
 case $out in
-    "bpfleet-agent "*" aarch64 "*) ;;
-    *) fail "version does not say aarch64: $out" ;;
+    "bpfleet-agent "*" $arch "*) ;;
+    *) fail "version does not say $arch: $out" ;;
 esac
 
-# The probe's facts come from the (emulated) host; qemu-user reports aarch64.
+# The probe's facts come from the (emulated) host; qemu-user reports $arch.
 out=$("$qemu" "$stripped" probe 2>&1) || fail "'probe' under qemu failed"
 case $out in
-    *'"schema": "bpfleet.probe/v1"'*'"arch": "aarch64"'*) ;;
-    *) fail "probe under qemu did not report bpfleet.probe/v1 for aarch64" ;;
+    *'"schema": "bpfleet.probe/v1"'*'"arch": "'$arch'"'*) ;;
+    *) fail "probe under qemu did not report bpfleet.probe/v1 for $arch" ;;
 esac
 echo "PASS"
