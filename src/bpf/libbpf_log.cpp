@@ -3,6 +3,7 @@
 #include <bpf/libbpf.h>
 #include <cstdarg>
 #include <cstdio>
+#include <optional>
 #include <stdexcept>
 #include <string_view>
 
@@ -18,6 +19,8 @@ struct CaptureState {
     bool dropped = false;
 };
 
+// The live capture's state (one at a time); g_active points into it.
+std::optional<CaptureState> g_state;
 CaptureState* g_active = nullptr;
 bool g_echo = false;
 
@@ -71,13 +74,13 @@ LibbpfLogCapture::LibbpfLogCapture(std::size_t max_lines, std::size_t max_bytes)
     if (g_active) {
         throw std::logic_error("nested LibbpfLogCapture");
     }
-    g_active = new CaptureState{{}, {}, 0, max_lines, max_bytes, false};
+    g_active = &g_state.emplace(CaptureState{{}, {}, 0, max_lines, max_bytes, false});
     libbpf_set_print(print_callback);
 }
 
 LibbpfLogCapture::~LibbpfLogCapture() {
-    delete g_active;
     g_active = nullptr;
+    g_state.reset();
 }
 
 std::vector<std::string> LibbpfLogCapture::take() {

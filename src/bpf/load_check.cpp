@@ -2,6 +2,7 @@
 
 #include "bpf/elf_inspect.hpp"
 #include "bpf/libbpf_log.hpp"
+#include "common/file.hpp"
 
 #include <bpf/bpf.h>
 #include <cerrno>
@@ -331,12 +332,11 @@ HostContext detect_host_context() {
         host.privileged = has(CAP_SYS_ADMIN) || has(kCapBpf);
     }
     std::string line;
-    if (FILE* f = std::fopen("/sys/kernel/security/lockdown", "re")) {
+    if (auto f = open_file("/sys/kernel/security/lockdown", "r")) {
         char buf[256] = {};
-        if (std::fgets(buf, sizeof buf, f)) {
+        if (std::fgets(buf, sizeof buf, f.get())) {
             line = buf;
         }
-        std::fclose(f);
     }
     {
         // "none [integrity] confidentiality": the bracketed word is in force.

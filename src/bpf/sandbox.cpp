@@ -1,5 +1,7 @@
 #include "bpf/sandbox.hpp"
 
+#include "common/file.hpp"
+
 #include <atomic>
 #include <cerrno>
 #include <chrono>
@@ -34,13 +36,13 @@ bool write_file(const std::string& path, const std::string& text) {
 
 // The calling process's directory in the v2 hierarchy ("0::/path" line).
 std::string own_cgroup2_dir(const std::string& mount) {
-    FILE* f = std::fopen("/proc/self/cgroup", "re");
+    auto f = open_file("/proc/self/cgroup", "r");
     if (!f) {
         return mount;
     }
     char line[4096];
     std::string dir = mount;
-    while (std::fgets(line, sizeof line, f)) {
+    while (std::fgets(line, sizeof line, f.get())) {
         if (std::strncmp(line, "0::", 3) == 0) {
             std::string rel = line + 3;
             while (!rel.empty() && (rel.back() == '\n' || rel.back() == ' ')) {
@@ -50,7 +52,6 @@ std::string own_cgroup2_dir(const std::string& mount) {
             break;
         }
     }
-    std::fclose(f);
     return dir;
 }
 
@@ -70,13 +71,13 @@ bool remove_dir_retrying(const std::string& path) {
 }
 
 bool is_mounted(const char* path, const char* fstype) {
-    FILE* f = std::fopen("/proc/self/mountinfo", "re");
+    auto f = open_file("/proc/self/mountinfo", "r");
     if (!f) {
         return false;
     }
     char line[4096];
     bool found = false;
-    while (!found && std::fgets(line, sizeof line, f)) {
+    while (!found && std::fgets(line, sizeof line, f.get())) {
         // "ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTS ... - FSTYPE SOURCE SUPER"
         char mountpoint[1024];
         if (std::sscanf(line, "%*s %*s %*s %*s %1023s", mountpoint) != 1) {
@@ -89,20 +90,19 @@ bool is_mounted(const char* path, const char* fstype) {
             found = true;
         }
     }
-    std::fclose(f);
     return found;
 }
 
 } // namespace
 
 std::string find_cgroup2_mount() {
-    FILE* f = std::fopen("/proc/self/mountinfo", "re");
+    auto f = open_file("/proc/self/mountinfo", "r");
     if (!f) {
         return {};
     }
     char line[4096];
     std::string best;
-    while (std::fgets(line, sizeof line, f)) {
+    while (std::fgets(line, sizeof line, f.get())) {
         char mountpoint[1024];
         const char* dash = std::strstr(line, " - ");
         char type[64];
@@ -114,7 +114,6 @@ std::string find_cgroup2_mount() {
             }
         }
     }
-    std::fclose(f);
     return best;
 }
 
@@ -195,8 +194,9 @@ Result<void> ScratchCgroup::leave() const {
 }
 
 Result<CgroupReaper> CgroupReaper::start(const ScratchCgroup& cgroup) {
-    const std::string cgroup_dir = cgroup.path();
-    const std::string private_mount = cgroup.private_mount();
+    // The forked child reads these from its copy of this process's memory.
+    const std::string& cgroup_dir = cgroup.path();
+    const std::string& private_mount = cgroup.private_mount();
     auto pipe = make_pipe();
     if (!pipe) {
         return make_error("sandbox", pipe.error().message, pipe.error().errnum);

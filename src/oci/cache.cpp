@@ -41,24 +41,21 @@ fs::path default_cache_dir() {
 }
 
 BlobWriter::BlobWriter(fs::path tmp, fs::path final_path, Digest expected, std::uint64_t max_size,
-                       std::optional<std::uint64_t> exact_size, std::FILE* file, std::string what)
+                       std::optional<std::uint64_t> exact_size, FilePtr file, std::string what)
     : m_tmp(std::move(tmp)), m_final(std::move(final_path)), m_expected(std::move(expected)),
-      m_max_size(max_size), m_exact_size(exact_size), m_file(file), m_what(std::move(what)),
-      m_hasher(m_expected.algorithm) {}
+      m_max_size(max_size), m_exact_size(exact_size), m_file(std::move(file)),
+      m_what(std::move(what)), m_hasher(m_expected.algorithm) {}
 
 BlobWriter::BlobWriter(BlobWriter&& o) noexcept
     : m_tmp(std::move(o.m_tmp)), m_final(std::move(o.m_final)), m_expected(std::move(o.m_expected)),
-      m_max_size(o.m_max_size), m_exact_size(o.m_exact_size), m_file(o.m_file),
+      m_max_size(o.m_max_size), m_exact_size(o.m_exact_size), m_file(std::move(o.m_file)),
       m_what(std::move(o.m_what)), m_hasher(std::move(o.m_hasher)), m_written(o.m_written),
       m_error(std::move(o.m_error)), m_committed(o.m_committed) {
-    o.m_file = nullptr;
     o.m_committed = true; // the moved-from writer owns nothing
 }
 
 BlobWriter::~BlobWriter() {
-    if (m_file) {
-        std::fclose(m_file);
-    }
+    m_file.reset();
     if (!m_committed) {
         std::error_code ec;
         fs::remove(m_tmp, ec);
@@ -80,7 +77,7 @@ bool BlobWriter::write(std::span<const std::uint8_t> data) {
         return false;
     }
     m_hasher.update(data);
-    if (!data.empty() && std::fwrite(data.data(), 1, data.size(), m_file) != data.size()) {
+    if (!data.empty() && std::fwrite(data.data(), 1, data.size(), m_file.get()) != data.size()) {
         m_error = io_error("write failed", m_tmp, errno);
         return false;
     }
@@ -89,13 +86,13 @@ bool BlobWriter::write(std::span<const std::uint8_t> data) {
 }
 
 Result<void> BlobWriter::reset() {
-    if (m_file == nullptr) {
+    if (!m_file) {
         return make_error("CACHE_ERROR", "writer already committed", 0, m_what);
     }
-    if (std::fflush(m_file) != 0 || ::ftruncate(::fileno(m_file), 0) != 0) {
+    if (std::fflush(m_file.get()) != 0 || ::ftruncate(::fileno(m_file.get()), 0) != 0) {
         return tl::unexpected(io_error("cannot truncate", m_tmp, errno));
     }
-    std::rewind(m_file);
+    std::rewind(m_file.get());
     m_hasher = DigestHasher(m_expected.algorithm);
     m_written = 0;
     m_error.reset();
@@ -119,11 +116,10 @@ Result<fs::path> BlobWriter::commit() {
                               ", got " + got.str(),
                           0, m_what);
     }
-    if (std::fflush(m_file) != 0 || ::fsync(::fileno(m_file)) != 0) {
+    if (std::fflush(m_file.get()) != 0 || ::fsync(::fileno(m_file.get())) != 0) {
         return tl::unexpected(io_error("flush failed", m_tmp, errno));
     }
-    std::fclose(m_file);
-    m_file = nullptr;
+    m_file.reset();
     std::error_code ec;
     fs::rename(m_tmp, m_final, ec);
     if (ec) {
@@ -194,13 +190,13 @@ Result<BlobWriter> BlobCache::begin(const Digest& d, std::uint64_t max_size,
     if (fd < 0) {
         return tl::unexpected(io_error("cannot create", tmp, errno));
     }
-    std::FILE* f = ::fdopen(fd, "wb");
+    auto f = adopt_fd(fd, "wb");
     if (!f) {
         int err = errno;
         ::close(fd);
         return tl::unexpected(io_error("fdopen failed", tmp, err));
     }
-    return BlobWriter(tmp, final_path, d, max_size, exact_size, f, std::move(what));
+    return BlobWriter(tmp, final_path, d, max_size, exact_size, std::move(f), std::move(what));
 }
 
 Result<void> BlobCache::put(const Digest& d, std::span<const std::uint8_t> bytes,

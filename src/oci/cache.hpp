@@ -9,6 +9,7 @@
 // Errors: CACHE_ERROR (I/O), DIGEST_MISMATCH, LIMIT_EXCEEDED.
 #pragma once
 
+#include "common/file.hpp"
 #include "common/result.hpp"
 #include "oci/digest.hpp"
 #include "oci/reference.hpp"
@@ -51,7 +52,7 @@ public:
 private:
     friend class BlobCache;
     BlobWriter(std::filesystem::path tmp, std::filesystem::path final_path, Digest expected,
-               std::uint64_t max_size, std::optional<std::uint64_t> exact_size, std::FILE* file,
+               std::uint64_t max_size, std::optional<std::uint64_t> exact_size, FilePtr file,
                std::string what);
 
     std::filesystem::path m_tmp;
@@ -59,7 +60,7 @@ private:
     Digest m_expected;
     std::uint64_t m_max_size;
     std::optional<std::uint64_t> m_exact_size;
-    std::FILE* m_file;
+    FilePtr m_file;
     std::string m_what;
     DigestHasher m_hasher;
     std::uint64_t m_written = 0;
