@@ -16,7 +16,12 @@
 #   BPFLEET_BUILD_DIR     build tree (build/default)
 #   FANOUT_BASE_PORT      first port of the farm (3001); N ports from there
 #   FANOUT_ANSIBLE_REPS   Ansible's runs: R for every N, or N:R,... per N (REPS)
-#   FANOUT_TOOLS          which tools ("bpfleet ansible pssh")
+#   FANOUT_TOOLS          which tools ("bpfleet ansible pssh"; also "baseline")
+#   FANOUT_BASELINE_BUILD another build tree of bpfleet (e.g. of an older commit): the
+#                         tool "baseline" runs its bpfleet and agent exactly as "bpfleet"
+#                         runs this one's, interleaved, so that a change is measured
+#                         against what it changed in the same run (added to FANOUT_TOOLS
+#                         when set)
 #   FANOUT_OUT            where results, logs and failed runs go (build/bench-fanout/DATE)
 #   FANOUT_RESUME=1       go on with FANOUT_OUT's runs.tsv and binaries: repetitions
 #                         already complete there are kept, partial ones run again
@@ -47,9 +52,19 @@ for n in "${ns[@]}"; do
     [[ $n =~ ^[1-9][0-9]*$ && $n -le 4000 ]] || die "N must be 1..4000, not '$n'"
 done
 read -r -a tools <<<"${FANOUT_TOOLS:-bpfleet ansible pssh}"
+baseline_build=${FANOUT_BASELINE_BUILD:-}
+if [[ -n $baseline_build && " ${tools[*]} " != *" baseline "* ]]; then
+    tools+=(baseline)
+fi
 for t in "${tools[@]}"; do
-    case $t in bpfleet | ansible | pssh) ;; *) die "FANOUT_TOOLS: unknown tool '$t' (bpfleet, ansible, pssh)" ;; esac
+    case $t in bpfleet | ansible | pssh | baseline) ;; *) die "FANOUT_TOOLS: unknown tool '$t' (bpfleet, ansible, pssh, baseline)" ;; esac
 done
+if [[ " ${tools[*]} " == *" baseline "* ]]; then
+    [[ -n $baseline_build ]] || die "the tool 'baseline' needs FANOUT_BASELINE_BUILD=DIR (a build tree)"
+    for f in "$baseline_build/controller/bpfleet" "$baseline_build/agent/bpfleet-agent.stripped"; do
+        [[ -e $f ]] || die "FANOUT_BASELINE_BUILD: $f missing"
+    done
+fi
 build=${BPFLEET_BUILD_DIR:-build/default}
 base_port=${FANOUT_BASE_PORT:-3001}
 run_timeout=${FANOUT_RUN_TIMEOUT:-1800}
@@ -90,6 +105,7 @@ farm=$out/farm
 remote_bpfleet=/tmp/bpfleet-bench-agent
 remote_ansible=/tmp/bpfleet-bench-ansible
 remote_pssh=/tmp/bpfleet-bench-pssh
+remote_baseline=/tmp/bpfleet-bench-baseline
 
 # A copy of the binaries, so that a rebuild during the run changes nothing.
 # Ansible and parallel-ssh get the very file bpfleet uploads.
@@ -102,9 +118,15 @@ else
     cp "$build/controller/bpfleet" "$out/bin/bpfleet"
     install -m 0700 "$build/agent/bpfleet-agent.stripped" "$out/stage/bpfleet-agent"
     install -m 0700 "$build/tests/bpf/pass.bpf.o" "$out/stage/pass.bpf.o"
+    if [[ -n $baseline_build ]]; then
+        cp "$baseline_build/controller/bpfleet" "$out/bin/bpfleet-baseline"
+        install -m 0700 "$baseline_build/agent/bpfleet-agent.stripped" "$out/stage/baseline-agent"
+    fi
 fi
 bpfleet=$out/bin/bpfleet
 agent=$out/stage/bpfleet-agent
+baseline_bpfleet=$out/bin/bpfleet-baseline
+baseline_agent=$out/stage/baseline-agent
 object=$out/stage/pass.bpf.o
 
 cat >"$out/ansible.cfg" <<EOF
@@ -134,7 +156,7 @@ cleanup() {
         rm -rf "$d"
     done
     [[ -d $farm ]] && scripts/sshd-farm.sh stop "$farm" >/dev/null 2>&1
-    rm -rf "$remote_bpfleet" "$remote_ansible" "$remote_pssh"
+    rm -rf "$remote_bpfleet" "$remote_ansible" "$remote_pssh" "$remote_baseline"
     exit "$rc"
 }
 trap cleanup EXIT
@@ -279,13 +301,19 @@ report_invalid() { # title command stderr_file summary
     } >>"$invalid"
 }
 
-run_bpfleet() { # n mode rep
-    local n=$1 mode=$2 rep=$3 o=$out/runs/n$1/bpfleet-$2-$3 m0 m1 check note valid
-    [[ $mode == cold ]] && empty_dir "$remote_bpfleet"
+run_baseline() { # n mode rep
+    run_bpfleet "$@" baseline "$baseline_bpfleet" "$baseline_agent" "$remote_baseline"
+}
+
+run_bpfleet() { # n mode rep [tool binary agent remote-dir]
+    local n=$1 mode=$2 rep=$3 m0 m1 check note valid
+    local tool=${4:-bpfleet} exe=${5:-$bpfleet} agent_file=${6:-$agent} remote=${7:-$remote_bpfleet}
+    local o=$out/runs/n$1/$tool-$2-$3
+    [[ $mode == cold ]] && empty_dir "$remote"
     wait_idle
     load=$(load1)
-    local cmd=("$bpfleet" run -i "$farm/inventory.toml" -a "$object" -o "$o" --forks "$n"
-        --known-hosts "$farm/known_hosts" --remote-dir "$remote_bpfleet" --agent "$agent" -q)
+    local cmd=("$exe" run -i "$farm/inventory.toml" -a "$object" -o "$o" --forks "$n"
+        --known-hosts "$farm/known_hosts" --remote-dir "$remote" --agent "$agent_file" -q)
     m0=$(hosts_cpu)
     timed "$o.time" "${cmd[@]}" >"$o.stdout" 2>"$o.stderr"
     wait_idle
@@ -309,14 +337,14 @@ PY
     if [[ $rc -ne 0 || $valid != 1 ]]; then
         valid=0
         note="exit $rc, hosts_ok ${hosts_ok:-?}/$n"
-        report_invalid "bpfleet, N = $n, $mode run $rep: exit $rc, hosts_ok ${hosts_ok:-?}/$n" \
+        report_invalid "$tool, N = $n, $mode run $rep: exit $rc, hosts_ok ${hosts_ok:-?}/$n" \
             "$(printf '%q ' "${cmd[@]}")" "$o.stderr" "report.json: $summary"
-        echo "bench: INVALID bpfleet run (N = $n, $mode #$rep): exit $rc, hosts_ok ${hosts_ok:-?}/$n; see $invalid" >&2
+        echo "bench: INVALID $tool run (N = $n, $mode #$rep): exit $rc, hosts_ok ${hosts_ok:-?}/$n; see $invalid" >&2
     else
         note=
         rm -rf "$o/hosts" # keep report.json and journal; 200 host folders per run add up
     fi
-    record "$n" bpfleet "$mode" "$rep" "$valid" "$(awk -v a="$m1" -v b="$m0" 'BEGIN { print a - b }')" - \
+    record "$n" "$tool" "$mode" "$rep" "$valid" "$(awk -v a="$m1" -v b="$m0" 'BEGIN { print a - b }')" - \
         "${uploaded:-0}" "$((n - ${hosts_ok:-0}))" "$note"
 }
 
@@ -407,6 +435,10 @@ else
         echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC'); bpfleet built $(date -u -r "$build/controller/bpfleet" '+%H:%M UTC') from ${src:-?} ($rev)"
         echo "- machine: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')), $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), kernel $(uname -r), $(. /etc/os-release && echo "$PRETTY_NAME")"
         echo "- versions: openssh $(pkg openssh-server), libssh $(pkg libssh-4) (bpfleet), ansible-core $(pkg ansible-core), pssh $(pkg pssh), python3 $(pkg python3)"
+        if [[ -n $baseline_build ]]; then
+            bsrc=$(sed -n 's/^CMAKE_HOME_DIRECTORY:INTERNAL=//p' "$baseline_build/CMakeCache.txt" 2>/dev/null)
+            echo "- baseline: bpfleet from $baseline_build ($(git -C "${bsrc:-.}" rev-parse --short HEAD 2>/dev/null || echo '?')), agent $(stat -c %s "$baseline_agent") bytes stripped"
+        fi
         echo "- agent: $(stat -c %s "$agent") bytes stripped, object pass.bpf.o $(stat -c %s "$object") bytes (3 programs)"
         echo "- runs: $reps per tool and kind$(has_tool ansible && [[ -n ${FANOUT_ANSIBLE_REPS:-} ]] && echo " (Ansible: $FANOUT_ANSIBLE_REPS)")"
         echo "- bpfleet: connect_timeout = $connect_timeout s for the farm's hosts (FANOUT_CONNECT_TIMEOUT), --forks N"
@@ -444,6 +476,7 @@ for n in "${ns[@]}"; do
             if has_tool bpfleet; then run_bpfleet "$n" "$mode" "$i"; fi
             if has_tool ansible && ((i <= ar)); then run_ansible "$n" "$mode" "$i"; fi
             if has_tool pssh; then run_pssh "$n" "$mode" "$i"; fi
+            if has_tool baseline; then run_baseline "$n" "$mode" "$i"; fi
         done
     done
 done

@@ -11,8 +11,9 @@ import csv
 import statistics
 import sys
 
-TOOLS = ("bpfleet", "ansible", "pssh")
-LABEL = {"bpfleet": "bpfleet", "ansible": "Ansible", "pssh": "parallel-ssh"}
+TOOLS = ("bpfleet", "baseline", "ansible", "pssh")
+LABEL = {"bpfleet": "bpfleet", "baseline": "bpfleet (baseline build)", "ansible": "Ansible",
+         "pssh": "parallel-ssh"}
 KINDS = ("cold", "warm")
 RSS_TARGET_MIB = 100
 ANSIBLE_TARGET = 5.0
@@ -63,7 +64,7 @@ def main():
                 cpu = [float(r["user"]) + float(r["sys"]) for r in ok]
                 notes = []
                 copied = med(ok, "copied")
-                if tool == "bpfleet" and copied is not None:
+                if tool in ("bpfleet", "baseline") and copied is not None:
                     notes.append(f"agent uploaded by {copied:.0f}/{n} hosts")
                 if tool == "ansible" and copied is not None:
                     notes.append(f"copy changed on {copied:.0f}/{n} hosts")
