@@ -7,8 +7,8 @@
 // nothing here is thread-safe.
 #pragma once
 
+#include "fleet/exec_channel.hpp"
 #include "fleet/host_failure.hpp"
-#include "fleet/ssh_link.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>

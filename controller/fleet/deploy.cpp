@@ -2,6 +2,8 @@
 
 #include "common/arch.hpp"
 #include "common/sha256.hpp"
+#include "fleet/exec_channel.hpp"
+#include "fleet/shell_quote.hpp"
 
 #include <cstdlib>
 #include <filesystem>

@@ -26,7 +26,6 @@ namespace bpfleet::fleet {
 namespace {
 using namespace asio::experimental::awaitable_operators;
 constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
-constexpr std::chrono::milliseconds kTick{200};
 constexpr std::size_t kMaxStderr = 64 << 10;
 } // namespace
 

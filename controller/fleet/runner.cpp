@@ -1,5 +1,8 @@
 #include "fleet/runner.hpp"
 
+#include "fleet/exec_channel.hpp"
+#include "fleet/shell_quote.hpp"
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>

@@ -1,15 +1,9 @@
-// SSH for the fleet runner: libssh sessions driven by a Boost.Asio event loop.
-//
-// SshLink owns one libssh session (one hop) in non-blocking mode. libssh never
-// touches the network itself: its socket is one end of a socketpair, and a
-// pump coroutine copies bytes between the other end and the upstream — a TCP
-// connection made with Asio (first hop) or a direct-tcpip channel of the
-// previous hop's session (jump hosts, chained). That gives every hop the same
-// bounded, cancellable waits, and tells exactly when bytes last arrived, which
-// is what the keepalive check needs to notice a host that died mid-run.
-//
-// ExecChannel is one "exec" channel on a link: a remote command with its
-// stdin, stdout, stderr and exit status.
+// SshLink: one SSH hop for the fleet runner, a libssh session driven by the
+// Boost.Asio event loop in non-blocking mode. Its bytes go through a Conduit
+// (ssh_conduit.hpp): a socketpair pumped to TCP or to the previous hop's
+// direct-tcpip channel. Opening a link connects, checks the host key
+// (ssh_auth.hpp) and authenticates; remote commands run on it as
+// ExecChannels (exec_channel.hpp).
 //
 // Everything here runs on one thread (the io_context's); nothing is
 // thread-safe, and libssh sessions are never shared across threads. Every
@@ -17,27 +11,21 @@
 // back as HostFailure with the stage (connect, hostkey, auth, run).
 #pragma once
 
+#include "common/fd.hpp"
+#include "fleet/deadline.hpp"
 #include "fleet/host_failure.hpp"
+#include "fleet/ssh_handles.hpp"
 #include "inventory/inventory.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <chrono>
-#include <cstddef>
 #include <memory>
 #include <optional>
-#include <span>
 #include <string>
 #include <string_view>
 
-struct ssh_session_struct;
-struct ssh_channel_struct;
-
 namespace bpfleet::fleet {
-
-namespace asio = boost::asio;
-using Clock = std::chrono::steady_clock;
-using Deadline = Clock::time_point;
 
 // Settings shared by every link of a run.
 struct SshSettings {
@@ -64,8 +52,16 @@ public:
     SshLink& operator=(const SshLink&) = delete;
     ~SshLink();
 
-    [[nodiscard]] ssh_session_struct* session() const { return m_session; }
+    [[nodiscard]] ssh_session_struct* session() const { return m_session.get(); }
     [[nodiscard]] const inventory::Endpoint& hop() const { return m_hop; }
+    [[nodiscard]] const SshSettings& settings() const { return m_settings; }
+    // The hop's own known_hosts (an inventory setting) before the run's; ""
+    // is libssh's default (~/.ssh/known_hosts).
+    [[nodiscard]] const std::string& known_hosts() const {
+        return m_hop.known_hosts.empty() ? m_settings.known_hosts : m_hop.known_hosts;
+    }
+    // The byte path under the session (shared with its pumps).
+    [[nodiscard]] const std::shared_ptr<Conduit>& conduit() const { return m_conduit; }
     // "user@address:port" (or the jump label), for messages.
     [[nodiscard]] std::string describe() const;
 
@@ -117,61 +113,18 @@ private:
     // when one is due.
     std::optional<WaitResult> must_stop(Deadline deadline);
 
+    // The session on libssh's end of the socketpair, and the SSH handshake.
     asio::awaitable<HostExpected<void>> handshake(Deadline deadline);
-    HostExpected<void> check_host_key();
-    asio::awaitable<HostExpected<void>> authenticate(Deadline deadline);
 
     asio::any_io_executor m_executor;
     inventory::Endpoint m_hop;
     const SshSettings& m_settings;
-    ssh_session_struct* m_session = nullptr;
-    int m_ssh_fd = -1; // libssh's end of the socketpair (libssh closes it)
-    std::shared_ptr<Conduit> m_conduit;
     std::shared_ptr<SshLink> m_via; // kept alive while this hop uses it
+    std::shared_ptr<Conduit> m_conduit;
+    Fd m_ssh_fd; // libssh's end of the socketpair until the session takes it
+    SshSessionPtr m_session;
     bool m_keepalive_on = false;
     Clock::time_point m_last_keepalive{};
 };
-
-// One remote command on a link.
-class ExecChannel {
-public:
-    static asio::awaitable<HostExpected<std::unique_ptr<ExecChannel>>>
-    open(std::shared_ptr<SshLink> link, std::string command, std::string_view stage,
-         Deadline deadline);
-
-    ExecChannel(const ExecChannel&) = delete;
-    ExecChannel& operator=(const ExecChannel&) = delete;
-    ~ExecChannel();
-
-    // Writes every byte to the command's stdin (respecting the channel window).
-    asio::awaitable<HostExpected<void>> write_all(std::string_view bytes, Deadline deadline);
-    asio::awaitable<HostExpected<void>> send_eof(Deadline deadline);
-    // Some stdout bytes; 0 at end of output. Stderr is collected on the way.
-    asio::awaitable<HostExpected<std::size_t>> read_some(std::span<char> buffer, Deadline deadline);
-    // All of stdout up to EOF (at most `limit` bytes, else an agent_error).
-    asio::awaitable<HostExpected<std::string>> read_all(std::size_t limit, Deadline deadline);
-    // The exit status once the command has ended (-1 when it was killed by a signal).
-    asio::awaitable<HostExpected<int>> exit_status(Deadline deadline);
-
-    // What the command wrote to stderr so far (the first 64 KiB).
-    [[nodiscard]] const std::string& stderr_text() const { return m_stderr; }
-
-private:
-    ExecChannel(std::shared_ptr<SshLink> link, ssh_channel_struct* channel, std::string stage)
-        : m_link(std::move(link)), m_channel(channel), m_stage(std::move(stage)) {}
-    void drain_stderr();
-    // A channel error while `doing`: the remote command's end (agent_error,
-    // never retried, with its stderr) while the connection is fine, else the
-    // connection's failure.
-    HostFailure channel_failure(std::string_view doing);
-
-    std::shared_ptr<SshLink> m_link;
-    ssh_channel_struct* m_channel = nullptr;
-    std::string m_stage;
-    std::string m_stderr;
-};
-
-// Quotes `word` for a POSIX shell.
-std::string shell_quote(std::string_view word);
 
 } // namespace bpfleet::fleet

@@ -3,7 +3,7 @@
 
 #include "fleet/deploy.hpp"
 #include "fleet/progress.hpp"
-#include "fleet/ssh_link.hpp"
+#include "fleet/shell_quote.hpp"
 
 #include <gtest/gtest.h>
 
