@@ -12,6 +12,15 @@ include(CheckIncludeFileCXX)
 find_path(TL_EXPECTED_INCLUDE tl/expected.hpp REQUIRED)
 find_path(TOMLPP_INCLUDE toml++/toml.h REQUIRED)
 
+# TOML++ header-only, one configuration for every target that includes it
+# (bpfleet_bpf, bpfleet_inventory, their tests): the inline definitions must
+# agree when several of them end up in one program.
+add_library(bpfleet_tomlpp INTERFACE)
+add_library(bpfleet::tomlpp ALIAS bpfleet_tomlpp)
+target_include_directories(bpfleet_tomlpp SYSTEM INTERFACE ${TOMLPP_INCLUDE})
+target_compile_definitions(bpfleet_tomlpp INTERFACE TOML_HEADER_ONLY=1 TOML_EXCEPTIONS=1
+    TOML_ENABLE_FORMATTERS=0 TOML_INT_CHARCONV=1 TOML_FLOAT_CHARCONV=1)
+
 # Static archives for the agent.
 if(BPFLEET_AGENT_STATIC)
     foreach(lib bpf elf z zstd)
