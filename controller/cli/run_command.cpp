@@ -4,6 +4,7 @@
 
 #include "cli/artifact_options.hpp"
 #include "cli/commands.hpp"
+#include "common/arch.hpp"
 #include "fleet/runner.hpp"
 #include "inventory/inventory.hpp"
 #include "model/run_report.hpp"
@@ -55,8 +56,8 @@ parse_agent_options(const std::vector<std::string>& specs) {
     std::map<std::string, std::string> out;
     for (const auto& spec : specs) {
         auto eq = spec.find('=');
-        std::string arch = eq == std::string::npos ? fleet::local_arch()
-                                                   : fleet::normalize_arch(spec.substr(0, eq));
+        std::string arch =
+            eq == std::string::npos ? machine_arch() : agent_arch_name(spec.substr(0, eq));
         std::string path = eq == std::string::npos ? spec : spec.substr(eq + 1);
         if (arch.empty() || path.empty()) {
             return make_error("usage", "--agent takes PATH or ARCH=PATH", 0, spec);

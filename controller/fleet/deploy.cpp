@@ -9,7 +9,6 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
-#include <sys/utsname.h>
 #include <unistd.h>
 
 namespace bpfleet::fleet {
@@ -121,25 +120,13 @@ const char* kHashCommand =
 
 } // namespace
 
-std::string normalize_arch(std::string machine) {
-    return agent_arch_name(machine);
-}
-
-std::string local_arch() {
-    utsname u{};
-    uname(&u);
-    return normalize_arch(u.machine);
-}
-
 Result<AgentCatalog> AgentCatalog::load(const std::map<std::string, std::string>& overrides) {
     AgentCatalog catalog;
-    const std::string native = local_arch();
+    const std::string native = machine_arch();
     for (const auto& [arch, path] : overrides) {
-        auto agent = read_agent(normalize_arch(arch), path);
-        if (!agent) {
-            return tl::unexpected(agent.error());
-        }
-        catalog.m_agents[agent->arch] = std::move(*agent);
+        TRY_ASSIGN(AgentBinary agent, read_agent(agent_arch_name(arch), path));
+        const std::string name = agent.arch;
+        catalog.m_agents[name] = std::move(agent);
     }
     for (const AgentArch& known : kAgentArches) {
         const std::string arch = known.name;
@@ -159,7 +146,7 @@ Result<AgentCatalog> AgentCatalog::load(const std::map<std::string, std::string>
 }
 
 const AgentBinary* AgentCatalog::find(const std::string& arch) const {
-    auto it = m_agents.find(normalize_arch(arch));
+    auto it = m_agents.find(agent_arch_name(arch));
     return it == m_agents.end() ? nullptr : &it->second;
 }
 
@@ -202,27 +189,22 @@ asio::awaitable<HostExpected<Deployed>> deploy_agent(std::shared_ptr<SshLink> li
         std::string(kHashCommand) +
         ") < \"$d/agent-$s\" 2>/dev/null); [ \"${t%% *}\" = \"$s\" ] && h=yes; fi;"
         " echo \"arch=$a\"; echo \"dir=$d\"; echo \"have=$h\"";
-    auto look =
-        co_await ExecChannel::open(link, "/bin/sh -c " + shell_quote(script), "deploy", deadline);
-    if (!look) {
-        co_return tl::unexpected(look.error());
-    }
-    auto out = co_await (*look)->read_all(64 << 10, deadline);
-    if (!out) {
-        co_return tl::unexpected(out.error());
-    }
-    auto fields = parse_fields(*out);
+    CO_TRY_ASSIGN(
+        const auto look,
+        co_await ExecChannel::open(link, "/bin/sh -c " + shell_quote(script), "deploy", deadline));
+    CO_TRY_ASSIGN(const std::string out, co_await look->read_all(64 << 10, deadline));
+    auto fields = parse_fields(out);
     if (fields.count("error")) {
         co_return host_failure(HostStatus::AgentError, "deploy", fields["error"]);
     }
     if (!fields.count("arch") || !fields.count("dir") || !fields.count("have")) {
-        const std::string err = (*look)->stderr_text();
+        const std::string err = look->stderr_text();
         co_return host_failure(HostStatus::AgentError, "deploy",
                                "the host's shell did not answer the deploy check" +
                                    (err.empty() ? std::string() : ": " + err.substr(0, 300)));
     }
     Deployed d;
-    d.arch = normalize_arch(fields["arch"]);
+    d.arch = agent_arch_name(fields["arch"]);
     const AgentBinary* agent = agents.find(d.arch);
     if (!agent) {
         HostFailure f{HostStatus::UnsupportedArch, "deploy",
@@ -249,26 +231,17 @@ asio::awaitable<HostExpected<Deployed>> deploy_agent(std::shared_ptr<SshLink> li
         " if [ \"${h%% *}\" != \"$s\" ]; then rm -f \"$t\"; echo \"the uploaded agent hashes to "
         "${h%% *}, not $s\" >&2; exit 1; fi;"
         " chmod 0700 \"$t\" && mv -f \"$t\" \"$d/agent-$s\" || { rm -f \"$t\"; exit 1; }";
-    auto put =
-        co_await ExecChannel::open(link, "/bin/sh -c " + shell_quote(upload), "deploy", deadline);
-    if (!put) {
-        co_return tl::unexpected(put.error());
-    }
-    if (auto sent = co_await (*put)->write_all(*agent->bytes, deadline); !sent) {
-        co_return tl::unexpected(sent.error());
-    }
-    if (auto eof = co_await (*put)->send_eof(deadline); !eof) {
-        co_return tl::unexpected(eof.error());
-    }
-    auto status = co_await (*put)->exit_status(deadline);
-    if (!status) {
-        co_return tl::unexpected(status.error());
-    }
-    if (*status != 0) {
-        const std::string err = (*put)->stderr_text();
+    CO_TRY_ASSIGN(
+        const auto put,
+        co_await ExecChannel::open(link, "/bin/sh -c " + shell_quote(upload), "deploy", deadline));
+    CO_TRY(co_await put->write_all(*agent->bytes, deadline));
+    CO_TRY(co_await put->send_eof(deadline));
+    CO_TRY_ASSIGN(const int status, co_await put->exit_status(deadline));
+    if (status != 0) {
+        const std::string err = put->stderr_text();
         co_return host_failure(HostStatus::AgentError, "deploy",
                                "uploading the agent to " + d.path + " failed (exit " +
-                                   std::to_string(*status) + ")" +
+                                   std::to_string(status) + ")" +
                                    (err.empty() ? std::string() : ": " + err.substr(0, 300)));
     }
     d.uploaded = true;

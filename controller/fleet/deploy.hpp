@@ -53,12 +53,6 @@ private:
 // The architectures bpfleet builds an agent for, by the agent's names.
 inline constexpr const char* kAgentArchNames[] = {"x86_64", "aarch64", "armv7l"};
 
-// The agent's name for a `uname -m` or OCI/Debian architecture name
-// ("arm64" -> "aarch64", "armhf" -> "armv7l"; common/arch.hpp), else the input.
-std::string normalize_arch(std::string machine);
-// uname -m of this machine.
-std::string local_arch();
-
 struct Deployed {
     std::string arch;
     std::string path; // the agent on the host

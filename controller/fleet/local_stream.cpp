@@ -1,9 +1,9 @@
 // LocalAgentStream: the agent as a child process, its pipes in the event loop.
 
+#include "common/subprocess.hpp"
 #include "fleet/agent_stream.hpp"
 
 #include <algorithm>
-#include <array>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -13,12 +13,7 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
-#include <cerrno>
 #include <csignal>
-#include <cstring>
-#include <fcntl.h>
-#include <sys/prctl.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 namespace bpfleet::fleet {
@@ -32,7 +27,7 @@ constexpr std::size_t kMaxStderr = 64 << 10;
 struct LocalProcess {
     explicit LocalProcess(const asio::any_io_executor& executor)
         : in(executor), out(executor), err(executor), timer(executor) {}
-    pid_t pid = -1;
+    Process process; // reaped by reap(), else killed and reaped when this goes
     asio::posix::stream_descriptor in;
     asio::posix::stream_descriptor out;
     asio::posix::stream_descriptor err;
@@ -59,19 +54,20 @@ asio::awaitable<void> collect_stderr(std::shared_ptr<LocalProcess> p) {
 // Reaps the child without blocking the loop: 500 ms to end on its own after
 // its stdin closed, then SIGKILL to its whole process group (sudo cannot pass
 // SIGKILL on to the agent it runs), then up to 5 s more. A process that
-// survives even that (stuck in the kernel) is left to init.
+// survives even that (stuck in the kernel) is let go: no blocking wait on
+// the event loop's thread.
 asio::awaitable<void> reap(std::shared_ptr<LocalProcess> p) {
     using namespace std::chrono_literals;
     asio::steady_timer timer(co_await asio::this_coro::executor);
-    for (int polls = 0; polls < 550; ++polls) {
-        if (waitpid(p->pid, nullptr, WNOHANG) != 0) {
-            break; // reaped, or not our child any more
-        }
+    for (int polls = 0; polls < 550 && !p->process.try_wait(); ++polls) {
         if (polls == 50) {
-            kill(-p->pid, SIGKILL);
+            p->process.kill(SIGKILL);
         }
         timer.expires_after(10ms);
         co_await timer.async_wait(kTuple);
+    }
+    if (p->process.running()) {
+        (void)p->process.release();
     }
     boost::system::error_code ignored;
     p->err.close(ignored);
@@ -100,75 +96,26 @@ LocalAgentStream::start(const asio::any_io_executor& executor, const std::vector
         return host_failure(HostStatus::AgentError, "deploy",
                             "no executable agent at " + (argv.empty() ? std::string() : argv[0]));
     }
-    // Pipes 0..2 are stdin, stdout, stderr of the child; -1 until made.
-    std::array<std::array<int, 2>, 3> pipes{{{-1, -1}, {-1, -1}, {-1, -1}}};
-    const auto close_pipes = [&pipes] {
-        for (auto& pipe : pipes) {
-            for (int& fd : pipe) {
-                if (fd >= 0) {
-                    close(fd);
-                    fd = -1;
-                }
-            }
-        }
-    };
-    for (auto& pipe : pipes) {
-        if (pipe2(pipe.data(), O_CLOEXEC) != 0) {
-            const int e = errno;
-            close_pipes();
-            return host_failure(HostStatus::AgentError, "deploy",
-                                std::string("pipe: ") + std::strerror(e));
-        }
+    SpawnOptions spawn;
+    spawn.in = Stdio::pipe();
+    spawn.out = Stdio::pipe();
+    spawn.err = Stdio::pipe();
+    // Its own process group: a Ctrl-C on the terminal reaches the controller
+    // only, which then ends the agent itself (and sudo's child with it).
+    spawn.new_process_group = true;
+    spawn.die_with_parent = true;
+    // Not the controller's other descriptors (sockets to other hosts).
+    spawn.close_other_fds = true;
+    auto process = Process::spawn(argv, spawn);
+    if (!process) {
+        return host_failure(HostStatus::AgentError, "deploy", process.error().describe());
     }
-    std::vector<char*> args;
-    for (const auto& a : argv) {
-        args.push_back(const_cast<char*>(a.c_str()));
-    }
-    args.push_back(nullptr);
-    const pid_t parent = getpid();
-    pid_t pid = fork();
-    if (pid < 0) {
-        const int e = errno;
-        close_pipes();
-        return host_failure(HostStatus::AgentError, "deploy",
-                            std::string("fork: ") + std::strerror(e));
-    }
-    if (pid == 0) {
-        // Its own process group: a Ctrl-C on the terminal reaches the controller
-        // only, which then ends the agent itself (and sudo's child with it).
-        setpgid(0, 0);
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        if (getppid() != parent) {
-            _exit(127);
-        }
-        std::signal(SIGPIPE, SIG_DFL);
-        dup2(pipes[0][0], 0);
-        dup2(pipes[1][1], 1);
-        dup2(pipes[2][1], 2);
-        // Not the controller's other descriptors (sockets to other hosts).
-        close_range(3, ~0U, 0);
-        execvp(args[0], args.data());
-        // Only async-signal-safe calls here (lookup threads may exist).
-        const char* why = std::strerror(errno);
-        for (const char* piece :
-             {"cannot run ", static_cast<const char*>(args[0]), ": ", why, "\n"}) {
-            (void)!::write(2, piece, std::strlen(piece));
-        }
-        _exit(127);
-    }
-    setpgid(pid, pid); // also here: no race with a kill of the group
-    int in[2] = {pipes[0][0], pipes[0][1]};
-    int out[2] = {pipes[1][0], pipes[1][1]};
-    int err[2] = {pipes[2][0], pipes[2][1]};
-    close(in[0]);
-    close(out[1]);
-    close(err[1]);
     auto p = std::make_shared<LocalProcess>(executor);
-    p->pid = pid;
     p->cancelled = cancelled;
-    p->in.assign(in[1]);
-    p->out.assign(out[0]);
-    p->err.assign(err[0]);
+    p->in.assign(process->take_stdin().release());
+    p->out.assign(process->take_stdout().release());
+    p->err.assign(process->take_stderr().release());
+    p->process = std::move(*process);
     asio::co_spawn(executor, collect_stderr(p), asio::detached);
     return std::unique_ptr<LocalAgentStream>(new LocalAgentStream(std::move(p)));
 }
@@ -190,9 +137,7 @@ asio::awaitable<HostExpected<void>> LocalAgentStream::write(std::string_view byt
                                                             Deadline deadline) {
     LocalProcess& p = *m_process;
     while (!bytes.empty()) {
-        if (auto stop = check_stop(p, deadline, "sending to the agent"); !stop) {
-            co_return tl::unexpected(stop.error());
-        }
+        CO_TRY(check_stop(p, deadline, "sending to the agent"));
         p.timer.expires_at(std::min(deadline, Clock::now() + kTick));
         auto done = co_await (
             p.in.async_write_some(
@@ -217,9 +162,7 @@ asio::awaitable<HostExpected<std::size_t>> LocalAgentStream::read_some(std::span
                                                                        Deadline deadline) {
     LocalProcess& p = *m_process;
     for (;;) {
-        if (auto stop = check_stop(p, deadline, "waiting for the agent"); !stop) {
-            co_return tl::unexpected(stop.error());
-        }
+        CO_TRY(check_stop(p, deadline, "waiting for the agent"));
         p.timer.expires_at(std::min(deadline, Clock::now() + kTick));
         auto done =
             co_await (p.out.async_read_some(asio::buffer(buffer.data(), buffer.size()), kTuple) ||
@@ -228,10 +171,7 @@ asio::awaitable<HostExpected<std::size_t>> LocalAgentStream::read_some(std::span
             auto [ec, n] = std::get<0>(done);
             if (ec) {
                 // A signal to the whole session may have ended the agent too.
-                if (auto stop = check_stop(p, Clock::time_point::max(), "waiting for the agent");
-                    !stop) {
-                    co_return tl::unexpected(stop.error());
-                }
+                CO_TRY(check_stop(p, Clock::time_point::max(), "waiting for the agent"));
                 co_return std::size_t{0}; // EOF or a broken pipe: the agent is gone
             }
             co_return n;

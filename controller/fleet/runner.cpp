@@ -1,5 +1,6 @@
 #include "fleet/runner.hpp"
 
+#include "common/arch.hpp"
 #include "fleet/exec_channel.hpp"
 #include "fleet/shell_quote.hpp"
 
@@ -48,35 +49,28 @@ asio::awaitable<HostExpected<void>> attempt_ssh(const inventory::InventoryHost& 
         via = *link;
     }
     run.progress.stage(h.name, "connect");
-    auto target = co_await SshLink::open(executor, h.endpoint(), via, run.ssh, connect_deadline);
-    if (!target) {
-        co_return tl::unexpected(target.error());
-    }
-    (*target)->enable_keepalive();
+    CO_TRY_ASSIGN(const auto target,
+                  co_await SshLink::open(executor, h.endpoint(), via, run.ssh, connect_deadline));
+    target->enable_keepalive();
 
     const Deadline deadline = Clock::now() + h.command_timeout;
     run.progress.stage(h.name, "deploy");
-    auto deployed = co_await deploy_agent(*target, run.agents, run.options.remote_dir, deadline);
-    if (!deployed) {
-        co_return tl::unexpected(deployed.error());
-    }
-    r.agent = AgentDeployment{deployed->arch, deployed->sha256, deployed->path, deployed->uploaded};
-    if (deployed->uploaded) {
+    CO_TRY_ASSIGN(const Deployed deployed,
+                  co_await deploy_agent(target, run.agents, run.options.remote_dir, deadline));
+    r.agent = AgentDeployment{deployed.arch, deployed.sha256, deployed.path, deployed.uploaded};
+    if (deployed.uploaded) {
         run.progress.stage(h.name,
-                           "uploaded the agent (" + std::to_string(deployed->bytes) + " bytes)");
+                           "uploaded the agent (" + std::to_string(deployed.bytes) + " bytes)");
     }
 
     run.progress.stage(h.name, "run");
-    std::string command = shell_quote(deployed->path) + " serve";
+    std::string command = shell_quote(deployed.path) + " serve";
     if (h.become) {
         command = "sudo -n -- " + command;
     }
-    auto channel = co_await ExecChannel::open(*target, command, "run", deadline);
-    if (!channel) {
-        co_return tl::unexpected(channel.error());
-    }
-    SshAgentStream stream(std::move(*channel));
-    auto talked = co_await converse(stream, run.plan, r, deadline, deployed->arch);
+    CO_TRY_ASSIGN(auto channel, co_await ExecChannel::open(target, command, "run", deadline));
+    SshAgentStream stream(std::move(channel));
+    auto talked = co_await converse(stream, run.plan, r, deadline, deployed.arch);
     out.agent_stderr = stream.stderr_text();
     co_return talked;
 }
@@ -87,7 +81,7 @@ asio::awaitable<HostExpected<void>> attempt_local(const inventory::InventoryHost
     const std::string agent = run.agents.local_path();
     if (agent.empty()) {
         co_return host_failure(HostStatus::AgentError, "deploy",
-                               "no bpfleet-agent for " + local_arch() +
+                               "no bpfleet-agent for " + machine_arch() +
                                    " found (agents here: " + run.agents.available() +
                                    "): pass --agent PATH or set BPFLEET_AGENT");
     }
@@ -96,16 +90,13 @@ asio::awaitable<HostExpected<void>> attempt_local(const inventory::InventoryHost
         argv.insert(argv.begin(), {"sudo", "-n", "--"});
     }
     run.progress.stage(h.name, "run");
-    auto stream = LocalAgentStream::start(executor, argv, &run.cancelled);
-    if (!stream) {
-        co_return tl::unexpected(stream.error());
-    }
-    if (const AgentBinary* a = run.agents.find(local_arch())) {
+    CO_TRY_ASSIGN(const auto stream, LocalAgentStream::start(executor, argv, &run.cancelled));
+    if (const AgentBinary* a = run.agents.find(machine_arch())) {
         out.result.agent = AgentDeployment{a->arch, a->sha256, a->path, false};
     }
     auto talked =
-        co_await converse(**stream, run.plan, out.result, Clock::now() + h.command_timeout);
-    out.agent_stderr = (*stream)->stderr_text();
+        co_await converse(*stream, run.plan, out.result, Clock::now() + h.command_timeout);
+    out.agent_stderr = stream->stderr_text();
     co_return talked;
 }
 

@@ -29,11 +29,8 @@ Result<RunRecorder> RunRecorder::open(const RecorderOptions& options, RunReportB
     } else {
         fs::remove(journal_path, ec);
     }
-    auto journal = Journal::open(journal_path);
-    if (!journal) {
-        return tl::unexpected(journal.error());
-    }
-    RunRecorder recorder(out, journal_path, std::move(*journal), std::move(builder));
+    TRY_ASSIGN(Journal journal, Journal::open(journal_path));
+    RunRecorder recorder(out, journal_path, std::move(journal), std::move(builder));
     recorder.m_resumed = std::move(resumed);
     return recorder;
 }

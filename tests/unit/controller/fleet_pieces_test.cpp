@@ -1,4 +1,4 @@
-// Small pure pieces of the fleet runner: shell quoting, architecture names,
+// Small pure pieces of the fleet runner: shell quoting, the agent catalog,
 // the one-line host summary.
 
 #include "fleet/deploy.hpp"
@@ -30,19 +30,6 @@ TEST(ShellQuote, RoundTripsThroughARealShell) {
     }
     pclose(p);
     EXPECT_EQ(out, word);
-}
-
-TEST(Arch, NamesAreNormalised) {
-    EXPECT_EQ(normalize_arch("arm64"), "aarch64");
-    EXPECT_EQ(normalize_arch("aarch64"), "aarch64");
-    EXPECT_EQ(normalize_arch("amd64"), "x86_64");
-    EXPECT_EQ(normalize_arch("riscv64"), "riscv64");
-    // 32-bit ARM: Debian's and OCI's names, and a 64-bit kernel's name for a
-    // 32-bit userland, all mean the armhf agent.
-    EXPECT_EQ(normalize_arch("armv7l"), "armv7l");
-    EXPECT_EQ(normalize_arch("armhf"), "armv7l");
-    EXPECT_EQ(normalize_arch("arm"), "armv7l");
-    EXPECT_EQ(normalize_arch("armv8l"), "armv7l");
 }
 
 TEST(AgentCatalog, AGivenPathThatCannotBeReadIsAnError) {
