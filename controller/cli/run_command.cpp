@@ -10,9 +10,8 @@
 #include "model/run_report.hpp"
 #include "oci/resolve.hpp"
 #include "protocol/protocol.hpp"
-#include "report/json_report.hpp"
+#include "report/run_outputs.hpp"
 #include "report/run_recorder.hpp"
-#include "report/table.hpp"
 
 #include <chrono>
 #include <cstdio>
@@ -85,65 +84,82 @@ Result<std::vector<inventory::InventoryHost>> select_fleet(const RunOptions& opt
     return hosts;
 }
 
-int run(const RunOptions& options, bool probe_only) {
-    report::RunReportBuilder builder(options.artifacts, options.inventory);
+// The fixups file given with --fixups, whole (at most 1 MiB).
+Result<std::string> read_fixups(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::error_code size_ec;
+    const auto size = fs::file_size(path, size_ec);
+    if (!in || size_ec || size > (1u << 20)) {
+        return make_error("usage", "cannot read the fixups file (or over 1 MiB)", errno, path);
+    }
+    std::string text(size, '\0');
+    in.read(text.data(), static_cast<std::streamsize>(size));
+    return text;
+}
 
-    // Everything that can be wrong with the command line, the inventory or
-    // the artifacts is found before connecting anywhere (exit 2).
-    inventory::Inventory inv;
-    auto selected = select_fleet(options, inv);
-    if (!selected) {
-        print_error(selected.error());
-        return kExitUsage;
-    }
-    if (options.verbose) {
-        for (const auto& note : inv.notes) {
-            std::fprintf(stderr, "bpfleet: %s\n", note.c_str());
-        }
-    }
-    auto agent_paths = parse_agent_options(options.agents);
-    if (!agent_paths) {
-        print_error(agent_paths.error());
-        return kExitUsage;
-    }
-    auto agents = fleet::AgentCatalog::load(*agent_paths);
-    if (!agents) {
-        print_error(agents.error());
-        return kExitUsage;
-    }
-
+// Everything a run needs before it connects anywhere. Building it finds all
+// that can be wrong with the command line, the inventory or the artifacts
+// (exit 2) before any host is touched.
+struct PreparedRun {
+    inventory::Inventory inventory;
+    std::vector<inventory::InventoryHost> hosts;
+    fleet::AgentCatalog agents;
+    std::vector<fleet::ArtifactInput> artifacts; // the plan points here
     fleet::CheckPlan plan;
+};
+
+Result<std::unique_ptr<PreparedRun>> prepare(const RunOptions& options, bool probe_only) {
+    auto run = std::make_unique<PreparedRun>();
+    TRY_ASSIGN(run->hosts, select_fleet(options, run->inventory));
+    std::map<std::string, std::string> agent_paths;
+    TRY_ASSIGN(agent_paths, parse_agent_options(options.agents));
+    TRY_ASSIGN(run->agents, fleet::AgentCatalog::load(agent_paths));
+
+    fleet::CheckPlan& plan = run->plan;
     plan.probe_features = probe_only || options.probe_features;
     plan.options.load_only = options.load_only;
     plan.options.fire = !options.no_fire;
     plan.options.timeout_seconds = options.check_timeout;
     if (!options.fixups.empty()) {
-        std::ifstream in(options.fixups, std::ios::binary);
-        std::error_code size_ec;
-        auto size = fs::file_size(options.fixups, size_ec);
-        if (!in || size_ec || size > (1u << 20)) {
-            print_error(Error{"usage", errno, "cannot read the fixups file (or over 1 MiB)",
-                              options.fixups});
-            return kExitUsage;
-        }
-        plan.options.fixups_toml.resize(size);
-        in.read(plan.options.fixups_toml.data(), static_cast<std::streamsize>(size));
+        TRY_ASSIGN(plan.options.fixups_toml, read_fixups(options.fixups));
     }
-
-    std::vector<fleet::ArtifactInput> artifacts;
-    auto resolve_options = to_resolve_options(options.artifact_options);
+    const auto resolve_options = to_resolve_options(options.artifact_options);
     for (const auto& spec : options.artifacts) {
-        auto art = oci::resolve_artifact(spec, resolve_options);
-        if (!art) {
-            print_error(art.error());
-            return kExitUsage;
-        }
-        artifacts.push_back({spec, std::move(*art)});
+        TRY_ASSIGN(auto artifact, oci::resolve_artifact(spec, resolve_options));
+        run->artifacts.push_back({spec, std::move(artifact)});
     }
-    plan.artifacts = &artifacts;
+    plan.artifacts = &run->artifacts;
+    return run;
+}
+
+fleet::FleetOptions fleet_options_of(const RunOptions& options) {
+    fleet::FleetOptions out;
+    out.forks = options.forks;
+    out.retries = options.retries;
+    out.remote_dir = options.remote_dir;
+    out.known_hosts = options.known_hosts;
+    out.keepalive = std::chrono::milliseconds(static_cast<long>(options.keepalive * 1000));
+    return out;
+}
+
+// Wiring only: the hosts go to the runner, each finished host to the
+// recorder (journal, hosts/NAME/), the finished report to the run's writers.
+int run(const RunOptions& options, bool probe_only) {
+    report::RunReportBuilder builder(options.artifacts, options.inventory);
+    auto prepared = prepare(options, probe_only);
+    if (!prepared) {
+        print_error(prepared.error());
+        return kExitUsage;
+    }
+    PreparedRun& run = **prepared;
+    if (options.verbose) {
+        for (const auto& note : run.inventory.notes) {
+            std::fprintf(stderr, "bpfleet: %s\n", note.c_str());
+        }
+    }
 
     std::vector<std::string> order;
-    for (const auto& h : *selected) {
+    for (const auto& h : run.hosts) {
         order.push_back(h.name);
     }
     builder.select(std::move(order));
@@ -152,14 +168,13 @@ int run(const RunOptions& options, bool probe_only) {
         print_error(recorder.error());
         return kExitUsage;
     }
-
     std::vector<inventory::InventoryHost> to_run;
-    for (const auto& h : *selected) {
+    for (const auto& h : run.hosts) {
         if (!recorder->resumed(h.name)) {
             to_run.push_back(h);
         }
     }
-    if (const std::size_t resumed = selected->size() - to_run.size();
+    if (const std::size_t resumed = run.hosts.size() - to_run.size();
         resumed > 0 && !options.quiet) {
         std::fprintf(stderr, "bpfleet: %zu host(s) already in the journal (%s), not run again\n",
                      resumed, recorder->journal_path().c_str());
@@ -169,15 +184,9 @@ int run(const RunOptions& options, bool probe_only) {
                                        : options.verbose ? fleet::Verbosity::Verbose
                                                          : fleet::Verbosity::Normal;
     fleet::Progress progress(to_run.size(), verbosity, isatty(STDERR_FILENO) == 1);
-    fleet::FleetOptions fleet_options;
-    fleet_options.forks = options.forks;
-    fleet_options.retries = options.retries;
-    fleet_options.remote_dir = options.remote_dir;
-    fleet_options.known_hosts = options.known_hosts;
-    fleet_options.keepalive =
-        std::chrono::milliseconds(static_cast<long>(options.keepalive * 1000));
     const std::string cancelled = fleet::run_fleet(
-        to_run, plan, *agents, fleet_options, progress, [&](fleet::HostOutcome& o) {
+        to_run, run.plan, run.agents, fleet_options_of(options), progress,
+        [&](fleet::HostOutcome& o) {
             if (auto recorded = recorder->record(std::move(o.result), o.agent_stderr, o.cancelled);
                 !recorded) {
                 print_error(recorded.error());
@@ -185,15 +194,10 @@ int run(const RunOptions& options, bool probe_only) {
         });
 
     const RunReport report = recorder->finish(cancelled);
-    const fs::path report_path = recorder->output_dir() / "report.json";
-    std::vector<std::unique_ptr<report::ReportWriter>> writers;
-    writers.push_back(std::make_unique<report::JsonReportWriter>(report_path));
-    if (!options.quiet) {
-        writers.push_back(std::make_unique<report::TableWriter>(
-            probe_only ? report::TableKind::Facts : report::TableKind::Programs, stdout,
-            report_path.string()));
-    }
-    if (auto written = report::write_reports(report, writers); !written) {
+    const report::RunOutputs outputs{
+        recorder->output_dir(), probe_only ? report::TableKind::Facts : report::TableKind::Programs,
+        options.quiet ? nullptr : stdout};
+    if (auto written = report::write_run_outputs(report, outputs); !written) {
         print_error(written.error());
         return kExitUsage;
     }

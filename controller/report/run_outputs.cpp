@@ -1,0 +1,22 @@
+#include "report/run_outputs.hpp"
+
+#include "report/json_report.hpp"
+
+namespace bpfleet::report {
+
+std::vector<std::unique_ptr<ReportWriter>> run_writers(const RunOutputs& outputs) {
+    const std::filesystem::path report_path = outputs.output_dir / "report.json";
+    std::vector<std::unique_ptr<ReportWriter>> writers;
+    writers.push_back(std::make_unique<JsonReportWriter>(report_path));
+    if (outputs.table_out) {
+        writers.push_back(
+            std::make_unique<TableWriter>(outputs.table, outputs.table_out, report_path.string()));
+    }
+    return writers;
+}
+
+Result<void> write_run_outputs(const RunReport& report, const RunOutputs& outputs) {
+    return write_reports(report, run_writers(outputs));
+}
+
+} // namespace bpfleet::report
