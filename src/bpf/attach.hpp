@@ -1,7 +1,9 @@
 // Attaching loaded programs in the sandbox, triggering them, and telling
 // whether they ran (BPF_ENABLE_STATS run counts). Everything made here is
 // owned by file descriptors or by the sandbox's namespaces, so it disappears
-// with the process even when it is killed.
+// with the process even when it is killed. The pieces: attach_strategy.hpp
+// (the plan), attachers.hpp (the attach), attach_workloads.hpp (the
+// triggers), attach_targets.hpp (kallsyms and the agent's own functions).
 // Single-threaded; call from the disposable check process only.
 #pragma once
 

@@ -16,12 +16,18 @@ std::string after_first_slash(std::string_view section) {
     return pos == std::string_view::npos ? std::string() : std::string(section.substr(pos + 1));
 }
 
-AttachPlan make(AttachKind kind, std::string target, std::string_view trigger) {
+AttachPlan make(AttachKind kind, std::string target, std::string_view trigger, bool aimed = true) {
     AttachPlan p;
     p.kind = kind;
     p.target = std::move(target);
     p.trigger = trigger;
+    p.aimed = aimed;
     return p;
+}
+
+// The tracepoints the syscall workload is sure to hit.
+bool is_syscall_tracepoint(std::string_view name) {
+    return name == "syscalls/sys_enter_getpid" || name == "sys_enter" || name == "sys_exit";
 }
 
 AttachPlan skip(std::string reason) {
@@ -69,18 +75,20 @@ AttachPlan plan_attach(std::string_view section, bpf_prog_type type, bpf_attach_
     switch (type) {
     case BPF_PROG_TYPE_TRACEPOINT:
         return make(AttachKind::Tracepoint, rest.empty() ? "syscalls/sys_enter_getpid" : rest,
-                    kSyscallWorkload);
+                    kSyscallWorkload, rest.empty() || is_syscall_tracepoint(rest));
     case BPF_PROG_TYPE_RAW_TRACEPOINT:
     case BPF_PROG_TYPE_RAW_TRACEPOINT_WRITABLE:
-        return make(AttachKind::RawTracepoint, rest.empty() ? "sys_enter" : rest, kSyscallWorkload);
+        return make(AttachKind::RawTracepoint, rest.empty() ? "sys_enter" : rest, kSyscallWorkload,
+                    rest.empty() || is_syscall_tracepoint(rest));
     case BPF_PROG_TYPE_TRACING:
         switch (attach) {
         case BPF_TRACE_RAW_TP:
-            return make(AttachKind::TpBtf, rest, kSyscallWorkload);
+            return make(AttachKind::TpBtf, rest, kSyscallWorkload,
+                        rest == "sys_enter" || rest == "sys_exit");
         case BPF_TRACE_FENTRY:
         case BPF_TRACE_FEXIT:
         case BPF_MODIFY_RETURN:
-            return make(AttachKind::Trampoline, rest, kSyscallWorkload);
+            return make(AttachKind::Trampoline, rest, kSyscallWorkload, false);
         case BPF_TRACE_ITER:
             return make(AttachKind::Iter, rest, "creating one iterator and reading it to the end");
         default:
@@ -88,10 +96,10 @@ AttachPlan plan_attach(std::string_view section, bpf_prog_type type, bpf_attach_
                         std::to_string(static_cast<int>(attach)) + " has no safe target");
         }
     case BPF_PROG_TYPE_LSM:
-        return make(AttachKind::Lsm, rest, kSyscallWorkload);
+        return make(AttachKind::Lsm, rest, kSyscallWorkload, false);
     case BPF_PROG_TYPE_KPROBE:
         if (section.starts_with("kprobe.multi") || section.starts_with("kretprobe.multi")) {
-            return make(AttachKind::KprobeMulti, rest, kSyscallWorkload);
+            return make(AttachKind::KprobeMulti, rest, kSyscallWorkload, false);
         }
         if (section.starts_with("uprobe") || section.starts_with("uretprobe")) {
             return make(AttachKind::Uprobe, rest, "calling the agent's own probe function");
@@ -99,7 +107,9 @@ AttachPlan plan_attach(std::string_view section, bpf_prog_type type, bpf_attach_
         if (section.starts_with("usdt")) {
             return make(AttachKind::Usdt, rest, "firing the agent's own USDT probe");
         }
-        return make(AttachKind::Kprobe, rest, kSyscallWorkload);
+        // A bare section is a placeholder: the attach picks a function the
+        // syscall workload reaches.
+        return make(AttachKind::Kprobe, rest, kSyscallWorkload, rest.empty());
     case BPF_PROG_TYPE_PERF_EVENT:
         return make(AttachKind::PerfEvent, "software cpu-clock event on the agent",
                     "20 ms of CPU work under a 10 kHz software clock");

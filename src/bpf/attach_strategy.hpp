@@ -1,5 +1,6 @@
 // Which way a loaded program is attached, triggered and observed in the
-// sandbox, chosen from its type, expected attach type and section name alone.
+// sandbox, and whether its trigger is aimed at its target, chosen from its
+// type, expected attach type and section name alone.
 // A pure function, unit-tested without a kernel (docs/attach-strategies.md).
 #pragma once
 
@@ -38,6 +39,12 @@ struct AttachPlan {
     std::string trigger; // what makes it run, for the report
     std::string skip_reason;
     bool egress = false; // tc and cgroup_skb direction
+    // Whether the trigger is made for this target, so that a program that
+    // never runs means something (fire fails NOT_FIRED). Every sandbox target
+    // and the default tracing targets are; a kernel function or tracepoint the
+    // object names itself may lie off the generic workload's path (fire is
+    // then skipped, not failed).
+    bool aimed = true;
 };
 
 std::string_view to_string(AttachKind kind);
