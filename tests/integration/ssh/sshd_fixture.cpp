@@ -1,6 +1,8 @@
 #include "ssh/sshd_fixture.hpp"
 
+#include "oci/image_builder.hpp"
 #include "oci/test_servers.hpp"
+#include "ssh/cli_process.hpp"
 
 #include <algorithm>
 #include <arpa/inet.h>
@@ -19,176 +21,15 @@
 #include <random>
 #include <shadow.h>
 #include <sstream>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
-
 namespace bpfleet::test {
-namespace {
 
 using namespace std::chrono_literals;
-
-std::string slurp(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
-
-void write_file(const fs::path& p, const std::string& text) {
-    std::ofstream out(p, std::ios::binary | std::ios::trunc);
-    out << text;
-}
-
-std::string tail(const std::string& text, std::size_t n) {
-    return text.size() <= n ? text : "..." + text.substr(text.size() - n);
-}
-
-double now_seconds() {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
-        .count();
-}
-
-// `word` quoted for /bin/sh.
-std::string shell_word(const std::string& word) {
-    std::string out = "'";
-    for (char ch : word) {
-        out += ch == '\'' ? std::string("'\\''") : std::string(1, ch);
-    }
-    return out + "'";
-}
-
-// fork + exec `argv` with stdout/stderr into files; the child dies with us.
-// `env` entries are set ("NAME=value") or, with an empty value ("NAME="),
-// removed. `own_group` puts it in a process group of its own.
-pid_t spawn(const std::vector<std::string>& argv, const fs::path& out, const fs::path& err,
-            const std::vector<std::pair<std::string, std::string>>& env, int death_signal,
-            bool own_group) {
-    pid_t parent = ::getpid();
-    pid_t pid = ::fork();
-    if (pid != 0) {
-        return pid;
-    }
-    ::prctl(PR_SET_PDEATHSIG, death_signal);
-    if (::getppid() != parent) {
-        ::_exit(126);
-    }
-    if (own_group) {
-        ::setpgid(0, 0);
-    }
-    int in = ::open("/dev/null", O_RDONLY);
-    int o = ::open(out.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    int e = err == out ? o : ::open(err.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    if (in < 0 || o < 0 || e < 0) {
-        ::_exit(126);
-    }
-    ::dup2(in, 0);
-    ::dup2(o, 1);
-    ::dup2(e, 2);
-    for (const auto& [name, value] : env) {
-        if (value.empty()) {
-            ::unsetenv(name.c_str());
-        } else {
-            ::setenv(name.c_str(), value.c_str(), 1);
-        }
-    }
-    std::vector<char*> args;
-    for (const auto& a : argv) {
-        args.push_back(const_cast<char*>(a.c_str()));
-    }
-    args.push_back(nullptr);
-    ::execv(args[0], args.data());
-    ::dprintf(2, "exec %s: %s\n", args[0], std::strerror(errno));
-    ::_exit(127);
-}
-
-// pid, state and parent of a /proc/PID/stat line (comm may hold spaces and parens).
-bool read_stat(pid_t pid, char* state, pid_t* ppid) {
-    std::string stat = slurp("/proc/" + std::to_string(pid) + "/stat");
-    auto close = stat.rfind(')');
-    if (close == std::string::npos || close + 4 > stat.size()) {
-        return false;
-    }
-    std::istringstream rest(stat.substr(close + 2));
-    char s = 0;
-    long parent = 0;
-    rest >> s >> parent;
-    if (!rest) {
-        return false;
-    }
-    if (state) {
-        *state = s;
-    }
-    if (ppid) {
-        *ppid = static_cast<pid_t>(parent);
-    }
-    return true;
-}
-
-} // namespace
-
-std::string read_text(const fs::path& path) {
-    return slurp(path);
-}
-
-bool listening_on(int port) {
-    std::ifstream in("/proc/net/tcp");
-    std::string line;
-    char loopback[32];
-    char any[32];
-    std::snprintf(loopback, sizeof loopback, "0100007F:%04X", port);
-    std::snprintf(any, sizeof any, "00000000:%04X", port);
-    std::getline(in, line); // header
-    while (std::getline(in, line)) {
-        std::istringstream fields(line);
-        std::string slot, local, remote, state;
-        fields >> slot >> local >> remote >> state;
-        if ((local == loopback || local == any) && state == "0A") {
-            return true;
-        }
-    }
-    return false;
-}
-
-namespace {
-
-std::string toml_string(const std::string& s) {
-    std::string out = "\"";
-    for (char c : s) {
-        if (c == '"' || c == '\\') {
-            out += '\\';
-        }
-        out += c;
-    }
-    return out + "\"";
-}
-
-std::string toml_array(const std::vector<std::string>& items) {
-    std::string out = "[";
-    for (std::size_t i = 0; i < items.size(); ++i) {
-        out += (i ? ", " : "") + toml_string(items[i]);
-    }
-    return out + "]";
-}
-
-std::string toml_number(double v) {
-    std::ostringstream s;
-    s << v;
-    return s.str();
-}
-
-std::string toml_key(const std::string& name) {
-    bool bare = !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
-        return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
-    });
-    return bare ? name : toml_string(name);
-}
-
-} // namespace
 
 // ---------------------------------------------------------------------------
 
@@ -274,12 +115,12 @@ std::string ensure_test_users() {
         kSudoUser + " ALL=(ALL:ALL) NOPASSWD: ALL\n";
     struct stat st {};
     if (::stat(kSudoersFile, &st) == 0 && (st.st_mode & 07777) == 0440 &&
-        slurp(kSudoersFile) == rule) {
+        read_text(kSudoersFile) == rule) {
         return {};
     }
     // sudo skips names with a '.' in /etc/sudoers.d: the file is inert until renamed.
     std::string tmp = std::string(kSudoersFile) + ".new";
-    write_file(tmp, rule);
+    write_text(tmp, rule);
     ::chmod(tmp.c_str(), 0440);
     if (run_command({kVisudo, "-cf", tmp}, &out, 30) != 0) {
         ::unlink(tmp.c_str());
@@ -338,7 +179,9 @@ ClientKey make_client_key(const fs::path& dir, const std::string& type, const st
 std::string slow_force_command(double seconds) {
     // sshd runs this through the user's shell; the original command then
     // runs in that shell too, as it would without ForceCommand.
-    return "ForceCommand /bin/sh -c 'sleep " + toml_number(seconds) +
+    std::ostringstream delay;
+    delay << seconds;
+    return "ForceCommand /bin/sh -c 'sleep " + delay.str() +
            "; exec \"$SHELL\" -c \"$SSH_ORIGINAL_COMMAND\"'";
 }
 
@@ -353,7 +196,7 @@ SshdFixture::SshdFixture(fs::path dir, SshdOptions options)
     std::error_code ec;
     fs::create_directories("/run/sshd", ec);
     m_port = free_port_block(1);
-    write_file(authorized_keys(), "");
+    write_text(authorized_keys(), "");
     fs::permissions(authorized_keys(), fs::perms(0644));
     if (make_host_key()) {
         start();
@@ -412,7 +255,7 @@ bool SshdFixture::start() {
         conf << "SetEnv SHLVL=1\n";
     }
     auto config = m_dir / "sshd_config";
-    write_file(config, conf.str());
+    write_text(config, conf.str());
 
     std::string out;
     if (run_command({kSshd, "-t", "-f", config.string()}, &out, 30) != 0) {
@@ -420,8 +263,8 @@ bool SshdFixture::start() {
         return false;
     }
     auto console = m_dir / "sshd.out";
-    m_pid = spawn({kSshd, "-D", "-f", config.string(), "-E", log_path().string()}, console, console,
-                  {}, SIGTERM, false);
+    m_pid = spawn_logged({kSshd, "-D", "-f", config.string(), "-E", log_path().string()}, console,
+                         console, {}, SIGTERM, false);
     if (m_pid <= 0) {
         m_pid = -1;
         m_error = std::string("fork failed: ") + std::strerror(errno);
@@ -432,14 +275,14 @@ bool SshdFixture::start() {
         int status = 0;
         if (::waitpid(m_pid, &status, WNOHANG) == m_pid) {
             m_pid = -1;
-            m_error = "sshd exited before listening on " + endpoint() + ": " + slurp(console) +
-                      tail(log(), 2000);
+            m_error = "sshd exited before listening on " + endpoint() + ": " + read_text(console) +
+                      text_tail(log(), 2000);
             return false;
         }
         if (std::chrono::steady_clock::now() > deadline) {
             stop();
-            m_error = "sshd did not listen on " + endpoint() + " within 10 s: " + slurp(console) +
-                      tail(log(), 2000);
+            m_error = "sshd did not listen on " + endpoint() +
+                      " within 10 s: " + read_text(console) + text_tail(log(), 2000);
             return false;
         }
         std::this_thread::sleep_for(10ms);
@@ -493,7 +336,7 @@ bool SshdFixture::restart_with_new_host_key() {
 }
 
 std::string SshdFixture::log(std::size_t offset) const {
-    std::string text = slurp(log_path());
+    std::string text = read_text(log_path());
     return offset >= text.size() ? std::string{} : text.substr(offset);
 }
 
@@ -515,11 +358,11 @@ int SshdFixture::log_count(std::string_view needle, std::size_t offset) const {
 
 void SshdFixture::authorize(const ClientKey& key) {
     std::ofstream out(authorized_keys(), std::ios::app);
-    out << slurp(key.public_key);
+    out << read_text(key.public_key);
 }
 
 std::string SshdFixture::known_hosts_line() const {
-    std::istringstream pub(slurp(m_dir / "ssh_host_ed25519_key.pub"));
+    std::istringstream pub(read_text(m_dir / "ssh_host_ed25519_key.pub"));
     std::string type, blob;
     pub >> type >> blob;
     return "[127.0.0.1]:" + std::to_string(m_port) + " " + type + " " + blob;
@@ -554,130 +397,6 @@ void SshdFixture::thaw(const std::vector<pid_t>& pids) {
     }
 }
 
-// ---------------------------------------------------------------------------
-
-HostSpec host_spec(const std::string& name, const SshdFixture& sshd, const ClientKey& key) {
-    HostSpec h;
-    h.name = name;
-    h.port = sshd.port();
-    h.identity_files = {key.private_key};
-    return h;
-}
-
-std::string inventory_toml(const std::vector<HostSpec>& hosts) {
-    std::ostringstream t;
-    t << "# written by tests/integration/ssh\n";
-    for (const auto& h : hosts) {
-        t << "\n[hosts." << toml_key(h.name) << "]\n";
-        if (!h.address.empty()) {
-            t << "address = " << toml_string(h.address) << "\n";
-        }
-        if (h.port) {
-            t << "port = " << h.port << "\n";
-        }
-        if (!h.user.empty()) {
-            t << "user = " << toml_string(h.user) << "\n";
-        }
-        if (!h.identity_files.empty()) {
-            std::vector<std::string> files;
-            for (const auto& f : h.identity_files) {
-                files.push_back(f.string());
-            }
-            t << "identity_file = " << toml_array(files) << "\n";
-        }
-        if (!h.host_key_policy.empty()) {
-            t << "host_key_policy = " << toml_string(h.host_key_policy) << "\n";
-        }
-        if (!h.jump.empty()) {
-            t << "jump = " << toml_array(h.jump) << "\n";
-        }
-        if (h.become) {
-            t << "become = " << (*h.become ? "true" : "false") << "\n";
-        }
-        if (h.jump_only) {
-            t << "jump_only = true\n";
-        }
-        if (!h.tags.empty()) {
-            t << "tags = " << toml_array(h.tags) << "\n";
-        }
-        if (h.connect_timeout > 0) {
-            t << "connect_timeout = " << toml_number(h.connect_timeout) << "\n";
-        }
-        if (h.command_timeout > 0) {
-            t << "command_timeout = " << toml_number(h.command_timeout) << "\n";
-        }
-        for (const auto& line : h.extra_lines) {
-            t << line << "\n";
-        }
-    }
-    return t.str();
-}
-
-fs::path write_inventory(const fs::path& file, const std::vector<HostSpec>& hosts) {
-    fs::create_directories(file.parent_path());
-    write_file(file, inventory_toml(hosts));
-    return file;
-}
-
-// ---------------------------------------------------------------------------
-
-std::vector<pid_t> descendants(pid_t root) {
-    std::multimap<pid_t, pid_t> children;
-    std::error_code ec;
-    for (const auto& entry : fs::directory_iterator("/proc", ec)) {
-        const std::string name = entry.path().filename().string();
-        if (name.empty() ||
-            !std::all_of(name.begin(), name.end(), [](char c) { return c >= '0' && c <= '9'; })) {
-            continue;
-        }
-        pid_t pid = static_cast<pid_t>(std::stol(name));
-        pid_t parent = 0;
-        if (read_stat(pid, nullptr, &parent)) {
-            children.emplace(parent, pid);
-        }
-    }
-    std::vector<pid_t> out;
-    std::deque<pid_t> queue{root};
-    while (!queue.empty()) {
-        pid_t p = queue.front();
-        queue.pop_front();
-        auto [first, last] = children.equal_range(p);
-        for (auto it = first; it != last; ++it) {
-            out.push_back(it->second);
-            queue.push_back(it->second);
-        }
-    }
-    return out;
-}
-
-bool process_alive(pid_t pid) {
-    char state = 0;
-    return read_stat(pid, &state, nullptr) && state != 'Z' && state != 'X';
-}
-
-std::string process_env(pid_t pid, const std::string& name) {
-    std::string env = slurp("/proc/" + std::to_string(pid) + "/environ");
-    std::string want = name + "=";
-    std::size_t pos = 0;
-    while (pos < env.size()) {
-        auto end = env.find('\0', pos);
-        if (end == std::string::npos) {
-            end = env.size();
-        }
-        if (env.compare(pos, want.size(), want) == 0) {
-            return env.substr(pos + want.size(), end - pos - want.size());
-        }
-        pos = end + 1;
-    }
-    return {};
-}
-
-std::string process_cmdline(pid_t pid) {
-    std::string cmd = slurp("/proc/" + std::to_string(pid) + "/cmdline");
-    std::replace(cmd.begin(), cmd.end(), '\0', ' ');
-    return cmd;
-}
-
 int ssh_client(const SshdFixture& sshd, const fs::path& key, const fs::path& known_hosts,
                const std::string& user, const std::string& command, std::string* output,
                const std::vector<std::string>& extra_options) {
@@ -694,118 +413,6 @@ int ssh_client(const SshdFixture& sshd, const fs::path& key, const fs::path& kno
     argv.insert(argv.end(), {"-o", "UserKnownHostsFile=" + known_hosts.string(), "-i", key.string(),
                              "-p", std::to_string(sshd.port()), user + "@127.0.0.1", command});
     return run_command(argv, output, 60);
-}
-
-// ---------------------------------------------------------------------------
-
-std::string CliResult::describe() const {
-    std::ostringstream s;
-    s << "$ " << command << "\n";
-    if (timed_out) {
-        s << "timed out";
-    } else if (term_signal) {
-        s << "killed by signal " << term_signal;
-    } else {
-        s << "exited " << exit_code;
-    }
-    s << " after " << seconds << " s\n--- stdout ---\n"
-      << tail(out, 12000) << "\n--- stderr ---\n"
-      << tail(err, 12000) << "\n--------------";
-    return s.str();
-}
-
-CliProcess::CliProcess(std::vector<std::string> args, const fs::path& scratch, bool terminal)
-    : m_args(std::move(args)) {
-    static int counter = 0;
-    auto dir = scratch / ("cli-" + std::to_string(++counter));
-    fs::create_directories(dir);
-    fs::create_directories(scratch / "home");
-    m_out = dir / "stdout";
-    m_err = dir / "stderr";
-    std::vector<std::string> argv{BPFLEET_CLI_PATH};
-    argv.insert(argv.end(), m_args.begin(), m_args.end());
-    if (terminal) {
-        std::string line;
-        for (const auto& a : argv) {
-            line += (line.empty() ? "" : " ") + shell_word(a);
-        }
-        argv = {kScript, "-q", "-e", "-c", line, "/dev/null"};
-    }
-    {
-        std::ofstream cmd(dir / "command");
-        for (const auto& a : argv) {
-            cmd << a << "\n";
-        }
-    }
-    m_started = now_seconds();
-    m_pid = spawn(argv, m_out, m_err,
-                  {{"HOME", (scratch / "home").string()}, {"SSH_AUTH_SOCK", ""}}, SIGKILL, true);
-}
-
-CliProcess::~CliProcess() {
-    if (m_pid > 0 && !m_reaped) {
-        ::kill(-m_pid, SIGKILL);
-        ::kill(m_pid, SIGKILL);
-        ::waitpid(m_pid, nullptr, 0);
-    }
-}
-
-bool CliProcess::running() {
-    if (m_reaped || m_pid <= 0) {
-        return false;
-    }
-    if (::waitpid(m_pid, &m_status, WNOHANG) == m_pid) {
-        m_reaped = true;
-        return false;
-    }
-    return true;
-}
-
-void CliProcess::signal(int sig) {
-    if (!m_reaped && m_pid > 0) {
-        ::kill(m_pid, sig);
-    }
-}
-
-CliResult CliProcess::wait(int timeout_s) {
-    CliResult r;
-    if (m_pid <= 0) {
-        r.err = "fork failed";
-        return r;
-    }
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
-    while (running()) {
-        if (std::chrono::steady_clock::now() > deadline) {
-            r.timed_out = true;
-            ::kill(-m_pid, SIGKILL);
-            ::kill(m_pid, SIGKILL);
-            ::waitpid(m_pid, &m_status, 0);
-            m_reaped = true;
-            break;
-        }
-        std::this_thread::sleep_for(10ms);
-    }
-    r.seconds = now_seconds() - m_started;
-    if (!r.timed_out) {
-        if (WIFEXITED(m_status)) {
-            r.exit_code = WEXITSTATUS(m_status);
-        } else if (WIFSIGNALED(m_status)) {
-            r.term_signal = WTERMSIG(m_status);
-        }
-    }
-    r.out = slurp(m_out);
-    r.err = slurp(m_err);
-    r.command = "bpfleet";
-    for (const auto& a : m_args) {
-        r.command += " " + a;
-    }
-    return r;
-}
-
-CliResult run_bpfleet(const std::vector<std::string>& args, const fs::path& scratch,
-                      int timeout_s) {
-    CliProcess process(args, scratch);
-    return process.wait(timeout_s);
 }
 
 } // namespace bpfleet::test

@@ -1,6 +1,7 @@
 // Real OpenSSH sshd for the SSH integration tests, and what the tests need
-// around it: client keys, the test users for `become`, inventories, and the
-// `bpfleet` command line run as a subprocess.
+// around it: client keys, the test users for `become`, the OpenSSH client.
+// Inventories are test_inventory.hpp, the bpfleet command line
+// cli_process.hpp, files and /proc local_processes.hpp.
 //
 // SshdFixture owns one `/usr/sbin/sshd -D` on 127.0.0.1 with an ephemeral
 // port, its own throwaway ed25519 host key, an AuthorizedKeysFile shared by
@@ -14,6 +15,8 @@
 // Nothing here is thread-safe; one test thread drives it. Failures are
 // returned as text (`error()`, empty when fine), for ASSERT messages.
 #pragma once
+
+#include "ssh/local_processes.hpp"
 
 #include <cstddef>
 #include <filesystem>
@@ -35,7 +38,6 @@ inline constexpr const char* kSudo = "/usr/bin/sudo";
 inline constexpr const char* kVisudo = "/usr/sbin/visudo";
 inline constexpr const char* kUseradd = "/usr/sbin/useradd";
 inline constexpr const char* kUsermod = "/usr/sbin/usermod";
-inline constexpr const char* kScript = "/usr/bin/script";
 
 // The users `become` is tested with: one with a NOPASSWD sudoers rule
 // (/etc/sudoers.d/bpfleet-test), one without.
@@ -152,102 +154,9 @@ private:
     std::string m_error;
 };
 
-// One [hosts.NAME] table. Empty strings, zero numbers and unset optionals are
-// left out of the file.
-struct HostSpec {
-    std::string name;
-    std::string address = "127.0.0.1";
-    int port = 0;
-    std::string user = "root";
-    std::vector<fs::path> identity_files;
-    std::string host_key_policy = "accept-new";
-    std::vector<std::string> jump;
-    std::optional<bool> become;
-    bool jump_only = false;
-    std::vector<std::string> tags;
-    double connect_timeout = 0;
-    double command_timeout = 0;
-    std::vector<std::string> extra_lines; // raw `key = value` TOML lines
-};
-
-// A host that logs in to `sshd` with `key` as root.
-HostSpec host_spec(const std::string& name, const SshdFixture& sshd, const ClientKey& key);
-std::string inventory_toml(const std::vector<HostSpec>& hosts);
-// Writes inventory_toml(hosts) to `file` and returns `file`.
-fs::path write_inventory(const fs::path& file, const std::vector<HostSpec>& hosts);
-
-// Processes on this machine ------------------------------------------------
-
-// The whole file ("" when it can't be read).
-std::string read_text(const fs::path& path);
-
-// Something listens on 127.0.0.1:port or *:port (IPv4, from /proc/net/tcp: no connection is
-// made, so nothing shows up in a server's log).
-bool listening_on(int port);
-// Every descendant of `root` (children first level by level), from /proc.
-std::vector<pid_t> descendants(pid_t root);
-// Running or stopped, i.e. not gone and not a zombie.
-bool process_alive(pid_t pid);
-// A variable of /proc/PID/environ ("" when missing or unreadable).
-std::string process_env(pid_t pid, const std::string& name);
-// /proc/PID/cmdline with spaces between the arguments.
-std::string process_cmdline(pid_t pid);
-
 // Runs the OpenSSH client: ssh -i KEY -p PORT -o UserKnownHostsFile=... USER@127.0.0.1 COMMAND.
 // Returns its exit status; output gets stdout+stderr.
 int ssh_client(const SshdFixture& sshd, const fs::path& key, const fs::path& known_hosts,
                const std::string& user, const std::string& command, std::string* output,
                const std::vector<std::string>& extra_options = {});
-
-// The bpfleet command line --------------------------------------------------
-
-struct CliResult {
-    std::string command; // "bpfleet ARGS..."
-    int exit_code = -1;  // -1 when killed by a signal or timed out
-    int term_signal = 0; // the signal that ended it, 0 when it exited
-    bool timed_out = false;
-    double seconds = 0;
-    std::string out;
-    std::string err;
-    // The command, status, stdout and stderr, for failure messages.
-    [[nodiscard]] std::string describe() const;
-};
-
-// `bpfleet ARGS` (BPFLEET_CLI_PATH) in the background. Its stdout and stderr
-// go to files under `scratch`; HOME is `scratch`/home (so that no
-// ~/.ssh/config, default key or known_hosts of the machine's user is used)
-// and SSH_AUTH_SOCK is unset. The destructor SIGKILLs it if still running.
-class CliProcess {
-public:
-    // `terminal`: under script(1), so that bpfleet has a controlling
-    // terminal (a pty); what it writes there lands in `out`.
-    CliProcess(std::vector<std::string> args, const fs::path& scratch, bool terminal = false);
-    ~CliProcess();
-    CliProcess(const CliProcess&) = delete;
-    CliProcess& operator=(const CliProcess&) = delete;
-
-    [[nodiscard]] pid_t pid() const { return m_pid; }
-    // True until it has exited (reaps it then).
-    bool running();
-    void signal(int sig);
-    // Waits for the end, SIGKILLing it after timeout_s.
-    CliResult wait(int timeout_s);
-    // What it wrote so far.
-    [[nodiscard]] std::string out_so_far() const { return read_text(m_out); }
-    [[nodiscard]] std::string err_so_far() const { return read_text(m_err); }
-
-private:
-    std::vector<std::string> m_args;
-    fs::path m_out;
-    fs::path m_err;
-    pid_t m_pid = -1;
-    int m_status = 0;
-    bool m_reaped = false;
-    double m_started = 0;
-};
-
-// Runs `bpfleet ARGS` to the end (see CliProcess).
-CliResult run_bpfleet(const std::vector<std::string>& args, const fs::path& scratch,
-                      int timeout_s = 150);
-
 } // namespace bpfleet::test

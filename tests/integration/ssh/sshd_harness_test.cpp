@@ -5,8 +5,10 @@
 // scripts/sshd-farm.sh. None of it needs bpfleet's SSH transport.
 
 #include "oci/test_servers.hpp"
+#include "ssh/cli_process.hpp"
 #include "ssh/ssh_test_base.hpp"
 #include "ssh/sshd_fixture.hpp"
+#include "ssh/test_inventory.hpp"
 #include "support/require.hpp"
 
 #include <arpa/inet.h>
