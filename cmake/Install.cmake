@@ -19,5 +19,6 @@ install(PROGRAMS $<TARGET_FILE:bpfleet-agent>.stripped
         RENAME bpfleet-agent
         COMPONENT agents)
 install(PROGRAMS ${PROJECT_SOURCE_DIR}/scripts/lab/debian-fetch.sh
+                 ${PROJECT_SOURCE_DIR}/scripts/lab/lab-image.sh
         DESTINATION ${CMAKE_INSTALL_DATADIR}/bpfleet/lab
         COMPONENT controller)

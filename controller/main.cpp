@@ -28,6 +28,7 @@ int main(int argc, char** argv) {
     add(register_version);
     add(register_inspect);
     add(register_pull);
+    add(register_lab);
 
     try {
         app.parse(argc, argv);

@@ -45,7 +45,8 @@ if [[ $(dpkg --print-architecture) == amd64 ]]; then
 fi
 # The lab (bpfleet lab): QEMU for each guest architecture, and the host-side
 # tools that build the guests' initramfs and keys.
-packages+=(qemu-system-x86 qemu-system-arm busybox-static cpio dropbear-bin debian-archive-keyring)
+packages+=(qemu-system-x86 qemu-system-arm busybox-static cpio dropbear-bin debian-archive-keyring
+    xz-utils)
 
 if [[ $(id -u) -ne 0 ]]; then
     echo "install-deps: run as root (apt-get install needs it)" >&2

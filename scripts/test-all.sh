@@ -13,6 +13,8 @@ scripts/install-deps.sh
 scripts/check-style.sh --format-only
 cmake --preset ci
 cmake --build --preset ci -j"$(nproc)"
+# The lab tier's downloads (Debian kernels and packages), made once per run.
+export BPFLEET_LAB_CACHE="${BPFLEET_LAB_CACHE:-$PWD/build/ci/lab-cache}"
 ctest --preset ci -j"$(nproc)" --timeout 600
 export BPFLEET_FUZZ_SEED="${BPFLEET_FUZZ_SEED:-1}"
 scripts/run-fuzz.sh "${BPFLEET_FUZZ_SECONDS:-60}"

@@ -60,6 +60,8 @@ apt_dir="$cache/apt/$arch-$(IFS=+; echo "${sorted[*]}")"
 debs="$cache/debs/$arch"
 mkdir -p "$apt_dir/lists/partial" "$apt_dir/cache/archives/partial" "$apt_dir/empty.d" "$debs"
 touch "$apt_dir/status"
+exec 8>"$apt_dir.lock"
+flock 8
 {
   for s in "${sorted[@]}"; do
     url=$mirror
@@ -71,13 +73,11 @@ cmp -s "$apt_dir/sources.list.new" "$apt_dir/sources.list" 2>/dev/null ||
   mv "$apt_dir/sources.list.new" "$apt_dir/sources.list"
 rm -f "$apt_dir/sources.list.new"
 
-exec 8>"$apt_dir.lock"
-flock 8
-
 apt_opts=(
   -o "Dir::Etc::sourcelist=$apt_dir/sources.list" -o "Dir::Etc::sourceparts=$apt_dir/empty.d"
   -o "Dir::State::Lists=$apt_dir/lists" -o "Dir::State::status=$apt_dir/status"
-  -o "Dir::Cache=$apt_dir/cache" -o "Dir::Etc::preferencesparts=$apt_dir/empty.d"
+  -o "Dir::Cache=$apt_dir/cache" -o Dir::Cache::pkgcache=pkgcache.bin
+  -o Dir::Cache::srcpkgcache=srcpkgcache.bin -o "Dir::Etc::preferencesparts=$apt_dir/empty.d"
   -o "Dir::Etc::preferences=$apt_dir/preferences"
   -o "APT::Architecture=$arch" -o "APT::Architectures=$arch"
   -o Acquire::Languages=none -o "APT::Sandbox::User=$(id -un)"
@@ -88,9 +88,19 @@ apt_cache() { apt-cache "${apt_opts[@]}" "$@"; }
 
 update() {
   printf 'debian-fetch: updating the package lists for %s (%s)\n' "$arch" "${sorted[*]}" >&2
-  apt_get update >"$apt_dir/update.log" 2>&1 ||
+  # apt-get update only warns (and succeeds) when an archive cannot be reached.
+  if ! apt_get update >"$apt_dir/update.log" 2>&1 ||
+    grep -qE '^(E: |W: Failed to fetch)' "$apt_dir/update.log"; then
+    if [[ -e "$apt_dir/updated" ]]; then
+      # Offline (or the archive is in trouble): the lists of the last update still name
+      # packages whose .deb files may well be cached.
+      printf 'debian-fetch: apt-get update for %s failed; using the lists of %s (%s)\n' \
+        "$arch" "$(date -r "$apt_dir/updated" '+%F %T')" "$apt_dir/update.log" >&2
+      return 0
+    fi
     die 4 "apt-get update for $arch (${sorted[*]}) failed: $(grep -E '^(E|W):' \
-      "$apt_dir/update.log" | head -n 3 | tr '\n' ' ')(log: $apt_dir/update.log)"
+      "$apt_dir/update.log" | head -n 2 | tr '\n' ' ')(log: $apt_dir/update.log)"
+  fi
   touch "$apt_dir/updated"
 }
 if [[ ! -e "$apt_dir/updated" || -n "$(find "$apt_dir/updated" -mmin +1440)" ]]; then

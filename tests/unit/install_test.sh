@@ -39,7 +39,10 @@ check() { # $1 prefix
     done
     file -b "$1/lib/bpfleet/armv7l/bpfleet-agent" | grep -q "ARM, EABI5.*statically linked" ||
         fail "the installed armv7l agent is not a static 32-bit ARM executable"
-    [ -x "$1/share/bpfleet/lab/debian-fetch.sh" ] || fail "no lab scripts in $1/share/bpfleet/lab"
+    for script in debian-fetch.sh lab-image.sh; do
+        "$1/share/bpfleet/lab/$script" --help >/dev/null 2>&1 ||
+            fail "$script is not installed (runnable) in $1/share/bpfleet/lab"
+    done
 }
 check "$tmp/a"
 mv "$tmp/a" "$tmp/b"
