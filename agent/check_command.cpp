@@ -46,7 +46,7 @@ struct CheckOptions {
     std::string name;
     std::string fixups;
     std::uint64_t log_cap = 1 << 20;
-    std::uint64_t max_object_size = kDefaultMaxObjectSize;
+    std::uint64_t max_object_size = bpf::kDefaultMaxObjectSize;
     bool table = false;
     bool verbose = false;
     bool load_only = false;
@@ -132,9 +132,9 @@ Result<CheckOptions> parse_options(std::span<char*> args) {
     return o;
 }
 
-Result<FixupRules> load_rules(const std::string& path) {
+Result<bpf::FixupRules> load_rules(const std::string& path) {
     if (path.empty()) {
-        return FixupRules{};
+        return bpf::FixupRules{};
     }
     FILE* f = std::fopen(path.c_str(), "re");
     if (!f) {
@@ -158,7 +158,7 @@ Result<FixupRules> load_rules(const std::string& path) {
         return make_error(
             "usage", std::string("cannot read the fixups file: ") + std::strerror(err), err, path);
     }
-    return parse_fixup_rules(text, path);
+    return bpf::parse_fixup_rules(text, path);
 }
 
 int emit(const CheckReport& report, bool table) {
@@ -186,7 +186,7 @@ int run_check(std::span<char*> args) {
         std::fputs(kCheckUsage, stderr);
         return kExitUsage;
     }
-    LibbpfLogCapture::set_echo(options->verbose);
+    bpf::LibbpfLogCapture::set_echo(options->verbose);
     auto rules = load_rules(options->fixups);
     if (!rules) {
         log_error("check: " + rules.error().describe());

@@ -39,17 +39,17 @@ void send(int fd, Json message) {
 
 // The disposable child: everything it creates dies with it.
 [[noreturn]] void child_main(int fd, const ObjectBytes& bytes, const CheckRunOptions& options,
-                             const ScratchCgroup* cgroup, const std::string& cgroup_error,
+                             const bpf::ScratchCgroup* cgroup, const std::string& cgroup_error,
                              pid_t supervisor) {
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() != supervisor) {
         _exit(5); // the supervisor died before the death signal was armed
     }
-    AttachEnv env;
-    env.host = detect_host_context();
+    bpf::AttachEnv env;
+    env.host = bpf::detect_host_context();
     env.fire = options.fire;
     if (!options.load_only) {
-        auto ns = enter_private_namespaces();
+        auto ns = bpf::enter_private_namespaces();
         if (!ns) {
             send(fd, Json{{"kind", "sandbox_error"}, {"message", ns.error().describe()}});
             _exit(4);
@@ -59,7 +59,7 @@ void send(int fd, Json message) {
     env.cgroup = cgroup;
     (void)cgroup_error;
 
-    LoadCheckOptions load;
+    bpf::LoadCheckOptions load;
     load.log_cap = options.log_cap;
     load.rules = options.rules;
     load.on_object = [fd](const ObjectFacts& facts, const std::vector<Fixup>& fixups) {
@@ -68,7 +68,7 @@ void send(int fd, Json message) {
     load.on_program = [fd](std::size_t index, const ProgramResult& result) {
         send(fd, Json{{"kind", "load"}, {"index", index}, {"program", result}});
     };
-    auto result = check_object_load(bytes, options.name, load, env.host);
+    auto result = bpf::check_object_load(bytes, options.name, load, env.host);
     if (result.error) {
         send(fd, Json{{"kind", "object_error"},
                       {"code", to_string(result.error->code)},
@@ -77,14 +77,14 @@ void send(int fd, Json message) {
         _exit(0);
     }
     if (!options.load_only) {
-        RunStats stats;
+        bpf::RunStats stats;
         env.stats_enabled = stats.enabled();
         env.stats_error = stats.error();
         for (std::size_t i = 0; i < result.programs.size(); ++i) {
             StageResult attach;
             StageResult fire;
             if (result.loaded[i]) {
-                auto r = attach_and_fire(result.loaded[i]->program, env);
+                auto r = bpf::attach_and_fire(result.loaded[i]->program, env);
                 attach = std::move(r.attach);
                 fire = std::move(r.fire);
             } else {
@@ -177,19 +177,19 @@ void fill_missing(CheckReport& report, const std::string& why, bool load_only) {
 
 void run_check_supervised(const ObjectBytes& bytes, const CheckRunOptions& options,
                           CheckReport& report) {
-    std::optional<ScratchCgroup> cgroup;
-    std::optional<CgroupReaper> reaper;
+    std::optional<bpf::ScratchCgroup> cgroup;
+    std::optional<bpf::CgroupReaper> reaper;
     std::string cgroup_error;
     if (!options.load_only) {
-        if (find_cgroup2_mount().empty()) {
-            if (auto r = enter_private_mount_namespace(); !r) {
+        if (bpf::find_cgroup2_mount().empty()) {
+            if (auto r = bpf::enter_private_mount_namespace(); !r) {
                 cgroup_error = r.error().describe();
             }
         }
         if (cgroup_error.empty()) {
-            if (auto c = ScratchCgroup::create()) {
+            if (auto c = bpf::ScratchCgroup::create()) {
                 cgroup.emplace(std::move(*c));
-                if (auto r = CgroupReaper::start(*cgroup)) {
+                if (auto r = bpf::CgroupReaper::start(*cgroup)) {
                     reaper.emplace(std::move(*r));
                 }
             } else {

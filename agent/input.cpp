@@ -91,7 +91,7 @@ Result<void> parse_in_child(const ObjectBytes& bytes, const std::string& name,
     if (pid == 0) {
         close(fds[0]);
         alarm(timeout_seconds);
-        auto facts = inspect_object(bytes, name);
+        auto facts = bpf::inspect_object(bytes, name);
         std::string msg = facts ? std::string("ok") : "E" + facts.error().message;
         ssize_t ignored = write(fds[1], msg.data(), msg.size());
         (void)ignored;

@@ -614,7 +614,7 @@ Json helpers(const Json& prog_type_results) {
 // One attach mechanism: find the target in vmlinux BTF, load, attach, detach.
 // The overall status is "supported" only when the attach succeeded.
 Json probe_btf_attach(bpf_prog_type type, bpf_attach_type attach_type, const char* target) {
-    LibbpfLogCapture capture(16, 4096);
+    bpf::LibbpfLogCapture capture(16, 4096);
     Json j{{"target", target}};
     errno = 0;
     int btf_id = libbpf_find_vmlinux_btf_id(target, attach_type);

@@ -57,7 +57,7 @@ Json handle_check(const protocol::Frame& frame) {
     run.fire = options.fire;
     run.timeout_seconds = options.timeout_seconds;
     if (!options.fixups_toml.empty()) {
-        auto rules = parse_fixup_rules(options.fixups_toml, "fixups");
+        auto rules = bpf::parse_fixup_rules(options.fixups_toml, "fixups");
         if (!rules) {
             report.object_error =
                 ObjectError{FailureCode::LoaderContract, 0, rules.error().describe()};

@@ -175,7 +175,7 @@ Action register_inspect(CLI::App& app) {
         std::vector<std::pair<const oci::ResolvedObject*, Result<ObjectFacts>>> facts;
         bool all_ok = true;
         for (const auto& o : art->objects) {
-            auto f = inspect_object(o.bytes, o.name);
+            auto f = bpf::inspect_object(o.bytes, o.name);
             all_ok = all_ok && f.has_value();
             facts.emplace_back(&o, std::move(f));
         }

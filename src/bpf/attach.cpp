@@ -10,7 +10,7 @@
 #include <cstring>
 #include <unistd.h>
 
-namespace bpfleet {
+namespace bpfleet::bpf {
 
 RunStats::RunStats() {
     m_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
@@ -139,4 +139,4 @@ AttachFireResult attach_and_fire(bpf_program* prog, const AttachEnv& env) {
     return r;
 }
 
-} // namespace bpfleet
+} // namespace bpfleet::bpf

@@ -16,7 +16,7 @@
 #include <optional>
 #include <string>
 
-namespace bpfleet {
+namespace bpfleet::bpf {
 
 struct AttachEnv {
     int lo_ifindex = 1;
@@ -57,4 +57,4 @@ extern "C" void bpfleet_uprobe_target(int value);
 // The agent's own USDT probe bpfleet:trigger, fired by calling this.
 extern "C" void bpfleet_usdt_target(int value);
 
-} // namespace bpfleet
+} // namespace bpfleet::bpf

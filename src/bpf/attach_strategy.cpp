@@ -3,7 +3,7 @@
 #include <array>
 #include <utility>
 
-namespace bpfleet {
+namespace bpfleet::bpf {
 namespace {
 
 constexpr std::string_view kSyscallWorkload =
@@ -184,4 +184,4 @@ AttachPlan plan_attach(std::string_view section, bpf_prog_type type, bpf_attach_
     }
 }
 
-} // namespace bpfleet
+} // namespace bpfleet::bpf

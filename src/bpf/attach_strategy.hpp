@@ -8,7 +8,7 @@
 #include <string>
 #include <string_view>
 
-namespace bpfleet {
+namespace bpfleet::bpf {
 
 enum class AttachKind {
     Tracepoint,    // tracepoint/CAT/NAME: perf event on tracefs id
@@ -53,4 +53,4 @@ std::string_view to_string(AttachKind kind);
 // after fixups.
 AttachPlan plan_attach(std::string_view section, bpf_prog_type type, bpf_attach_type attach);
 
-} // namespace bpfleet
+} // namespace bpfleet::bpf

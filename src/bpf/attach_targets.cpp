@@ -5,7 +5,7 @@
 #include <cstdio>
 #include <link.h>
 
-namespace bpfleet {
+namespace bpfleet::bpf {
 
 std::string read_kallsyms_candidate(const std::vector<std::string>& names) {
     FilePtr f = open_file("/proc/kallsyms", "r");
@@ -54,4 +54,4 @@ std::optional<std::uint64_t> own_function_offset(const void* fn) {
     return search.offset;
 }
 
-} // namespace bpfleet
+} // namespace bpfleet::bpf

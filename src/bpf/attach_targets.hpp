@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-namespace bpfleet {
+namespace bpfleet::bpf {
 
 // The first of `names` (in their order of preference) that /proc/kallsyms
 // lists; "" when none does or the file cannot be read.
@@ -19,4 +19,4 @@ std::string read_kallsyms_candidate(const std::vector<std::string>& names);
 // possibly static binary (libbpf cannot resolve names without a symtab).
 std::optional<std::uint64_t> own_function_offset(const void* fn);
 
-} // namespace bpfleet
+} // namespace bpfleet::bpf

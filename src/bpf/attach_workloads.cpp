@@ -21,7 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
-namespace bpfleet {
+namespace bpfleet::bpf {
 
 extern "C" __attribute__((noinline, used)) void bpfleet_uprobe_target(int value) {
     // Kept out of line and observable so that the compiler cannot drop it.
@@ -172,4 +172,4 @@ void cpu_workload() {
     }
 }
 
-} // namespace bpfleet
+} // namespace bpfleet::bpf

@@ -8,7 +8,7 @@
 
 #include "common/fd.hpp"
 
-namespace bpfleet {
+namespace bpfleet::bpf {
 
 // getpid/getppid, open/read/write, nanosleep, sched_yield, a socket, and a
 // child that forks and exits.
@@ -35,4 +35,4 @@ struct TcpPair {
 // more than ~200 ms: the programs under test may drop or refuse the packets.
 TcpPair tcp_pair_on_lo();
 
-} // namespace bpfleet
+} // namespace bpfleet::bpf

@@ -14,7 +14,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-namespace bpfleet {
+namespace bpfleet::bpf {
 namespace {
 
 AttachError attach_error(int err, std::string message, LibbpfLogCapture* capture = nullptr) {
@@ -445,4 +445,4 @@ AttachResult attach_program(bpf_program* prog, const AttachPlan& plan, const Att
     return tl::unexpected(attach_error(EOPNOTSUPP, "no attach strategy"));
 }
 
-} // namespace bpfleet
+} // namespace bpfleet::bpf

@@ -16,7 +16,7 @@
 #include <tl/expected.hpp>
 #include <vector>
 
-namespace bpfleet {
+namespace bpfleet::bpf {
 
 struct LinkDeleter {
     void operator()(bpf_link* l) const { bpf_link__destroy(l); }
@@ -53,4 +53,4 @@ using AttachResult = tl::expected<std::unique_ptr<Attachment>, AttachError>;
 // plan needs env.cgroup.
 AttachResult attach_program(bpf_program* prog, const AttachPlan& plan, const AttachEnv& env);
 
-} // namespace bpfleet
+} // namespace bpfleet::bpf

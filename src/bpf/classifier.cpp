@@ -6,7 +6,7 @@
 #include <cstdlib>
 #include <functional>
 
-namespace bpfleet {
+namespace bpfleet::bpf {
 namespace {
 
 constexpr int kENOTSUPP = 524; // kernel-internal, leaks out of bpf(2)
@@ -324,4 +324,4 @@ Classification classify_attach_failure(const AttachFailure& f, const HostContext
     return make(FailureCode::Unknown, "the attach failed", evidence);
 }
 
-} // namespace bpfleet
+} // namespace bpfleet::bpf

@@ -13,7 +13,7 @@
 #include <string_view>
 #include <vector>
 
-namespace bpfleet {
+namespace bpfleet::bpf {
 
 // What the host looked like when the load failed. Optional fields are
 // "unknown"; rules that need them do not fire without them.
@@ -64,4 +64,4 @@ struct VerifierStats {
 // Parses "processed N insns" and "verification time N usec" from a log.
 VerifierStats parse_verifier_stats(std::string_view log);
 
-} // namespace bpfleet
+} // namespace bpfleet::bpf

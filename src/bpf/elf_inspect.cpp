@@ -16,7 +16,7 @@
 #define EM_BPF 247
 #endif
 
-namespace bpfleet {
+namespace bpfleet::bpf {
 namespace {
 
 struct ElfDeleter {
@@ -868,4 +868,4 @@ Result<ElfFacts> inspect_elf(std::span<const std::uint8_t> bytes) {
     return facts;
 }
 
-} // namespace bpfleet
+} // namespace bpfleet::bpf

@@ -11,7 +11,7 @@
 #include <span>
 #include <string>
 
-namespace bpfleet {
+namespace bpfleet::bpf {
 
 struct ElfFacts {
     std::string license; // printable ASCII, empty when there is no license section
@@ -28,4 +28,4 @@ inline constexpr std::uint64_t kDefaultMaxObjectSize = 64ull << 20;
 // of the file that is wrong.
 Result<ElfFacts> inspect_elf(std::span<const std::uint8_t> bytes);
 
-} // namespace bpfleet
+} // namespace bpfleet::bpf

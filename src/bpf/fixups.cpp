@@ -4,7 +4,7 @@
 #include <cstring>
 #include <toml++/toml.h>
 
-namespace bpfleet {
+namespace bpfleet::bpf {
 namespace {
 
 std::string where(std::string_view source, const toml::source_region& region) {
@@ -282,4 +282,4 @@ Result<std::vector<Fixup>> apply_fixups(bpf_object* obj, const FixupRules& rules
     return out;
 }
 
-} // namespace bpfleet
+} // namespace bpfleet::bpf

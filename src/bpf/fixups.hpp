@@ -17,7 +17,7 @@
 #include <string_view>
 #include <vector>
 
-namespace bpfleet {
+namespace bpfleet::bpf {
 
 struct ProgramRule {
     std::optional<bpf_prog_type> type;
@@ -57,4 +57,4 @@ std::optional<bpf_prog_type> prog_type_from_name(std::string_view name);
 // object. Returns every change made, in order.
 Result<std::vector<Fixup>> apply_fixups(bpf_object* obj, const FixupRules& rules);
 
-} // namespace bpfleet
+} // namespace bpfleet::bpf

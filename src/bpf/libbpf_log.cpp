@@ -7,7 +7,7 @@
 #include <stdexcept>
 #include <string_view>
 
-namespace bpfleet {
+namespace bpfleet::bpf {
 namespace {
 
 struct CaptureState {
@@ -104,4 +104,4 @@ void LibbpfLogCapture::set_echo(bool echo) {
     libbpf_set_print(print_callback);
 }
 
-} // namespace bpfleet
+} // namespace bpfleet::bpf

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-namespace bpfleet {
+namespace bpfleet::bpf {
 
 class LibbpfLogCapture {
 public:
@@ -25,4 +25,4 @@ public:
     static void set_echo(bool echo);
 };
 
-} // namespace bpfleet
+} // namespace bpfleet::bpf

@@ -12,7 +12,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-namespace bpfleet {
+namespace bpfleet::bpf {
 namespace {
 
 constexpr std::uint32_t kLogLevelVerbose = 1;
@@ -352,4 +352,4 @@ HostContext detect_host_context() {
     return host;
 }
 
-} // namespace bpfleet
+} // namespace bpfleet::bpf

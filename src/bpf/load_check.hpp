@@ -20,7 +20,7 @@
 #include <string>
 #include <vector>
 
-namespace bpfleet {
+namespace bpfleet::bpf {
 
 struct LoadCheckOptions {
     std::size_t log_cap = 1 << 20; // bytes of verifier log kept per program
@@ -53,4 +53,4 @@ LoadCheckResult check_object_load(const ObjectBytes& bytes, const std::string& n
 // kernel BTF). Reads /proc and /sys; never fails.
 HostContext detect_host_context();
 
-} // namespace bpfleet
+} // namespace bpfleet::bpf

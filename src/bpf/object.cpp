@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <cstring>
 
-namespace bpfleet {
+namespace bpfleet::bpf {
 namespace {
 
 // Attach types are only meaningful for some program types; for the others
@@ -135,4 +135,4 @@ Result<ObjectFacts> inspect_object(const ObjectBytes& bytes, const std::string& 
     return collect_object_facts(opened.obj.get(), *bytes, name, elf);
 }
 
-} // namespace bpfleet
+} // namespace bpfleet::bpf

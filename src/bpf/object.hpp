@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-namespace bpfleet {
+namespace bpfleet::bpf {
 
 struct BpfObjectDeleter {
     void operator()(bpf_object* obj) const { bpf_object__close(obj); }
@@ -44,4 +44,4 @@ Result<ObjectFacts> inspect_object(const ObjectBytes& bytes, const std::string& 
 std::string prog_type_name(bpf_prog_type type);
 std::string map_type_name(unsigned type);
 
-} // namespace bpfleet
+} // namespace bpfleet::bpf

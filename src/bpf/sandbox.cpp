@@ -17,7 +17,7 @@
 #include <thread>
 #include <unistd.h>
 
-namespace bpfleet {
+namespace bpfleet::bpf {
 namespace {
 
 std::string errno_text(int err) {
@@ -285,4 +285,4 @@ Result<NamespaceInfo> enter_private_namespaces() {
     return info;
 }
 
-} // namespace bpfleet
+} // namespace bpfleet::bpf

@@ -18,7 +18,7 @@
 #include <string>
 #include <sys/types.h>
 
-namespace bpfleet {
+namespace bpfleet::bpf {
 
 // Where the unified (v2) cgroup hierarchy is mounted: "/sys/fs/cgroup" on
 // pure v2 hosts, "/sys/fs/cgroup/unified" on hybrid ones; empty when none.
@@ -89,4 +89,4 @@ struct NamespaceInfo {
 // mounted if absent. Only for a disposable process: there is no way back.
 Result<NamespaceInfo> enter_private_namespaces();
 
-} // namespace bpfleet
+} // namespace bpfleet::bpf

@@ -110,7 +110,7 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     const std::span<const std::uint8_t> input(data, size);
-    auto elf = bpfleet::inspect_elf(input);
+    auto elf = bpfleet::bpf::inspect_elf(input);
     if (!elf) {
         check_refusal(elf.error());
         return 0;
@@ -124,7 +124,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     // A heap copy of exactly `size` bytes, so that ASan catches a read past
     // the end of the object by anything that is instrumented.
     auto bytes = std::make_shared<const std::vector<std::uint8_t>>(data, data + size);
-    auto facts = bpfleet::inspect_object(bytes, "fuzz.bpf.o");
+    auto facts = bpfleet::bpf::inspect_object(bytes, "fuzz.bpf.o");
     if (!facts) {
         check_refusal(facts.error());
         return 0;

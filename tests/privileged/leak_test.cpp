@@ -70,7 +70,7 @@ const OurNames& our_names() {
                 std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
             const std::string file = path.filename().string();
             n.object_prefixes.insert(file.substr(0, 8));
-            auto facts = inspect_object(bytes, file);
+            auto facts = bpf::inspect_object(bytes, file);
             if (!facts) {
                 ADD_FAILURE() << file << ": " << facts.error().message;
                 continue;
@@ -199,7 +199,7 @@ Resources snapshot() {
             r.netns.insert(st.st_ino);
         }
     }
-    r.cgroups = count_cgroups(find_cgroup2_mount());
+    r.cgroups = count_cgroups(bpf::find_cgroup2_mount());
     // The agent mounts a cgroup2 hierarchy of its own in the host's
     // namespace only under /tmp/bpfleet-cgroup2.*; the rest of its mounts
     // live and die in its private mount namespace.
@@ -234,7 +234,7 @@ protected:
     void SetUp() override {
         BPFLEET_REQUIRE(is_root(), "counting system-wide BPF objects needs root");
         BPFLEET_REQUIRE(bpf_available(), "the kernel refuses BPF programs here");
-        BPFLEET_REQUIRE(!find_cgroup2_mount().empty(), "no cgroup2 hierarchy to count");
+        BPFLEET_REQUIRE(!bpf::find_cgroup2_mount().empty(), "no cgroup2 hierarchy to count");
     }
 };
 
@@ -276,7 +276,7 @@ TEST_F(Leaks, HundredChecksLeaveNothingBehind) {
 
 TEST_F(Leaks, ChecksKilledWithSigkillLeaveNothingBehind) {
     const Resources before = snapshot();
-    const std::string cgroup_root = find_cgroup2_mount();
+    const std::string cgroup_root = bpf::find_cgroup2_mount();
     for (int delay_ms : {0, 20, 60, 120, 200, 300, 450}) {
         SCOPED_TRACE("SIGKILL after " + std::to_string(delay_ms) + " ms");
         auto agent =

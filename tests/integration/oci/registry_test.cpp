@@ -22,7 +22,7 @@ bool have_registry_tools() {
 
 std::vector<std::string> programs_of(const oci::ResolvedObject& o) {
     std::vector<std::string> names;
-    auto facts = inspect_object(o.bytes, o.name);
+    auto facts = bpf::inspect_object(o.bytes, o.name);
     if (facts) {
         for (const auto& p : facts->programs) {
             names.push_back(p.name);

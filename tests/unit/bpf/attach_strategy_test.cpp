@@ -6,7 +6,7 @@
 #include <gtest/gtest.h>
 #include <ostream>
 
-namespace bpfleet {
+namespace bpfleet::bpf {
 namespace {
 
 struct Case {
@@ -164,4 +164,4 @@ TEST(PlanAttachDetails, EveryKindHasAName) {
 }
 
 } // namespace
-} // namespace bpfleet
+} // namespace bpfleet::bpf

@@ -9,7 +9,7 @@
 #include <gtest/gtest.h>
 #include <vector>
 
-namespace bpfleet {
+namespace bpfleet::bpf {
 namespace {
 
 extern "C" __attribute__((noinline, used)) int bpfleet_test_probe_target(int value) {
@@ -52,4 +52,4 @@ TEST(AttachTargets, KallsymsCandidateInOrderOfPreference) {
 }
 
 } // namespace
-} // namespace bpfleet
+} // namespace bpfleet::bpf

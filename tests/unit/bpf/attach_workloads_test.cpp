@@ -7,7 +7,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-namespace bpfleet {
+namespace bpfleet::bpf {
 namespace {
 
 TEST(AttachWorkloads, TcpPairOnLoCarriesData) {
@@ -38,4 +38,4 @@ TEST(AttachWorkloads, WorkloadsReturnPromptly) {
 }
 
 } // namespace
-} // namespace bpfleet
+} // namespace bpfleet::bpf

@@ -11,7 +11,7 @@
 #include <map>
 #include <set>
 
-namespace bpfleet {
+namespace bpfleet::bpf {
 namespace {
 
 namespace fs = std::filesystem;
@@ -273,4 +273,4 @@ TEST(VerifierErrorLine, SkipsStatisticsAndBlankLines) {
 }
 
 } // namespace
-} // namespace bpfleet
+} // namespace bpfleet::bpf

@@ -20,7 +20,7 @@
 #include <string>
 #include <vector>
 
-namespace bpfleet {
+namespace bpfleet::bpf {
 namespace {
 
 namespace fs = std::filesystem;
@@ -403,4 +403,4 @@ TEST(ElfInspect, HundredMegabytesOfZerosAreRefusedQuickly) {
 }
 
 } // namespace
-} // namespace bpfleet
+} // namespace bpfleet::bpf

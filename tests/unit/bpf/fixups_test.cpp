@@ -6,7 +6,7 @@
 
 #include <gtest/gtest.h>
 
-namespace bpfleet {
+namespace bpfleet::bpf {
 namespace {
 
 TEST(FixupRules, ParsesProgramsAndMaps) {
@@ -99,4 +99,4 @@ TEST(ProgTypeNames, RoundTripLibbpfNames) {
 }
 
 } // namespace
-} // namespace bpfleet
+} // namespace bpfleet::bpf

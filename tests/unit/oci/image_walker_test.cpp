@@ -31,7 +31,7 @@ Result<ResolvedArtifact> walk_layout(const std::filesystem::path& dir,
 }
 
 std::vector<std::string> program_names(const ResolvedObject& o) {
-    auto facts = inspect_object(o.bytes, o.name);
+    auto facts = bpf::inspect_object(o.bytes, o.name);
     EXPECT_TRUE(facts) << (facts ? "" : facts.error().describe());
     std::vector<std::string> names;
     if (facts) {
