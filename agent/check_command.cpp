@@ -6,6 +6,7 @@
 #include "bpf/libbpf_log.hpp"
 #include "check_runner.hpp"
 #include "commands.hpp"
+#include "common/file.hpp"
 #include "identity.hpp"
 #include "input.hpp"
 #include "output.hpp"
@@ -136,7 +137,7 @@ Result<bpf::FixupRules> load_rules(const std::string& path) {
     if (path.empty()) {
         return bpf::FixupRules{};
     }
-    FILE* f = std::fopen(path.c_str(), "re");
+    FilePtr f = open_file(path.c_str(), "r");
     if (!f) {
         return make_error("usage", std::string("cannot open fixups file: ") + std::strerror(errno),
                           errno, path);
@@ -144,16 +145,15 @@ Result<bpf::FixupRules> load_rules(const std::string& path) {
     std::string text;
     char buf[8192];
     std::size_t n;
-    while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) {
+    while ((n = std::fread(buf, 1, sizeof buf, f.get())) > 0) {
         text.append(buf, n);
         if (text.size() > (1u << 20)) {
-            std::fclose(f);
             return make_error("usage", "the fixups file is over 1 MiB", 0, path);
         }
     }
-    const bool failed = std::ferror(f) != 0;
+    const bool failed = std::ferror(f.get()) != 0;
     const int err = errno;
-    std::fclose(f);
+    f.reset();
     if (failed) {
         return make_error(
             "usage", std::string("cannot read the fixups file: ") + std::strerror(err), err, path);

@@ -5,6 +5,7 @@
 
 #include "bpf/libbpf_log.hpp"
 #include "commands.hpp"
+#include "common/file.hpp"
 #include "identity.hpp"
 #include "output.hpp"
 
@@ -648,13 +649,13 @@ Json probe_btf_attach(bpf_prog_type type, bpf_attach_type attach_type, const cha
 
 // The first candidate that kallsyms lists as a text symbol.
 std::optional<std::string> kallsyms_scan(const std::vector<const char*>& candidates) {
-    FILE* f = std::fopen("/proc/kallsyms", "re");
+    FilePtr f = open_file("/proc/kallsyms", "r");
     if (!f) {
         return std::nullopt;
     }
     std::vector<bool> found(candidates.size(), false);
     char line[512];
-    while (std::fgets(line, sizeof(line), f)) {
+    while (std::fgets(line, sizeof(line), f.get())) {
         char type = 0;
         char name[256];
         if (std::sscanf(line, "%*s %c %255s", &type, name) != 2 || (type != 't' && type != 'T')) {
@@ -666,7 +667,7 @@ std::optional<std::string> kallsyms_scan(const std::vector<const char*>& candida
             }
         }
     }
-    std::fclose(f);
+    f.reset();
     for (std::size_t i = 0; i < candidates.size(); ++i) {
         if (found[i]) {
             return candidates[i];

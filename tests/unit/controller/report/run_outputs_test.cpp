@@ -1,6 +1,7 @@
 // What a finished run leaves: report.json in the output directory, then the
 // table (unless -q), and nothing printed when report.json cannot be written.
 
+#include "common/file.hpp"
 #include "report/json_report.hpp"
 #include "report/run_outputs.hpp"
 #include "report/run_report_builder.hpp"
@@ -34,12 +35,12 @@ struct Written {
 Written write_with_table(const RunReport& report, RunOutputs outputs) {
     char* text = nullptr;
     std::size_t size = 0;
-    std::FILE* out = open_memstream(&text, &size);
-    outputs.table_out = out;
+    FilePtr out(open_memstream(&text, &size));
+    outputs.table_out = out.get();
     Written w{write_run_outputs(report, outputs), {}};
-    std::fclose(out);
+    out.reset(); // text and size are final once the stream is closed
     w.table.assign(text, size);
-    std::free(text);
+    std::free(text); // NOLINT(cppcoreguidelines-owning-memory): open_memstream mallocs it
     return w;
 }
 

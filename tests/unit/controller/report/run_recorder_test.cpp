@@ -1,6 +1,7 @@
 // RunRecorder: the output directory of a run in progress (journal,
 // hosts/NAME/) and resuming from an earlier journal; the table writer.
 
+#include "common/file.hpp"
 #include "report/host_files.hpp"
 #include "report/run_recorder.hpp"
 #include "report/table.hpp"
@@ -127,11 +128,11 @@ TEST(FileNamePart, KeepsNamesInsideTheirFolder) {
 std::string table_of(TableKind kind, const RunReport& report, const std::string& path) {
     char* text = nullptr;
     size_t size = 0;
-    std::FILE* out = open_memstream(&text, &size);
-    TableWriter(kind, out, path).write(report);
-    std::fclose(out);
+    FilePtr out(open_memstream(&text, &size));
+    TableWriter(kind, out.get(), path).write(report);
+    out.reset(); // text and size are final once the stream is closed
     std::string s(text, size);
-    std::free(text);
+    std::free(text); // NOLINT(cppcoreguidelines-owning-memory): open_memstream mallocs it
     return s;
 }
 
