@@ -2,14 +2,17 @@
 // the command line, run the chosen subcommand, map errors to exit codes.
 
 #include "cli/commands.hpp"
+#include "logging/log.hpp"
 
-#include <cstdio>
 #include <exception>
+#include <spdlog/spdlog.h>
 #include <utility>
 #include <vector>
 
 int main(int argc, char** argv) {
     using namespace bpfleet::cli;
+    // Commands with -q/-v set their own level once parsed.
+    bpfleet::logging::init(bpfleet::logging::Verbosity::Normal);
     CLI::App app{"bpfleet: do these eBPF programs load, attach and run on our machines?"};
     app.require_subcommand(1);
     app.set_version_flag("--version", std::string("bpfleet ") + BPFLEET_VERSION);
@@ -43,7 +46,7 @@ int main(int argc, char** argv) {
             }
         }
     } catch (const std::exception& e) {
-        std::fprintf(stderr, "bpfleet: internal error: %s\n", e.what());
+        spdlog::error("internal error: {}", e.what());
         return kExitUsage;
     }
     return kExitUsage;

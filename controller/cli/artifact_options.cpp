@@ -1,6 +1,6 @@
 #include "cli/artifact_options.hpp"
 
-#include <cstdio>
+#include <spdlog/spdlog.h>
 
 namespace bpfleet::cli {
 
@@ -51,7 +51,7 @@ oci::ResolveOptions to_resolve_options(const ArtifactCliOptions& o) {
 }
 
 void print_error(const Error& e) {
-    std::fprintf(stderr, "bpfleet: %s [%s]\n", e.describe().c_str(), e.code.c_str());
+    spdlog::error("{} [{}]", e.describe(), e.code);
 }
 
 } // namespace bpfleet::cli

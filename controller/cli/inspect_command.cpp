@@ -4,6 +4,7 @@
 #include "bpf/object.hpp"
 #include "cli/artifact_options.hpp"
 #include "cli/commands.hpp"
+#include "logging/log.hpp"
 #include "model/check_result.hpp"
 
 #include <cstdio>
@@ -15,6 +16,7 @@ namespace {
 struct InspectOptions {
     std::string artifact;
     bool json = false;
+    int verbose = 0; // -vv: libbpf's own messages
     ArtifactCliOptions artifact_options;
 };
 
@@ -164,8 +166,11 @@ Action register_inspect(CLI::App& app) {
            "docker-archive:FILE, docker://HOST/REPO:TAG or HOST/REPO:TAG|@sha256:...")
         ->required();
     cmd->add_flag("--json", opts->json, "Print a bpfleet.inspect/v1 JSON document");
+    cmd->add_flag("-v,--verbose", opts->verbose,
+                  "-vv: libbpf's own messages while opening the objects, on stderr");
     add_artifact_options(cmd, opts->artifact_options, false);
     return [opts] {
+        logging::init(logging::verbosity_of(false, opts->verbose));
         auto art =
             oci::resolve_artifact(opts->artifact, to_resolve_options(opts->artifact_options));
         if (!art) {

@@ -7,6 +7,7 @@
 #include "common/arch.hpp"
 #include "fleet/runner.hpp"
 #include "inventory/inventory.hpp"
+#include "logging/log.hpp"
 #include "model/run_report.hpp"
 #include "oci/resolve.hpp"
 #include "protocol/protocol.hpp"
@@ -18,6 +19,7 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <spdlog/spdlog.h>
 #include <unistd.h>
 
 namespace bpfleet::cli {
@@ -45,7 +47,7 @@ struct RunOptions {
     bool probe_features = false;
     unsigned check_timeout = 120;
     bool quiet = false;
-    bool verbose = false;
+    int verbose = 0; // -v, -vv
     ArtifactCliOptions artifact_options;
 };
 
@@ -145,6 +147,7 @@ fleet::FleetOptions fleet_options_of(const RunOptions& options) {
 // Wiring only: the hosts go to the runner, each finished host to the
 // recorder (journal, hosts/NAME/), the finished report to the run's writers.
 int run(const RunOptions& options, bool probe_only) {
+    logging::init(logging::verbosity_of(options.quiet, options.verbose));
     report::RunReportBuilder builder(options.artifacts, options.inventory);
     auto prepared = prepare(options, probe_only);
     if (!prepared) {
@@ -152,10 +155,8 @@ int run(const RunOptions& options, bool probe_only) {
         return kExitUsage;
     }
     PreparedRun& run = **prepared;
-    if (options.verbose) {
-        for (const auto& note : run.inventory.notes) {
-            std::fprintf(stderr, "bpfleet: %s\n", note.c_str());
-        }
+    for (const auto& note : run.inventory.notes) {
+        spdlog::debug("{}", note);
     }
 
     std::vector<std::string> order;
@@ -174,16 +175,12 @@ int run(const RunOptions& options, bool probe_only) {
             to_run.push_back(h);
         }
     }
-    if (const std::size_t resumed = run.hosts.size() - to_run.size();
-        resumed > 0 && !options.quiet) {
-        std::fprintf(stderr, "bpfleet: %zu host(s) already in the journal (%s), not run again\n",
-                     resumed, recorder->journal_path().c_str());
+    if (const std::size_t resumed = run.hosts.size() - to_run.size(); resumed > 0) {
+        spdlog::info("{} host(s) already in the journal ({}), not run again", resumed,
+                     recorder->journal_path().string());
     }
 
-    const fleet::Verbosity verbosity = options.quiet     ? fleet::Verbosity::Quiet
-                                       : options.verbose ? fleet::Verbosity::Verbose
-                                                         : fleet::Verbosity::Normal;
-    fleet::Progress progress(to_run.size(), verbosity, isatty(STDERR_FILENO) == 1);
+    fleet::Progress progress(to_run.size(), logging::verbosity(), isatty(STDERR_FILENO) == 1);
     const std::string cancelled = fleet::run_fleet(
         to_run, run.plan, run.agents, fleet_options_of(options), progress,
         [&](fleet::HostOutcome& o) {
@@ -238,7 +235,9 @@ void add_fleet_options(CLI::App* cmd, RunOptions& o) {
                     "Agent binary, as PATH (this machine's architecture) or ARCH=PATH (x86_64, "
                     "aarch64); repeatable");
     cmd->add_flag("-q,--quiet", o.quiet, "Print nothing but errors");
-    cmd->add_flag("-v,--verbose", o.verbose, "Print every host's stages and retries");
+    cmd->add_flag("-v,--verbose", o.verbose,
+                  "Print every host's stages and retries; -vv also libssh's and libbpf's own "
+                  "log (why a handshake failed)");
 }
 
 } // namespace

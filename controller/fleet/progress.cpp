@@ -39,7 +39,15 @@ std::string host_summary(const HostResult& r) {
 
 Progress::Progress(std::size_t total, Verbosity verbosity, bool live, std::FILE* out)
     : m_total(total), m_verbosity(verbosity), m_live(live && verbosity != Verbosity::Quiet),
-      m_out(out) {}
+      m_out(out) {
+    if (m_live) {
+        logging::set_live_line(this);
+    }
+}
+
+Progress::~Progress() {
+    close();
+}
 
 void Progress::clear_live() {
     if (m_drawn) {
@@ -59,7 +67,7 @@ void Progress::line(const std::string& text) {
 
 void Progress::started(const std::string& host) {
     m_running[host] = Running{std::chrono::steady_clock::now(), "connect"};
-    if (m_verbosity == Verbosity::Verbose) {
+    if (m_verbosity >= Verbosity::Verbose) {
         line(host + ": started");
     }
 }
@@ -68,7 +76,7 @@ void Progress::stage(const std::string& host, std::string_view stage) {
     if (auto it = m_running.find(host); it != m_running.end()) {
         it->second.stage = std::string(stage);
     }
-    if (m_verbosity == Verbosity::Verbose) {
+    if (m_verbosity >= Verbosity::Verbose) {
         line(host + ": " + std::string(stage));
     }
 }
@@ -97,7 +105,7 @@ void Progress::finished(const HostResult& result, bool cancelled) {
         return;
     }
     // A terminal shows failures above the live line; a log gets every host.
-    if (!m_live || result.status != HostStatus::Ok || m_verbosity == Verbosity::Verbose) {
+    if (!m_live || result.status != HostStatus::Ok || m_verbosity >= Verbosity::Verbose) {
         line(result.name + ": " + host_summary(result));
     } else {
         render();
@@ -137,6 +145,10 @@ void Progress::render() {
 }
 
 void Progress::close() {
+    if (m_live) {
+        logging::set_live_line(nullptr);
+        m_live = false;
+    }
     clear_live();
     std::fflush(m_out);
 }

@@ -2,11 +2,13 @@
 // status line (hosts done/running/failed, the slowest running host and its
 // stage, an ETA) redrawn in place, with host failures printed above it.
 // Otherwise: one line per host event, so CI logs read top to bottom.
-// -q prints nothing; -v adds each host's stages and retries.
+// -q prints nothing; -v adds each host's stages and retries (-vv too). While
+// the live line is drawn it is the log's LiveLine: log lines go above it.
 //
 // Called only from the event loop's thread.
 #pragma once
 
+#include "logging/log.hpp"
 #include "model/run_report.hpp"
 
 #include <chrono>
@@ -18,11 +20,12 @@
 
 namespace bpfleet::fleet {
 
-enum class Verbosity { Quiet, Normal, Verbose };
+using Verbosity = logging::Verbosity;
 
-class Progress {
+class Progress final : public logging::LiveLine {
 public:
     Progress(std::size_t total, Verbosity verbosity, bool live, std::FILE* out = stderr);
+    ~Progress() override;
 
     void started(const std::string& host);
     void stage(const std::string& host, std::string_view stage);
@@ -36,6 +39,9 @@ public:
     void close();
 
     [[nodiscard]] bool live() const { return m_live; }
+
+    void clear_line() override { clear_live(); }
+    void redraw_line() override { render(); }
 
 private:
     struct Running {

@@ -86,6 +86,7 @@ asio::awaitable<void> pump_channel(std::shared_ptr<Conduit> c, std::shared_ptr<S
     asio::steady_timer tick(co_await asio::this_coro::executor);
     while (!c->stopped && c->error.empty()) {
         bool progress = false;
+        logging::libssh_peer(jump); // the channel belongs to the jump host's session
         int n = ssh_channel_read_nonblocking(channel, buf.data(), buf.size(), 0);
         if (n > 0) {
             c->last_rx = Clock::now();
@@ -115,6 +116,7 @@ asio::awaitable<void> pump_channel(std::shared_ptr<Conduit> c, std::shared_ptr<S
             }
         }
         if (up_done < up.size()) {
+            logging::libssh_peer(jump); // (other hosts ran during the write above)
             std::size_t window = ssh_channel_window_size(channel);
             std::size_t len = std::min<std::size_t>(up.size() - up_done, window);
             if (len > 0) {

@@ -32,8 +32,8 @@ std::string seconds_text(std::chrono::milliseconds ms) {
 
 SshLink::SshLink(asio::any_io_executor executor, inventory::Endpoint hop,
                  const SshSettings& settings)
-    : m_executor(std::move(executor)), m_hop(std::move(hop)), m_settings(settings),
-      m_conduit(std::make_shared<Conduit>(m_executor)) {}
+    : m_executor(std::move(executor)), m_hop(std::move(hop)), m_label(endpoint_text(m_hop)),
+      m_settings(settings), m_conduit(std::make_shared<Conduit>(m_executor)) {}
 
 SshLink::~SshLink() {
     boost::system::error_code ignored;
@@ -41,10 +41,6 @@ SshLink::~SshLink() {
     m_session.reset();                  // disconnects while the conduit still carries bytes
     m_ssh_fd.reset();                   // (only when no session took it)
     m_conduit->close();
-}
-
-std::string SshLink::describe() const {
-    return endpoint_text(m_hop);
 }
 
 std::optional<WaitResult> SshLink::must_stop(Deadline deadline) {
@@ -76,6 +72,7 @@ std::optional<WaitResult> SshLink::must_stop(Deadline deadline) {
 }
 
 asio::awaitable<WaitResult> SshLink::wait(Deadline deadline) {
+    logging::libssh_peer(m_label);
     if (auto stop = must_stop(deadline)) {
         co_return *stop;
     }
@@ -85,6 +82,8 @@ asio::awaitable<WaitResult> SshLink::wait(Deadline deadline) {
     m_conduit->tick.expires_at(std::min(deadline, Clock::now() + kTick));
     co_await (m_conduit->ssh_side.async_wait(asio::posix::descriptor_base::wait_read, kTuple) ||
               m_conduit->tick.async_wait(kTuple));
+    // The caller goes on with libssh calls for this link.
+    logging::libssh_peer(m_label);
     if (auto stop = must_stop(deadline); stop && *stop != WaitResult::TimedOut) {
         co_return *stop;
     }
@@ -92,6 +91,7 @@ asio::awaitable<WaitResult> SshLink::wait(Deadline deadline) {
 }
 
 asio::awaitable<WaitResult> SshLink::wait_writable(Deadline deadline) {
+    logging::libssh_peer(m_label);
     ssh_blocking_flush(m_session.get(), 0);
     if (!(ssh_get_poll_flags(m_session.get()) & SSH_WRITE_PENDING)) {
         co_return WaitResult::Ready;
@@ -104,6 +104,7 @@ asio::awaitable<WaitResult> SshLink::wait_writable(Deadline deadline) {
     m_conduit->tick.expires_at(std::min(deadline, Clock::now() + kTick));
     co_await (m_conduit->ssh_side.async_wait(asio::posix::descriptor_base::wait_write, kTuple) ||
               m_conduit->tick.async_wait(kTuple));
+    logging::libssh_peer(m_label);
     ssh_blocking_flush(m_session.get(), 0);
     co_return WaitResult::Ready;
 }
@@ -208,7 +209,8 @@ asio::awaitable<HostExpected<void>> SshLink::handshake(Deadline deadline) {
                                "libssh: cannot create a session");
     }
     ssh_session session = m_session.get();
-    int verbosity = SSH_LOG_NOLOG;
+    // Off unless -vv; then into the controller's log (logging/log.hpp).
+    int verbosity = logging::libssh_session_level();
     int no = 0;
     unsigned port = m_hop.port;
     socket_t fd = m_ssh_fd.get();

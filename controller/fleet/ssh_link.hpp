@@ -16,6 +16,7 @@
 #include "fleet/host_failure.hpp"
 #include "fleet/ssh_handles.hpp"
 #include "inventory/inventory.hpp"
+#include "logging/log.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
@@ -63,7 +64,7 @@ public:
     // The byte path under the session (shared with its pumps).
     [[nodiscard]] const std::shared_ptr<Conduit>& conduit() const { return m_conduit; }
     // "user@address:port" (or the jump label), for messages.
-    [[nodiscard]] std::string describe() const;
+    [[nodiscard]] const std::string& describe() const { return m_label; }
 
     // Returns once libssh may make progress (its socket is readable), after a
     // short tick, or with the reason it must stop. Flushes pending output and
@@ -80,6 +81,7 @@ public:
     template <typename Op>
     asio::awaitable<int> retry(Op op, Deadline deadline, WaitResult& why, int again = kAgain) {
         for (;;) {
+            logging::libssh_peer(m_label);
             int rc = op();
             if (rc != again) {
                 why = WaitResult::Ready;
@@ -118,6 +120,7 @@ private:
 
     asio::any_io_executor m_executor;
     inventory::Endpoint m_hop;
+    std::string m_label; // describe()
     const SshSettings& m_settings;
     std::shared_ptr<SshLink> m_via; // kept alive while this hop uses it
     std::shared_ptr<Conduit> m_conduit;

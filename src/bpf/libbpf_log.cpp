@@ -22,7 +22,7 @@ struct CaptureState {
 // The live capture's state (one at a time); g_active points into it.
 std::optional<CaptureState> g_state;
 CaptureState* g_active = nullptr;
-bool g_echo = false;
+LibbpfLogCapture::Sink g_sink = nullptr;
 
 void push_line(CaptureState& st, std::string_view line) {
     while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) {
@@ -42,6 +42,10 @@ void push_line(CaptureState& st, std::string_view line) {
     st.lines.emplace_back(line);
 }
 
+void echo_to_stderr(std::string_view text) {
+    std::fprintf(stderr, "%.*s", static_cast<int>(text.size()), text.data());
+}
+
 int print_callback(enum libbpf_print_level level, const char* format, va_list args) {
     char buf[4096];
     va_list copy;
@@ -52,8 +56,8 @@ int print_callback(enum libbpf_print_level level, const char* format, va_list ar
         return 0;
     }
     std::string_view text(buf, std::min<std::size_t>(static_cast<std::size_t>(n), sizeof buf - 1));
-    if (g_echo) {
-        std::fprintf(stderr, "%.*s", static_cast<int>(text.size()), text.data());
+    if (g_sink) {
+        g_sink(text);
     }
     if (!g_active || level == LIBBPF_DEBUG) {
         return 0;
@@ -100,7 +104,11 @@ std::vector<std::string> LibbpfLogCapture::take() {
 }
 
 void LibbpfLogCapture::set_echo(bool echo) {
-    g_echo = echo;
+    set_sink(echo ? echo_to_stderr : nullptr);
+}
+
+void LibbpfLogCapture::set_sink(Sink sink) {
+    g_sink = sink;
     libbpf_set_print(print_callback);
 }
 

@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace bpfleet::bpf {
@@ -23,6 +24,12 @@ public:
 
     // Also echo every message (debug included) to stderr; for `--verbose`.
     static void set_echo(bool echo);
+
+    // Also hand every message (debug included) to `sink` as libbpf prints it
+    // (a piece of a line, or several lines): the controller routes them into
+    // its own log. nullptr stops that; set_echo(true) is a sink to stderr.
+    using Sink = void (*)(std::string_view text);
+    static void set_sink(Sink sink);
 };
 
 } // namespace bpfleet::bpf

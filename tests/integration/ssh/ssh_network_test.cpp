@@ -12,6 +12,7 @@
 #include <thread>
 #include <unistd.h>
 #include <vector>
+
 namespace bpfleet::test {
 namespace {
 
@@ -42,6 +43,43 @@ TEST_F(SshRun, HandshakeThatTimesOutIsRetried) {
     FIND_HOST(h, rep, "host-a", r);
     EXPECT_EQ(str(*h, "status"), "ok") << hosts_summary(rep);
     EXPECT_EQ(h->value("attempts", 0), 2) << hosts_summary(rep);
+}
+
+// -vv puts libssh's own account of a handshake on stderr, each line naming
+// the hop: here why it failed (no key exchange method in common). Never in
+// the output directory, and not at -v.
+TEST_F(SshRun, DoubleVerboseShowsWhyAHandshakeFailed) {
+    SshdOptions options;
+    // Post-quantum key exchange only: libssh 0.10 offers none of it.
+    options.extra_config = {"KexAlgorithms sntrup761x25519-sha512@openssh.com"};
+    auto a = sshd("a", options);
+    ASSERT_SSHD(a);
+    const auto inv = inventory({host("host-a", *a)});
+    const std::string hop = "bpfleet: libssh root@127.0.0.1:" + std::to_string(a->port()) + ": ";
+
+    auto verbose = run(inv, {"pass"}, {"-v", "--host-retries", "0"}, dir() / "out-v");
+    EXPECT_EQ(verbose.exit_code, 3) << verbose.describe();
+    EXPECT_EQ(verbose.err.find("bpfleet: libssh"), std::string::npos) << verbose.describe();
+
+    auto r = run(inv, {"pass"}, {"-vv", "--host-retries", "0"});
+    EXPECT_EQ(r.exit_code, 3) << r.describe();
+    LOAD_REPORT(rep, {}, r);
+    FIND_HOST(h, rep, "host-a", r);
+    EXPECT_EQ(str(*h, "status"), "unreachable") << hosts_summary(rep);
+    EXPECT_EQ(str(*h, "stage"), "connect") << hosts_summary(rep);
+    // The dialogue as libssh saw it: the server's banner, then where the key
+    // exchange broke off, in libssh's own words.
+    EXPECT_NE(r.err.find(hop + "ssh_analyze_banner: Analyzing banner: SSH-2.0-OpenSSH"),
+              std::string::npos)
+        << r.describe();
+    EXPECT_NE(r.err.find(hop + "ssh_kex_select_methods: kex error"), std::string::npos)
+        << r.describe();
+    for (const auto& file : fs::recursive_directory_iterator(m_out)) {
+        if (file.is_regular_file()) {
+            EXPECT_EQ(read_text(file.path()).find("ssh_connect:"), std::string::npos)
+                << file.path();
+        }
+    }
 }
 
 // Nobody listens: unreachable, fast, naming where it tried.
