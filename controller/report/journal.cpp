@@ -27,27 +27,17 @@ Result<void> write_all(int fd, const std::string& text, const std::string& what)
 } // namespace
 
 Result<Journal> Journal::open(const std::filesystem::path& path) {
-    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-    if (fd < 0) {
+    Fd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
+    if (!fd) {
         return make_error("io", std::string("cannot open the journal: ") + std::strerror(errno),
                           errno, path.string());
     }
-    return Journal(fd);
-}
-
-Journal::Journal(Journal&& other) noexcept : m_fd(other.m_fd) {
-    other.m_fd = -1;
-}
-
-Journal::~Journal() {
-    if (m_fd >= 0) {
-        close(m_fd);
-    }
+    return Journal(std::move(fd));
 }
 
 Result<void> Journal::append(const HostResult& host) {
-    TRY(write_all(m_fd, Json(host).dump() + "\n", "journal"));
-    if (fsync(m_fd) != 0) {
+    TRY(write_all(m_fd.get(), Json(host).dump() + "\n", "journal"));
+    if (fsync(m_fd.get()) != 0) {
         return make_error("io", std::string("fsync: ") + std::strerror(errno), errno, "journal");
     }
     return {};
@@ -82,14 +72,14 @@ Result<std::map<std::string, HostResult>> read_journal(const std::filesystem::pa
 Result<void> write_file_atomic(const std::filesystem::path& path, const std::string& text) {
     auto tmp = path;
     tmp += ".tmp." + std::to_string(getpid());
-    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) {
+    Fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+    if (!fd) {
         return make_error("io", std::string("cannot write: ") + std::strerror(errno), errno,
                           tmp.string());
     }
-    auto written = write_all(fd, text, path.string());
-    bool synced = fsync(fd) == 0;
-    close(fd);
+    auto written = write_all(fd.get(), text, path.string());
+    bool synced = fsync(fd.get()) == 0;
+    fd.reset();
     if (!written || !synced || rename(tmp.c_str(), path.c_str()) != 0) {
         int err = errno;
         unlink(tmp.c_str());

@@ -3,6 +3,7 @@
 // the hosts already answered. Also the atomic writer for report files.
 #pragma once
 
+#include "common/fd.hpp"
 #include "common/result.hpp"
 #include "model/run_report.hpp"
 
@@ -12,18 +13,15 @@
 
 namespace bpfleet::report {
 
+// The open journal (move-only: it owns the descriptor).
 class Journal {
 public:
     static Result<Journal> open(const std::filesystem::path& path);
-    Journal(Journal&& other) noexcept;
-    Journal& operator=(Journal&&) = delete;
-    Journal(const Journal&) = delete;
-    ~Journal();
     Result<void> append(const HostResult& host);
 
 private:
-    explicit Journal(int fd) : m_fd(fd) {}
-    int m_fd = -1;
+    explicit Journal(Fd fd) : m_fd(std::move(fd)) {}
+    Fd m_fd;
 };
 
 // Host results in a journal, by host name (the last line for a host wins).
