@@ -193,6 +193,10 @@ asio::awaitable<HostExpected<Deployed>> deploy_agent(std::shared_ptr<SshLink> li
         const auto look,
         co_await ExecChannel::open(link, "/bin/sh -c " + shell_quote(script), "deploy", deadline));
     CO_TRY_ASSIGN(const std::string out, co_await look->read_all(64 << 10, deadline));
+    // The check's exit before any other channel: dropbear (2022.83, common on
+    // boards) closes a session channel opened while it is still reaping the
+    // previous command, and that channel then fails to open.
+    CO_TRY(co_await look->exit_status(deadline));
     auto fields = parse_fields(out);
     if (fields.count("error")) {
         co_return host_failure(HostStatus::AgentError, "deploy", fields["error"]);
