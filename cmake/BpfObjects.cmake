@@ -1,9 +1,10 @@
-# bpfleet_bpf_object(<target> SOURCE <file.bpf.c> [ARCH x86|arm64] [OUTPUT_DIR dir])
+# bpfleet_bpf_object(<target> SOURCE <file.bpf.c> [ARCH x86|arm64|arm] [OUTPUT_DIR dir])
 #
 # Compiles a BPF C source with clang into <OUTPUT_DIR>/<name>.bpf.o (name from
-# the source file). With ARCH arm64 the object is built for aarch64 hosts
-# (__TARGET_ARCH_arm64) and named <name>.arm64.bpf.o. Adds the object to the
-# custom target <target>, created on first use.
+# the source file). With ARCH arm64 (or arm) the object is built for aarch64
+# (32-bit ARM) hosts (__TARGET_ARCH_arm64, __TARGET_ARCH_arm) and named
+# <name>.arm64.bpf.o (<name>.arm.bpf.o). Adds the object to the custom target
+# <target>, created on first use.
 
 find_program(BPFLEET_CLANG NAMES clang clang-14 REQUIRED)
 
@@ -21,9 +22,15 @@ function(bpfleet_bpf_object target)
     if(ARG_ARCH STREQUAL "x86")
         set(out ${ARG_OUTPUT_DIR}/${name}.bpf.o)
         set(multiarch_include /usr/include/x86_64-linux-gnu)
-    else()
+    elseif(ARG_ARCH STREQUAL "arm64")
         set(out ${ARG_OUTPUT_DIR}/${name}.${ARG_ARCH}.bpf.o)
         set(multiarch_include /usr/include/aarch64-linux-gnu)
+    elseif(ARG_ARCH STREQUAL "arm")
+        # The kernel headers' asm/ types only; BPF itself is 64-bit everywhere.
+        set(out ${ARG_OUTPUT_DIR}/${name}.${ARG_ARCH}.bpf.o)
+        set(multiarch_include /usr/arm-linux-gnueabihf/include)
+    else()
+        message(FATAL_ERROR "bpfleet_bpf_object: ARCH must be x86, arm64 or arm")
     endif()
     add_custom_command(
         OUTPUT ${out}
