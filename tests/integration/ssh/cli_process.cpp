@@ -3,15 +3,11 @@
 #include <chrono>
 #include <csignal>
 #include <fstream>
+#include <optional>
 #include <sstream>
-#include <sys/wait.h>
-#include <thread>
-#include <unistd.h>
 
 namespace bpfleet::test {
 namespace {
-
-using namespace std::chrono_literals;
 
 double now_seconds() {
     return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
@@ -69,68 +65,51 @@ CliProcess::CliProcess(std::vector<std::string> args, const fs::path& scratch, b
         }
     }
     m_started = now_seconds();
-    m_pid =
-        spawn_logged(argv, m_out, m_err,
-                     {{"HOME", (scratch / "home").string()}, {"SSH_AUTH_SOCK", ""}}, SIGKILL, true);
-}
-
-CliProcess::~CliProcess() {
-    if (m_pid > 0 && !m_reaped) {
-        ::kill(-m_pid, SIGKILL);
-        ::kill(m_pid, SIGKILL);
-        ::waitpid(m_pid, nullptr, 0);
+    auto started = spawn_logged(argv, m_out, m_err,
+                                {{"HOME", (scratch / "home").string()}, {"SSH_AUTH_SOCK", ""}},
+                                /*own_group=*/true);
+    if (started) {
+        m_process = std::move(*started);
+    } else {
+        m_start_error = started.error().describe();
     }
 }
 
 bool CliProcess::running() {
-    if (m_reaped || m_pid <= 0) {
-        return false;
-    }
-    if (::waitpid(m_pid, &m_status, WNOHANG) == m_pid) {
-        m_reaped = true;
-        return false;
-    }
-    return true;
+    return m_process.running() && !m_process.try_wait();
 }
 
 void CliProcess::signal(int sig) {
-    if (!m_reaped && m_pid > 0) {
-        ::kill(m_pid, sig);
+    if (running()) {
+        ::kill(m_process.pid(), sig);
     }
 }
 
 CliResult CliProcess::wait(int timeout_s) {
     CliResult r;
-    if (m_pid <= 0) {
-        r.err = "fork failed";
-        return r;
-    }
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
-    while (running()) {
-        if (std::chrono::steady_clock::now() > deadline) {
-            r.timed_out = true;
-            ::kill(-m_pid, SIGKILL);
-            ::kill(m_pid, SIGKILL);
-            ::waitpid(m_pid, &m_status, 0);
-            m_reaped = true;
-            break;
-        }
-        std::this_thread::sleep_for(10ms);
-    }
-    r.seconds = now_seconds() - m_started;
-    if (!r.timed_out) {
-        if (WIFEXITED(m_status)) {
-            r.exit_code = WEXITSTATUS(m_status);
-        } else if (WIFSIGNALED(m_status)) {
-            r.term_signal = WTERMSIG(m_status);
-        }
-    }
-    r.out = read_text(m_out);
-    r.err = read_text(m_err);
     r.command = "bpfleet";
     for (const auto& a : m_args) {
         r.command += " " + a;
     }
+    if (!m_start_error.empty()) {
+        r.err = m_start_error;
+        return r;
+    }
+    std::optional<ExitStatus> status = m_process.status();
+    if (!status) {
+        status = m_process.wait_for(std::chrono::seconds(timeout_s));
+    }
+    if (!status) {
+        r.timed_out = true;
+        m_process.kill_and_wait();
+    } else if (status->exited()) {
+        r.exit_code = status->code();
+    } else {
+        r.term_signal = status->signal();
+    }
+    r.seconds = now_seconds() - m_started;
+    r.out = read_text(m_out);
+    r.err = read_text(m_err);
     return r;
 }
 

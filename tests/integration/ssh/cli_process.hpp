@@ -7,7 +7,6 @@
 #include "ssh/local_processes.hpp"
 
 #include <string>
-#include <sys/types.h>
 #include <vector>
 
 namespace bpfleet::test {
@@ -29,19 +28,18 @@ struct CliResult {
 // `bpfleet ARGS` (BPFLEET_CLI_PATH) in the background. Its stdout and stderr
 // go to files under `scratch`; HOME is `scratch`/home (so that no
 // ~/.ssh/config, default key or known_hosts of the machine's user is used)
-// and SSH_AUTH_SOCK is unset. The destructor SIGKILLs it if still running.
+// and SSH_AUTH_SOCK is unset. It runs in a process group of its own, which
+// the destructor (a Process) SIGKILLs if still running.
 class CliProcess {
 public:
     // `terminal`: under script(1), so that bpfleet has a controlling
     // terminal (a pty); what it writes there lands in `out`.
     CliProcess(std::vector<std::string> args, const fs::path& scratch, bool terminal = false);
-    ~CliProcess();
-    CliProcess(const CliProcess&) = delete;
-    CliProcess& operator=(const CliProcess&) = delete;
 
-    [[nodiscard]] pid_t pid() const { return m_pid; }
+    [[nodiscard]] pid_t pid() const { return m_process.pid(); }
     // True until it has exited (reaps it then).
     bool running();
+    // `sig` to bpfleet itself (not its group), until it has been reaped.
     void signal(int sig);
     // Waits for the end, SIGKILLing it after timeout_s.
     CliResult wait(int timeout_s);
@@ -53,9 +51,8 @@ private:
     std::vector<std::string> m_args;
     fs::path m_out;
     fs::path m_err;
-    pid_t m_pid = -1;
-    int m_status = 0;
-    bool m_reaped = false;
+    std::string m_start_error; // why it could not be started ("" when it was)
+    Process m_process;
     double m_started = 0;
 };
 

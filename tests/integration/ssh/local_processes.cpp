@@ -9,7 +9,6 @@
 #include <fstream>
 #include <map>
 #include <sstream>
-#include <sys/prctl.h>
 #include <unistd.h>
 
 namespace bpfleet::test {
@@ -38,6 +37,16 @@ bool read_stat(pid_t pid, char* state, pid_t* ppid) {
     return true;
 }
 
+// `path` opened for appending, close-on-exec (the child gets its own copy on 1 or 2).
+Result<Fd> open_log(const fs::path& path) {
+    Fd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
+    if (!fd) {
+        return make_error("system", "cannot open " + path.string() + ": " + std::strerror(errno),
+                          errno);
+    }
+    return fd;
+}
+
 } // namespace
 
 std::string read_text(const fs::path& path) {
@@ -51,45 +60,35 @@ std::string text_tail(const std::string& text, std::size_t n) {
     return text.size() <= n ? text : "..." + text.substr(text.size() - n);
 }
 
-pid_t spawn_logged(const std::vector<std::string>& argv, const fs::path& out, const fs::path& err,
-                   const std::vector<std::pair<std::string, std::string>>& env, int death_signal,
-                   bool own_group) {
-    pid_t parent = ::getpid();
-    pid_t pid = ::fork();
-    if (pid != 0) {
-        return pid;
+Result<Process> spawn_logged(const std::vector<std::string>& argv, const fs::path& out,
+                             const fs::path& err,
+                             const std::vector<std::pair<std::string, std::string>>& env,
+                             bool own_group) {
+    TRY_ASSIGN(Fd out_fd, open_log(out));
+    Fd err_fd;
+    if (err != out) {
+        TRY_ASSIGN(err_fd, open_log(err));
     }
-    ::prctl(PR_SET_PDEATHSIG, death_signal);
-    if (::getppid() != parent) {
-        ::_exit(126);
-    }
-    if (own_group) {
-        ::setpgid(0, 0);
-    }
-    int in = ::open("/dev/null", O_RDONLY);
-    int o = ::open(out.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    int e = err == out ? o : ::open(err.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    if (in < 0 || o < 0 || e < 0) {
-        ::_exit(126);
-    }
-    ::dup2(in, 0);
-    ::dup2(o, 1);
-    ::dup2(e, 2);
+    // env(1) takes its options (-u NAME) before the first NAME=value.
+    std::vector<std::string> command{kEnv};
     for (const auto& [name, value] : env) {
         if (value.empty()) {
-            ::unsetenv(name.c_str());
-        } else {
-            ::setenv(name.c_str(), value.c_str(), 1);
+            command.insert(command.end(), {"-u", name});
         }
     }
-    std::vector<char*> args;
-    for (const auto& a : argv) {
-        args.push_back(const_cast<char*>(a.c_str()));
+    for (const auto& [name, value] : env) {
+        if (!value.empty()) {
+            command.push_back(name + "=" + value);
+        }
     }
-    args.push_back(nullptr);
-    ::execv(args[0], args.data());
-    ::dprintf(2, "exec %s: %s\n", args[0], std::strerror(errno));
-    ::_exit(127);
+    command.insert(command.end(), argv.begin(), argv.end());
+    SpawnOptions options;
+    options.out = Stdio::use(out_fd.get());
+    options.err = err_fd ? Stdio::use(err_fd.get()) : Stdio::inherit();
+    options.err_to_out = !err_fd;
+    options.new_process_group = own_group;
+    options.die_with_parent = true;
+    return Process::spawn(command, options); // the child has its own copies of the files
 }
 
 bool listening_on(int port) {

@@ -4,6 +4,9 @@
 // -1, for the tests' own assertions.
 #pragma once
 
+#include "common/result.hpp"
+#include "common/subprocess.hpp"
+
 #include <cstddef>
 #include <filesystem>
 #include <string>
@@ -15,18 +18,23 @@ namespace bpfleet::test {
 
 namespace fs = std::filesystem;
 
+inline constexpr const char* kEnv = "/usr/bin/env";
+
 // The whole file ("" when it can't be read).
 std::string read_text(const fs::path& path);
 // The last `n` bytes of `text`, with "..." in front when cut.
 std::string text_tail(const std::string& text, std::size_t n);
 
-// fork + exec `argv` with stdout/stderr appended to files; the child gets
-// `death_signal` when this process dies. `env` entries are set
-// ("NAME=value") or, with an empty value ("NAME="), removed. `own_group`
-// puts it in a process group of its own. Returns the pid (-1 when fork failed).
-pid_t spawn_logged(const std::vector<std::string>& argv, const fs::path& out, const fs::path& err,
-                   const std::vector<std::pair<std::string, std::string>>& env, int death_signal,
-                   bool own_group);
+// `argv` started with stdin /dev/null and stdout/stderr appended to files
+// (one file when `out` == `err`); it dies with this process (SIGKILL).
+// `env` entries are set ("NAME=value") or, with an empty value, removed: the
+// child is started through env(1), which execs argv in the same process, so
+// the pid is argv's. `own_group` puts it in a process group of its own (and
+// Process::kill then signals the group).
+Result<Process> spawn_logged(const std::vector<std::string>& argv, const fs::path& out,
+                             const fs::path& err,
+                             const std::vector<std::pair<std::string, std::string>>& env,
+                             bool own_group);
 
 // Something listens on 127.0.0.1:port or *:port (IPv4, from /proc/net/tcp: no connection is
 // made, so nothing shows up in a server's log).

@@ -24,7 +24,6 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
 namespace bpfleet::test {
@@ -263,20 +262,19 @@ bool SshdFixture::start() {
         return false;
     }
     auto console = m_dir / "sshd.out";
-    m_pid = spawn_logged({kSshd, "-D", "-f", config.string(), "-E", log_path().string()}, console,
-                         console, {}, SIGTERM, false);
-    if (m_pid <= 0) {
-        m_pid = -1;
-        m_error = std::string("fork failed: ") + std::strerror(errno);
+    auto started = spawn_logged({kSshd, "-D", "-f", config.string(), "-E", log_path().string()},
+                                console, console, {}, /*own_group=*/false);
+    if (!started) {
+        m_error = "cannot start sshd: " + started.error().describe();
         return false;
     }
+    m_sshd = std::move(*started);
     auto deadline = std::chrono::steady_clock::now() + 10s;
     while (!listening_on(m_port)) {
-        int status = 0;
-        if (::waitpid(m_pid, &status, WNOHANG) == m_pid) {
-            m_pid = -1;
-            m_error = "sshd exited before listening on " + endpoint() + ": " + read_text(console) +
-                      text_tail(log(), 2000);
+        if (m_sshd.try_wait()) {
+            m_error = "sshd " + m_sshd.status()->describe() + " before listening on " + endpoint() +
+                      ": " + read_text(console) + text_tail(log(), 2000);
+            m_sshd = Process();
             return false;
         }
         if (std::chrono::steady_clock::now() > deadline) {
@@ -291,24 +289,22 @@ bool SshdFixture::start() {
 }
 
 void SshdFixture::stop() {
-    if (m_pid <= 0) {
+    if (!m_sshd.running()) {
+        m_sshd = Process();
         return;
     }
     // A stopped listener accepts nobody new while its sessions are collected.
-    ::kill(m_pid, SIGSTOP);
-    auto victims = descendants(m_pid);
+    m_sshd.kill(SIGSTOP);
+    auto victims = descendants(m_sshd.pid());
     for (pid_t p : victims) {
         ::kill(p, SIGCONT); // frozen by a test: SIGTERM waits for SIGCONT
         ::kill(p, SIGTERM);
     }
-    ::kill(m_pid, SIGTERM);
-    ::kill(m_pid, SIGCONT);
-    bool reaped = false;
+    m_sshd.kill(SIGTERM);
+    m_sshd.kill(SIGCONT);
     auto deadline = std::chrono::steady_clock::now() + 3s;
     while (std::chrono::steady_clock::now() < deadline) {
-        if (!reaped && ::waitpid(m_pid, nullptr, WNOHANG) == m_pid) {
-            reaped = true;
-        }
+        bool reaped = !m_sshd.running() || m_sshd.try_wait();
         bool left = std::any_of(victims.begin(), victims.end(), process_alive);
         if (reaped && !left) {
             break;
@@ -320,11 +316,8 @@ void SshdFixture::stop() {
             ::kill(p, SIGKILL);
         }
     }
-    if (!reaped) {
-        ::kill(m_pid, SIGKILL);
-        ::waitpid(m_pid, nullptr, 0);
-    }
-    m_pid = -1;
+    m_sshd.kill_and_wait();
+    m_sshd = Process();
 }
 
 bool SshdFixture::restart_with_new_host_key() {
@@ -378,7 +371,7 @@ std::string SshdFixture::host_key_fingerprint() const {
 }
 
 std::vector<pid_t> SshdFixture::session_processes() const {
-    return m_pid > 0 ? descendants(m_pid) : std::vector<pid_t>{};
+    return m_sshd.running() ? descendants(m_sshd.pid()) : std::vector<pid_t>{};
 }
 
 std::vector<pid_t> SshdFixture::freeze_sessions() {

@@ -10,7 +10,7 @@
 // Its destructor stops the listener and every process below it — the
 // per-connection sshd, the shells and agents they run, even SIGSTOPped ones —
 // with SIGCONT, SIGTERM, then SIGKILL. Processes started here die with the
-// test binary (PR_SET_PDEATHSIG).
+// test binary (PR_SET_PDEATHSIG, through Process's die_with_parent).
 //
 // Nothing here is thread-safe; one test thread drives it. Failures are
 // returned as text (`error()`, empty when fine), for ASSERT messages.
@@ -39,14 +39,14 @@ inline constexpr const char* kVisudo = "/usr/sbin/visudo";
 inline constexpr const char* kUseradd = "/usr/sbin/useradd";
 inline constexpr const char* kUsermod = "/usr/sbin/usermod";
 
-// The users `become` is tested with: one with a NOPASSWD sudoers rule
-// (/etc/sudoers.d/bpfleet-test), one without.
 // `count` consecutive ports on 127.0.0.1 that can be bound now, below the
 // ephemeral range (32768..60999 on Linux), where an outgoing connection of
 // some other test could take one between this check and sshd's bind. 0 when
 // none was found.
 int free_port_block(int count);
 
+// The users `become` is tested with: one with a NOPASSWD sudoers rule
+// (/etc/sudoers.d/bpfleet-test), one without.
 inline constexpr const char* kSudoUser = "bpfleet-sudo";
 inline constexpr const char* kNoSudoUser = "bpfleet-nosudo";
 inline constexpr const char* kSudoersFile = "/etc/sudoers.d/bpfleet-test";
@@ -112,7 +112,8 @@ public:
     [[nodiscard]] bool ok() const { return m_error.empty(); }
     [[nodiscard]] const std::string& error() const { return m_error; }
     [[nodiscard]] int port() const { return m_port; }
-    [[nodiscard]] pid_t pid() const { return m_pid; }
+    // The listener's pid, -1 once stopped.
+    [[nodiscard]] pid_t pid() const { return m_sshd.running() ? m_sshd.pid() : -1; }
     [[nodiscard]] const fs::path& dir() const { return m_dir; }
     [[nodiscard]] fs::path log_path() const { return m_dir / "sshd.log"; }
     [[nodiscard]] fs::path authorized_keys() const { return m_dir / "authorized_keys"; }
@@ -150,7 +151,7 @@ private:
     fs::path m_dir;
     SshdOptions m_options;
     int m_port = 0;
-    pid_t m_pid = -1;
+    Process m_sshd; // the listener (empty when stopped)
     std::string m_error;
 };
 
