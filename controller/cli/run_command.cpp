@@ -181,18 +181,18 @@ int run(const RunOptions& options, bool probe_only) {
     }
 
     fleet::Progress progress(to_run.size(), logging::verbosity(), isatty(STDERR_FILENO) == 1);
-    const std::string cancelled = fleet::run_fleet(
-        to_run, run.plan, run.agents, fleet_options_of(options), progress,
-        [&](fleet::HostOutcome& o) {
-            if (auto recorded = recorder->record(std::move(o.result), o.agent_stderr, o.cancelled);
-                !recorded) {
-                print_error(recorded.error());
-            }
-        });
+    const std::string cancelled =
+        fleet::run_fleet(to_run, run.plan, run.agents, fleet_options_of(options), progress,
+                         [&](fleet::HostOutcome& o) {
+                             for (const auto& e : recorder->record(std::move(o.result),
+                                                                   o.agent_stderr, o.cancelled)) {
+                                 print_error(e);
+                             }
+                         });
 
     const RunReport report = recorder->finish(cancelled);
     const report::RunOutputs outputs{
-        recorder->output_dir(), probe_only ? report::TableKind::Facts : report::TableKind::Programs,
+        recorder->output(), probe_only ? report::TableKind::Facts : report::TableKind::Programs,
         options.quiet ? nullptr : stdout};
     if (auto written = report::write_run_outputs(report, outputs); !written) {
         print_error(written.error());

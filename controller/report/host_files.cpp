@@ -1,11 +1,9 @@
 #include "report/host_files.hpp"
 
-#include <fstream>
-#include <system_error>
+#include <optional>
+#include <utility>
 
 namespace bpfleet::report {
-
-namespace fs = std::filesystem;
 
 std::string file_name_part(std::string_view name) {
     std::string out;
@@ -21,21 +19,40 @@ std::string file_name_part(std::string_view name) {
     return out.substr(0, 200);
 }
 
-void write_host_files(const fs::path& dir, const HostResult& host,
-                      const std::string& agent_stderr) {
-    std::error_code ec;
-    fs::create_directories(dir / "logs", ec);
-    std::ofstream(dir / "facts.json") << host.facts.dump(2) << "\n";
-    std::ofstream(dir / "agent-stderr.txt") << agent_stderr;
+std::vector<Error> write_host_files(const OutputDir& hosts, const HostResult& host,
+                                    const std::string& agent_stderr) {
+    std::vector<Error> errors;
+    auto note = [&](Result<void> written) {
+        if (!written) {
+            errors.push_back(std::move(written.error()));
+        }
+    };
+    auto dir = hosts.subdir(file_name_part(host.name));
+    if (!dir) {
+        errors.push_back(std::move(dir.error()));
+        return errors;
+    }
+    note(dir->write_file("facts.json", host.facts.dump(2) + "\n"));
+    note(dir->write_file("agent-stderr.txt", agent_stderr));
+    std::optional<OutputDir> logs;
     for (const auto& c : host.checks) {
         for (const auto& p : c.report.programs) {
-            if (p.load.log && !p.load.log->text.empty()) {
-                std::ofstream(dir / "logs" /
-                              (file_name_part(c.object) + "." + file_name_part(p.name) + ".log"))
-                    << p.load.log->text;
+            if (!p.load.log || p.load.log->text.empty()) {
+                continue;
             }
+            if (!logs) {
+                auto made = dir->subdir("logs");
+                if (!made) {
+                    errors.push_back(std::move(made.error()));
+                    return errors;
+                }
+                logs = std::move(*made);
+            }
+            note(logs->write_file(file_name_part(c.object) + "." + file_name_part(p.name) + ".log",
+                                  p.load.log->text));
         }
     }
+    return errors;
 }
 
 } // namespace bpfleet::report

@@ -4,17 +4,21 @@
 #pragma once
 
 #include "model/run_report.hpp"
+#include "report/output_dir.hpp"
 
-#include <filesystem>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace bpfleet::report {
 
-// Writes `dir` (made if missing). Best effort: a file that cannot be written
-// is left out; the report and the journal hold the same results.
-void write_host_files(const std::filesystem::path& dir, const HostResult& host,
-                      const std::string& agent_stderr);
+// Writes hosts/NAME/ below `hosts` (made if missing; NAME is the host's name
+// made safe by file_name_part). Every file is written even when another one
+// fails; the errors, one per file that could not be written (a full disk, a
+// planted link), are returned for the operator. The report and the journal
+// hold the same results.
+std::vector<Error> write_host_files(const OutputDir& hosts, const HostResult& host,
+                                    const std::string& agent_stderr);
 
 // A name from a host's answer (an object path, a program name) as one safe
 // file name: only [A-Za-z0-9._-] are kept, anything else (and '/') becomes

@@ -4,6 +4,7 @@
 #include <cstring>
 #include <fcntl.h>
 #include <fstream>
+#include <sstream>
 #include <unistd.h>
 
 namespace bpfleet::report {
@@ -26,15 +27,6 @@ Result<void> write_all(int fd, const std::string& text, const std::string& what)
 
 } // namespace
 
-Result<Journal> Journal::open(const std::filesystem::path& path) {
-    Fd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
-    if (!fd) {
-        return make_error("io", std::string("cannot open the journal: ") + std::strerror(errno),
-                          errno, path.string());
-    }
-    return Journal(std::move(fd));
-}
-
 Result<void> Journal::append(const HostResult& host) {
     TRY(write_all(m_fd.get(), Json(host).dump() + "\n", "journal"));
     if (fsync(m_fd.get()) != 0) {
@@ -43,11 +35,10 @@ Result<void> Journal::append(const HostResult& host) {
     return {};
 }
 
-Result<std::map<std::string, HostResult>> read_journal(const std::filesystem::path& path) {
-    std::ifstream in(path);
-    if (!in) {
-        return make_error("usage", "cannot read the journal", errno, path.string());
-    }
+namespace {
+
+Result<std::map<std::string, HostResult>> parse_journal(std::istream& in,
+                                                        const std::filesystem::path& shown) {
     std::map<std::string, HostResult> hosts;
     std::string line;
     int number = 0;
@@ -62,31 +53,45 @@ Result<std::map<std::string, HostResult>> read_journal(const std::filesystem::pa
                 break; // the last line was cut by a kill: that host runs again
             }
             return make_error("usage", host.error().message, 0,
-                              path.string() + ":" + std::to_string(number));
+                              shown.string() + ":" + std::to_string(number));
         }
         hosts[host->name] = std::move(*host);
     }
     return hosts;
 }
 
-Result<void> write_file_atomic(const std::filesystem::path& path, const std::string& text) {
-    auto tmp = path;
-    tmp += ".tmp." + std::to_string(getpid());
-    Fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
-    if (!fd) {
-        return make_error("io", std::string("cannot write: ") + std::strerror(errno), errno,
-                          tmp.string());
+} // namespace
+
+Result<std::map<std::string, HostResult>> read_journal(const std::filesystem::path& path) {
+    std::ifstream in(path);
+    if (!in) {
+        return make_error("usage", "cannot read the journal", errno, path.string());
     }
-    auto written = write_all(fd.get(), text, path.string());
-    bool synced = fsync(fd.get()) == 0;
-    fd.reset();
-    if (!written || !synced || rename(tmp.c_str(), path.c_str()) != 0) {
-        int err = errno;
-        unlink(tmp.c_str());
-        return make_error("io", std::string("cannot write: ") + std::strerror(err), err,
-                          path.string());
+    return parse_journal(in, path);
+}
+
+Result<std::map<std::string, HostResult>> read_journal(const Fd& fd,
+                                                       const std::filesystem::path& shown) {
+    std::string text;
+    char buffer[65536];
+    for (off_t offset = 0;;) {
+        ssize_t n = pread(fd.get(), buffer, sizeof buffer, offset);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n < 0) {
+            return make_error("usage",
+                              std::string("cannot read the journal: ") + std::strerror(errno),
+                              errno, shown.string());
+        }
+        if (n == 0) {
+            break;
+        }
+        text.append(buffer, static_cast<std::size_t>(n));
+        offset += n;
     }
-    return {};
+    std::istringstream in(text);
+    return parse_journal(in, shown);
 }
 
 } // namespace bpfleet::report

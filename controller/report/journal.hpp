@@ -1,6 +1,6 @@
 // journal.jsonl: one host result per line, appended and fsync'ed the moment a
 // host is done, so that a killed run loses nothing and `--resume` can skip
-// the hosts already answered. Also the atomic writer for report files.
+// the hosts already answered.
 #pragma once
 
 #include "common/fd.hpp"
@@ -13,14 +13,14 @@
 
 namespace bpfleet::report {
 
-// The open journal (move-only: it owns the descriptor).
+// Appends to a journal file opened elsewhere (OutputDir::open_append, or
+// open_user_file_append for --resume: never by a path that may be a link).
 class Journal {
 public:
-    static Result<Journal> open(const std::filesystem::path& path);
+    explicit Journal(Fd fd) : m_fd(std::move(fd)) {}
     Result<void> append(const HostResult& host);
 
 private:
-    explicit Journal(Fd fd) : m_fd(std::move(fd)) {}
     Fd m_fd;
 };
 
@@ -29,8 +29,9 @@ private:
 // line is an error naming its line number.
 Result<std::map<std::string, HostResult>> read_journal(const std::filesystem::path& path);
 
-// Writes `text` to `path` through a temp file and rename: readers see the old
-// file or the new one, never a partial one.
-Result<void> write_file_atomic(const std::filesystem::path& path, const std::string& text);
+// The same, from an open journal (read from its start); `shown` names it in
+// errors.
+Result<std::map<std::string, HostResult>> read_journal(const Fd& fd,
+                                                       const std::filesystem::path& shown);
 
 } // namespace bpfleet::report

@@ -1,7 +1,6 @@
 #include "report/json_report.hpp"
 
 #include "common/json_depth.hpp"
-#include "report/journal.hpp"
 
 #include <fstream>
 #include <sstream>
@@ -16,7 +15,7 @@ constexpr int kMaxDepth = 64;
 } // namespace
 
 Result<void> JsonReportWriter::write(const RunReport& report) {
-    return write_file_atomic(m_path, Json(report).dump(2) + "\n");
+    return m_dir.write_file(m_name, Json(report).dump(2) + "\n");
 }
 
 Result<RunReport> parse_run_report(std::string_view text) {

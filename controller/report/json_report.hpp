@@ -2,21 +2,26 @@
 // atomically (readers see the old file or the new one), and read back.
 #pragma once
 
+#include "report/output_dir.hpp"
 #include "report/report_writer.hpp"
 
 #include <filesystem>
+#include <string>
 #include <string_view>
 
 namespace bpfleet::report {
 
 class JsonReportWriter final : public ReportWriter {
 public:
-    explicit JsonReportWriter(std::filesystem::path path) : m_path(std::move(path)) {}
+    // Writes `name` in `dir` (OutputDir::write_file: atomic, no link followed).
+    explicit JsonReportWriter(OutputDir dir, std::string name = "report.json")
+        : m_dir(std::move(dir)), m_name(std::move(name)) {}
     Result<void> write(const RunReport& report) override;
-    [[nodiscard]] const std::filesystem::path& path() const { return m_path; }
+    [[nodiscard]] std::filesystem::path path() const { return m_dir.path() / m_name; }
 
 private:
-    std::filesystem::path m_path;
+    OutputDir m_dir;
+    std::string m_name;
 };
 
 // A bpfleet.run/v1 document as a RunReport (its summary and exit status are

@@ -5,9 +5,9 @@
 namespace bpfleet::report {
 
 std::vector<std::unique_ptr<ReportWriter>> run_writers(const RunOutputs& outputs) {
-    const std::filesystem::path report_path = outputs.output_dir / "report.json";
+    const std::filesystem::path report_path = outputs.output_dir.path() / "report.json";
     std::vector<std::unique_ptr<ReportWriter>> writers;
-    writers.push_back(std::make_unique<JsonReportWriter>(report_path));
+    writers.push_back(std::make_unique<JsonReportWriter>(outputs.output_dir, "report.json"));
     if (outputs.table_out) {
         writers.push_back(
             std::make_unique<TableWriter>(outputs.table, outputs.table_out, report_path.string()));

@@ -3,6 +3,7 @@
 // on stdout; further formats are further writers in this list.
 #pragma once
 
+#include "report/output_dir.hpp"
 #include "report/report_writer.hpp"
 #include "report/table.hpp"
 
@@ -14,7 +15,7 @@
 namespace bpfleet::report {
 
 struct RunOutputs {
-    std::filesystem::path output_dir;
+    OutputDir output_dir;                  // every file goes through it (RunRecorder::output())
     TableKind table = TableKind::Programs; // bpfleet probe: Facts
     std::FILE* table_out = stdout;         // nullptr: no table (-q)
 };

@@ -9,12 +9,14 @@
 
 #include "common/result.hpp"
 #include "report/journal.hpp"
+#include "report/output_dir.hpp"
 #include "report/run_report_builder.hpp"
 
 #include <cstddef>
 #include <filesystem>
 #include <set>
 #include <string>
+#include <vector>
 
 namespace bpfleet::report {
 
@@ -27,23 +29,27 @@ struct RecorderOptions {
 
 class RunRecorder {
 public:
-    // Errors (exit 2 for the CLI): the output directory cannot be made, the
-    // journal to resume cannot be read or has a bad line, the journal cannot
-    // be opened for appending.
+    // Errors (exit 2 for the CLI): the output directory cannot be made or is
+    // refused (OutputDir::open: another user's, or writable by others when
+    // run as root), the journal to resume is a link, another user's, cannot
+    // be read or has a bad line, the journal cannot be opened for appending.
     static Result<RunRecorder> open(const RecorderOptions& options, RunReportBuilder builder);
 
     // The host was answered in the resumed journal: it is not run again.
     [[nodiscard]] bool resumed(const std::string& host_name) const;
     [[nodiscard]] std::size_t resumed_count() const { return m_resumed.size(); }
     [[nodiscard]] const std::filesystem::path& journal_path() const { return m_journal_path; }
-    [[nodiscard]] const std::filesystem::path& output_dir() const { return m_output_dir; }
+    [[nodiscard]] const std::filesystem::path& output_dir() const { return m_output.path(); }
+    // The checked output directory: every writer of the run's outputs uses it.
+    [[nodiscard]] const OutputDir& output() const { return m_output; }
     [[nodiscard]] RunReportBuilder& builder() { return m_builder; }
 
     // One host's end. An answer (not `cancelled`) is journaled at once and
     // its hosts/NAME/ files written; every result goes to the report. Returns
-    // the first journal failure (once: later ones are not repeated); the
-    // result still reaches the report.
-    Result<void> record(HostResult result, const std::string& agent_stderr, bool cancelled);
+    // what could not be written, one error per file: the first journal
+    // failure (once: later ones are not repeated) and each hosts/NAME/ file
+    // that failed. The result still reaches the report.
+    std::vector<Error> record(HostResult result, const std::string& agent_stderr, bool cancelled);
 
     // The finished report (see RunReportBuilder::finish).
     [[nodiscard]] RunReport finish(std::string cancelled) {
@@ -51,12 +57,14 @@ public:
     }
 
 private:
-    RunRecorder(std::filesystem::path output_dir, std::filesystem::path journal_path,
+    RunRecorder(OutputDir output, OutputDir hosts, std::filesystem::path journal_path,
                 Journal journal, RunReportBuilder builder)
-        : m_output_dir(std::move(output_dir)), m_journal_path(std::move(journal_path)),
-          m_journal(std::move(journal)), m_builder(std::move(builder)) {}
+        : m_output(std::move(output)), m_hosts(std::move(hosts)),
+          m_journal_path(std::move(journal_path)), m_journal(std::move(journal)),
+          m_builder(std::move(builder)) {}
 
-    std::filesystem::path m_output_dir;
+    OutputDir m_output;
+    OutputDir m_hosts; // OUTPUT/hosts
     std::filesystem::path m_journal_path;
     Journal m_journal;
     RunReportBuilder m_builder;

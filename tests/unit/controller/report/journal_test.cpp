@@ -2,6 +2,7 @@
 // mid-write) is dropped; any other bad line is an error naming its line.
 
 #include "report/journal.hpp"
+#include "report/output_dir.hpp"
 #include "support/sample_reports.hpp"
 #include "support/temp_dir.hpp"
 
@@ -22,6 +23,13 @@ std::string read_text(const fs::path& p) {
     return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
+// The journal as the recorder opens it: appended through a checked OutputDir.
+Result<Journal> open_journal(const fs::path& path) {
+    TRY_ASSIGN(OutputDir dir, OutputDir::open(path.parent_path()));
+    TRY_ASSIGN(Fd fd, dir.open_append(path.filename().string()));
+    return Journal(std::move(fd));
+}
+
 void append_text(const fs::path& p, const std::string& text) {
     std::ofstream(p, std::ios::binary | std::ios::app) << text;
 }
@@ -32,7 +40,7 @@ TEST(Journal, AppendedHostsReadBack) {
     auto a = sample_host("a", {sample_program("p", Verdict::Fail)});
     auto b = sample_unanswered("b", HostStatus::AuthFailed, "auth");
     {
-        auto journal = Journal::open(path);
+        auto journal = open_journal(path);
         ASSERT_TRUE(journal) << journal.error().describe();
         ASSERT_TRUE(journal->append(a));
         ASSERT_TRUE(journal->append(b));
@@ -52,12 +60,12 @@ TEST(Journal, OpeningAgainAppendsAndTheLastLineForAHostWins) {
     test::TempDir dir;
     const auto path = dir / "journal.jsonl";
     {
-        auto journal = Journal::open(path);
+        auto journal = open_journal(path);
         ASSERT_TRUE(journal);
         ASSERT_TRUE(journal->append(sample_unanswered("a", HostStatus::Unreachable)));
     }
     {
-        auto journal = Journal::open(path);
+        auto journal = open_journal(path);
         ASSERT_TRUE(journal);
         ASSERT_TRUE(journal->append(sample_host("a", {sample_program("p", Verdict::Pass)})));
     }
@@ -71,7 +79,7 @@ TEST(Journal, ATruncatedLastLineIsLeftOut) {
     test::TempDir dir;
     const auto path = dir / "journal.jsonl";
     {
-        auto journal = Journal::open(path);
+        auto journal = open_journal(path);
         ASSERT_TRUE(journal);
         ASSERT_TRUE(journal->append(sample_host("a", {})));
     }
@@ -116,20 +124,19 @@ TEST(Journal, EmptyLinesAreSkippedAndAMissingFileIsAnError) {
     EXPECT_EQ(missing.error().context, (dir / "missing.jsonl").string());
 }
 
-TEST(Journal, CannotOpenInAMissingDirectory) {
-    auto journal = Journal::open("/nonexistent/dir/journal.jsonl");
-    ASSERT_FALSE(journal);
-    EXPECT_EQ(journal.error().code, "io");
-}
-
-TEST(WriteFileAtomic, ReplacesTheFileAndLeavesNoTempFile) {
+TEST(Journal, ReadFromAnOpenDescriptorFromItsStart) {
     test::TempDir dir;
-    const auto path = dir / "report.json";
-    ASSERT_TRUE(write_file_atomic(path, "first\n"));
-    ASSERT_TRUE(write_file_atomic(path, "second\n"));
-    EXPECT_EQ(read_text(path), "second\n");
-    EXPECT_EQ(std::distance(fs::directory_iterator(dir.path()), fs::directory_iterator{}), 1);
-    EXPECT_FALSE(write_file_atomic(dir / "no" / "such" / "dir.json", "x"));
+    const auto path = dir / "journal.jsonl";
+    {
+        auto journal = open_journal(path);
+        ASSERT_TRUE(journal);
+        ASSERT_TRUE(journal->append(sample_host("a", {})));
+    }
+    auto fd = open_user_file_append(path);
+    ASSERT_TRUE(fd) << fd.error().describe();
+    auto hosts = read_journal(*fd, path);
+    ASSERT_TRUE(hosts) << hosts.error().describe();
+    EXPECT_EQ(hosts->count("a"), 1u);
 }
 
 } // namespace

@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <gtest/gtest.h>
+#include <stdexcept>
 
 namespace bpfleet::report {
 namespace {
@@ -44,10 +45,19 @@ Written write_with_table(const RunReport& report, RunOutputs outputs) {
     return w;
 }
 
+OutputDir output_dir(const std::filesystem::path& path) {
+    auto out = OutputDir::open(path);
+    if (!out) {
+        throw std::runtime_error(out.error().describe());
+    }
+    return *out;
+}
+
 TEST(RunOutputs, ReportJsonThenTheTableNamingIt) {
     test::TempDir dir;
     const RunReport report = one_host_report();
-    const Written w = write_with_table(report, {dir.path(), TableKind::Programs, nullptr});
+    const Written w =
+        write_with_table(report, {output_dir(dir.path()), TableKind::Programs, nullptr});
     ASSERT_TRUE(w.status) << w.status.error().describe();
     auto back = read_run_report(dir / "report.json");
     ASSERT_TRUE(back) << back.error().describe();
@@ -60,7 +70,7 @@ TEST(RunOutputs, ReportJsonThenTheTableNamingIt) {
 
 TEST(RunOutputs, QuietWritesTheReportAndPrintsNothing) {
     test::TempDir dir;
-    auto writers = run_writers({dir.path(), TableKind::Facts, nullptr});
+    auto writers = run_writers({output_dir(dir.path()), TableKind::Facts, nullptr});
     ASSERT_EQ(writers.size(), 1u);
     ASSERT_TRUE(write_reports(one_host_report(), writers));
     EXPECT_TRUE(std::filesystem::exists(dir / "report.json"));
@@ -68,9 +78,10 @@ TEST(RunOutputs, QuietWritesTheReportAndPrintsNothing) {
 
 TEST(RunOutputs, AReportThatCannotBeWrittenIsAnErrorBeforeAnyTable) {
     test::TempDir dir;
-    // A file where the output directory should be.
-    std::ofstream(dir / "taken") << "x";
-    const Written w = write_with_table(one_host_report(), {dir / "taken", TableKind::Programs});
+    // A folder where report.json should be: the rename over it fails.
+    std::filesystem::create_directories(dir / "report.json" / "x");
+    const Written w =
+        write_with_table(one_host_report(), {output_dir(dir.path()), TableKind::Programs});
     ASSERT_FALSE(w.status);
     EXPECT_NE(w.status.error().describe().find("report.json"), std::string::npos)
         << w.status.error().describe();

@@ -39,10 +39,14 @@ TEST(RunRecorder, JournalsAnswersWritesHostFilesAndKeepsCancelledHostsOut) {
     EXPECT_EQ(recorder->journal_path(), out / "journal.jsonl");
     EXPECT_EQ(recorder->resumed_count(), 0u);
 
-    ASSERT_TRUE(recorder->record(sample_host("a", {sample_program("../../evil", Verdict::Fail)}),
-                                 "agent said hi\n", false));
-    ASSERT_TRUE(recorder->record(sample_unanswered("b", HostStatus::Unreachable), "", false));
-    ASSERT_TRUE(recorder->record(sample_unanswered("c", HostStatus::Skipped, "run"), "", true));
+    ASSERT_TRUE(recorder
+                    ->record(sample_host("a", {sample_program("../../evil", Verdict::Fail)}),
+                             "agent said hi\n", false)
+                    .empty());
+    ASSERT_TRUE(
+        recorder->record(sample_unanswered("b", HostStatus::Unreachable), "", false).empty());
+    ASSERT_TRUE(
+        recorder->record(sample_unanswered("c", HostStatus::Skipped, "run"), "", true).empty());
 
     auto journaled = read_journal(out / "journal.jsonl");
     ASSERT_TRUE(journaled) << journaled.error().describe();
@@ -69,7 +73,8 @@ TEST(RunRecorder, ResumeTakesJournaledHostsAndAppendsToThatJournal) {
         auto recorder = RunRecorder::open({first, {}}, builder_for({"a", "b"}));
         ASSERT_TRUE(recorder);
         ASSERT_TRUE(
-            recorder->record(sample_host("a", {sample_program("p", Verdict::Pass)}), "", false));
+            recorder->record(sample_host("a", {sample_program("p", Verdict::Pass)}), "", false)
+                .empty());
     }
     const auto journal = first / "journal.jsonl";
     auto recorder = RunRecorder::open({dir / "second", journal}, builder_for({"a", "b"}));
@@ -79,8 +84,8 @@ TEST(RunRecorder, ResumeTakesJournaledHostsAndAppendsToThatJournal) {
     EXPECT_EQ(recorder->resumed_count(), 1u);
     EXPECT_EQ(recorder->journal_path(), journal);
 
-    ASSERT_TRUE(
-        recorder->record(sample_host("b", {sample_program("p", Verdict::Pass)}), "", false));
+    ASSERT_TRUE(recorder->record(sample_host("b", {sample_program("p", Verdict::Pass)}), "", false)
+                    .empty());
     EXPECT_FALSE(recorder->resumed("b")); // answered now, not resumed
     auto report = recorder->finish("");
     ASSERT_EQ(report.hosts.size(), 2u);

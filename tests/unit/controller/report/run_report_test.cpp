@@ -113,7 +113,9 @@ TEST(JsonReport, RoundTripsThroughReportJson) {
                           sample_program("p2", Verdict::Fail)}),
         sample_unanswered("b", HostStatus::HostkeyMismatch, "hostkey"),
     });
-    JsonReportWriter writer(dir / "report.json");
+    auto out = OutputDir::open(dir.path());
+    ASSERT_TRUE(out) << out.error().describe();
+    JsonReportWriter writer(*out);
     ASSERT_TRUE(writer.write(report));
 
     auto back = read_run_report(dir / "report.json");
