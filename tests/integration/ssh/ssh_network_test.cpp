@@ -46,8 +46,8 @@ TEST_F(SshRun, HandshakeThatTimesOutIsRetried) {
 }
 
 // -vv puts libssh's own account of a handshake on stderr, each line naming
-// the hop: here why it failed (no key exchange method in common). Never in
-// the output directory, and not at -v.
+// the hop: how far the dialogue got and, where libssh saw it, why it ended.
+// Never in the output directory, and not at -v.
 TEST_F(SshRun, DoubleVerboseShowsWhyAHandshakeFailed) {
     SshdOptions options;
     // Post-quantum key exchange only: libssh 0.10 offers none of it.
@@ -67,16 +67,41 @@ TEST_F(SshRun, DoubleVerboseShowsWhyAHandshakeFailed) {
     FIND_HOST(h, rep, "host-a", r);
     EXPECT_EQ(str(*h, "status"), "unreachable") << hosts_summary(rep);
     EXPECT_EQ(str(*h, "stage"), "connect") << hosts_summary(rep);
-    // The dialogue as libssh saw it: the server's banner, then where the key
-    // exchange broke off, in libssh's own words.
+    // The dialogue as libssh saw it: the server's banner, so the failure came
+    // after it. Whether libssh also gets to say "kex error" is the server's
+    // race: sshd drops the connection as soon as it finds no method in
+    // common, and about one run in four under load libssh never reads the
+    // server's key exchange offer. The wrong key below is libssh's own verdict.
     EXPECT_NE(r.err.find(hop + "ssh_analyze_banner: Analyzing banner: SSH-2.0-OpenSSH"),
               std::string::npos)
-        << r.describe();
-    EXPECT_NE(r.err.find(hop + "ssh_kex_select_methods: kex error"), std::string::npos)
         << r.describe();
     for (const auto& file : fs::recursive_directory_iterator(m_out)) {
         if (file.is_regular_file()) {
             EXPECT_EQ(read_text(file.path()).find("ssh_connect:"), std::string::npos)
+                << file.path();
+        }
+    }
+
+    // A key the server does not know: libssh says which method was refused
+    // and which may continue.
+    auto b = sshd("b");
+    ASSERT_SSHD(b);
+    auto stranger = make_client_key(dir() / "keys", "ed25519", "stranger");
+    ASSERT_TRUE(stranger.error.empty()) << stranger.error;
+    auto spec = host("host-b", *b);
+    spec.identity_files = {stranger.private_key};
+    auto denied =
+        run(inventory({spec}), {"pass"}, {"-vv", "--host-retries", "0"}, dir() / "out-denied");
+    EXPECT_EQ(denied.exit_code, 3) << denied.describe();
+    const std::string hop_b = "bpfleet: libssh root@127.0.0.1:" + std::to_string(b->port()) + ": ";
+    EXPECT_NE(denied.err.find(hop_b + "ssh_packet_userauth_failure: Access denied for 'publickey'. "
+                                      "Authentication that can continue: "
+                                      "publickey"),
+              std::string::npos)
+        << denied.describe();
+    for (const auto& file : fs::recursive_directory_iterator(dir() / "out-denied")) {
+        if (file.is_regular_file()) {
+            EXPECT_EQ(read_text(file.path()).find("Access denied for"), std::string::npos)
                 << file.path();
         }
     }
