@@ -91,7 +91,10 @@ Result<Process> spawn_logged(const std::vector<std::string>& argv, const fs::pat
     return Process::spawn(command, options); // the child has its own copies of the files
 }
 
-bool listening_on(int port) {
+namespace {
+
+// The inodes of the IPv4 sockets listening on 127.0.0.1:port or *:port.
+std::vector<std::string> listener_inodes(int port) {
     std::ifstream in("/proc/net/tcp");
     std::string line;
     char loopback[32];
@@ -99,12 +102,35 @@ bool listening_on(int port) {
     std::snprintf(loopback, sizeof loopback, "0100007F:%04X", port);
     std::snprintf(any, sizeof any, "00000000:%04X", port);
     std::getline(in, line); // header
+    std::vector<std::string> inodes;
     while (std::getline(in, line)) {
+        // sl local remote st tx:rx tr:when retrnsmt uid timeout inode
         std::istringstream fields(line);
-        std::string slot, local, remote, state;
-        fields >> slot >> local >> remote >> state;
+        std::string slot, local, remote, state, queues, timer, retransmits, uid, timeout, inode;
+        fields >> slot >> local >> remote >> state >> queues >> timer >> retransmits >> uid >>
+            timeout >> inode;
         if ((local == loopback || local == any) && state == "0A") {
-            return true;
+            inodes.push_back(inode);
+        }
+    }
+    return inodes;
+}
+
+} // namespace
+
+bool listening_on(int port) {
+    return !listener_inodes(port).empty();
+}
+
+bool listening_on(int port, pid_t pid) {
+    const auto inodes = listener_inodes(port);
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator("/proc/" + std::to_string(pid) + "/fd", ec)) {
+        const auto target = fs::read_symlink(entry.path(), ec).string();
+        for (const auto& inode : inodes) {
+            if (target == "socket:[" + inode + "]") {
+                return true;
+            }
         }
     }
     return false;

@@ -39,6 +39,9 @@ Result<Process> spawn_logged(const std::vector<std::string>& argv, const fs::pat
 // Something listens on 127.0.0.1:port or *:port (IPv4, from /proc/net/tcp: no connection is
 // made, so nothing shows up in a server's log).
 bool listening_on(int port);
+// The same, by a socket of process `pid`: a listener of some other process on
+// that port does not count.
+bool listening_on(int port, pid_t pid);
 // Every descendant of `root` (children first level by level), from /proc.
 std::vector<pid_t> descendants(pid_t root);
 // Running or stopped, i.e. not gone and not a zombie.

@@ -270,7 +270,9 @@ bool SshdFixture::start() {
     }
     m_sshd = std::move(*started);
     auto deadline = std::chrono::steady_clock::now() + 10s;
-    while (!listening_on(m_port)) {
+    // Its own socket: another program that took the port after
+    // free_port_block() looked (sshd then exits) must not pass for it.
+    while (!listening_on(m_port, m_sshd.pid())) {
         if (m_sshd.try_wait()) {
             m_error = "sshd " + m_sshd.status()->describe() + " before listening on " + endpoint() +
                       ": " + read_text(console) + text_tail(log(), 2000);
