@@ -50,12 +50,6 @@ RunReport RunReportBuilder::finish(std::string cancelled) {
 }
 
 int exit_code(const RunReport& report) {
-    if (report.cancelled == "SIGINT") {
-        return 130;
-    }
-    if (report.cancelled == "SIGTERM") {
-        return 143;
-    }
     return report.exit_status();
 }
 

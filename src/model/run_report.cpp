@@ -52,7 +52,8 @@ RunSummary RunReport::summary() const {
         ++s.hosts;
         if (h.status == HostStatus::Ok) {
             ++s.hosts_ok;
-        } else if (h.status != HostStatus::Skipped && h.status != HostStatus::UnsupportedArch) {
+        } else if (h.status != HostStatus::UnsupportedArch &&
+                   (h.status != HostStatus::Skipped || !cancelled.empty())) {
             ++s.hosts_unanswered;
         }
         for (const auto& c : h.checks) {
@@ -71,6 +72,12 @@ RunSummary RunReport::summary() const {
 }
 
 int RunReport::exit_status() const {
+    if (cancelled == "SIGINT") {
+        return 130;
+    }
+    if (cancelled == "SIGTERM") {
+        return 143;
+    }
     auto s = summary();
     if (s.fail > 0 || s.error > 0) {
         return 1;

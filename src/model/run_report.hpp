@@ -69,7 +69,9 @@ struct HostResult {
 struct RunSummary {
     int hosts = 0;
     int hosts_ok = 0;
-    int hosts_unanswered = 0; // unreachable, auth, host key, timeout, agent error
+    // unreachable, auth, host key, timeout, agent error, and hosts skipped
+    // because the run was cancelled (they gave no answer either)
+    int hosts_unanswered = 0;
     int programs = 0;
     int pass = 0;
     int fail = 0;
@@ -87,7 +89,9 @@ struct RunReport {
     std::vector<HostResult> hosts;
 
     [[nodiscard]] RunSummary summary() const;
-    // 0 all met expectations, 1 a program failed, 3 only host trouble.
+    // 130 (SIGINT) or 143 (SIGTERM) when the run was cancelled, else 0 all
+    // met expectations, 1 a program failed, 3 only host trouble: the status
+    // bpfleet exits with, and report.json's "exit_status".
     [[nodiscard]] int exit_status() const;
 };
 

@@ -86,6 +86,20 @@ TEST(RunExitStatus, ASignalGivesTheShellsStatus) {
     EXPECT_EQ(exit_code(report_of({ok}, "SIGTERM")), 143);
 }
 
+// report.json said "exit_status": 0 and "hosts_unanswered": 0 for a run that
+// SIGTERM cut short (bpfleet itself exited 143).
+TEST(RunExitStatus, ACancelledReportSaysSoAndCountsTheHostsItNeverHeard) {
+    auto ok = sample_host("a", {sample_program("p", Verdict::Pass)});
+    auto cut = sample_unanswered("b", HostStatus::Skipped, "run");
+    const RunReport report = report_of({ok, cut}, "SIGTERM");
+    const Json j = Json(report);
+    EXPECT_EQ(j["exit_status"], 143);
+    EXPECT_EQ(j["summary"]["hosts_unanswered"], 1);
+    auto back = parse_run_report(j.dump());
+    ASSERT_TRUE(back) << back.error().describe();
+    EXPECT_EQ(back->exit_status(), 143);
+}
+
 TEST(RunReportBuilder, ListsSelectedHostsInSelectionOrderAndTheLastResultWins) {
     RunReportBuilder builder({"x.bpf.o"}, "");
     builder.select({"b", "a", "c"});
