@@ -1,8 +1,14 @@
 #include "oci/image_source.hpp"
 
+#include "common/fd.hpp"
+
 #include <algorithm>
-#include <fstream>
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
 #include <nlohmann/json.hpp>
+#include <sys/stat.h>
+#include <unistd.h>
 
 namespace bpfleet::oci {
 namespace {
@@ -22,27 +28,83 @@ Result<void> check_size(const Descriptor& d, std::size_t got, const std::string&
 } // namespace
 
 Result<std::optional<Bytes>> DirTree::read(const std::string& rel, std::uint64_t max) {
-    auto path = m_root / rel;
-    std::error_code ec;
-    if (!fs::is_regular_file(path, ec)) {
+    // Every component below the root is opened without following a link: a
+    // layout whose blob is a link (blobs/sha256/X -> /etc/shadow) would have
+    // bpfleet read, hash and name the size of a file the layout's author
+    // chose. The root itself is what the user named and is followed.
+    const fs::path shown = m_root / rel;
+    Fd dir(::open(m_root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!dir) {
+        if (errno == ENOENT || errno == ENOTDIR) {
+            return std::optional<Bytes>{};
+        }
+        return make_error("ARTIFACT_INVALID", std::string("cannot open: ") + std::strerror(errno),
+                          errno, m_root.string());
+    }
+    std::size_t start = 0;
+    Fd file;
+    for (;;) {
+        const std::size_t slash = rel.find('/', start);
+        const std::string part =
+            rel.substr(start, slash == std::string::npos ? slash : slash - start);
+        if (part.empty() || part == "." || part == "..") {
+            return std::optional<Bytes>{};
+        }
+        const bool last = slash == std::string::npos;
+        // O_NONBLOCK: a FIFO planted as a blob must not block the open.
+        Fd next(::openat(dir.get(), part.c_str(),
+                         O_RDONLY | O_NOFOLLOW | O_CLOEXEC | (last ? O_NONBLOCK : O_DIRECTORY)));
+        if (!next) {
+            if (errno == ELOOP || (errno == ENOTDIR && !last)) {
+                struct stat link {};
+                if (::fstatat(dir.get(), part.c_str(), &link, AT_SYMLINK_NOFOLLOW) == 0 &&
+                    S_ISLNK(link.st_mode)) {
+                    return make_error("ARTIFACT_INVALID",
+                                      "a symbolic link: not followed (the files of an OCI layout "
+                                      "must be regular files inside it)",
+                                      ELOOP, shown.string());
+                }
+            }
+            if (errno == ENOENT || errno == ENOTDIR) {
+                return std::optional<Bytes>{};
+            }
+            return make_error("ARTIFACT_INVALID",
+                              std::string("cannot open: ") + std::strerror(errno), errno,
+                              shown.string());
+        }
+        if (last) {
+            file = std::move(next);
+            break;
+        }
+        dir = std::move(next);
+        start = slash + 1;
+    }
+    struct stat st {};
+    if (::fstat(file.get(), &st) != 0) {
+        return make_error("ARTIFACT_INVALID", std::string("cannot stat: ") + std::strerror(errno),
+                          errno, shown.string());
+    }
+    if (!S_ISREG(st.st_mode)) {
         return std::optional<Bytes>{};
     }
-    auto size = fs::file_size(path, ec);
-    if (ec) {
-        return make_error("ARTIFACT_INVALID", "cannot stat: " + ec.message(), ec.value(),
-                          path.string());
-    }
+    const auto size = static_cast<std::uint64_t>(st.st_size);
     if (size > max) {
         return make_error("LIMIT_EXCEEDED",
                           std::to_string(size) + " bytes, over the " + std::to_string(max) +
                               "-byte limit",
-                          0, path.string());
+                          0, shown.string());
     }
-    std::ifstream in(path, std::ios::binary);
     Bytes data(size);
-    in.read(reinterpret_cast<char*>(data.data()), static_cast<std::streamsize>(size));
-    if (static_cast<std::uint64_t>(in.gcount()) != size) {
-        return make_error("ARTIFACT_INVALID", "short read", 0, path.string());
+    std::size_t done = 0;
+    while (done < size) {
+        ssize_t n = ::read(file.get(), data.data() + done, size - done);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            return make_error("ARTIFACT_INVALID", "short read", n < 0 ? errno : 0, shown.string());
+        }
+        done += static_cast<std::size_t>(n);
     }
     return std::optional<Bytes>(std::move(data));
 }

@@ -132,5 +132,48 @@ TEST(ImageSource, LayoutFetchChecksEveryBlob) {
     EXPECT_EQ(gone.error().code, "ARTIFACT_NOT_FOUND");
 }
 
+// A layout whose blob is a link to a file outside it (blobs/sha256/X ->
+// /etc/shadow) was read: the error then printed the target's digest and size.
+TEST(ImageSource, LayoutLinksAreNotFollowed) {
+    test::TempDir tmp;
+    test::LayoutBuilder b(tmp.path() / "img");
+    auto blob = b.add_blob(test::to_bytes("some layer bytes"), "application/octet-stream");
+    b.add_ref(blob, "latest");
+    b.write_index_json();
+    Descriptor d = descriptor_of(blob);
+    const auto secret = tmp.path() / "secret";
+    test::write_bytes(secret, test::to_bytes("root:$6$hash:19000:0:99999:7:::\n"));
+    const auto blob_path = tmp.path() / "img" / "blobs" / d.digest.algorithm / d.digest.hex;
+    std::filesystem::remove(blob_path);
+    std::filesystem::create_symlink(secret, blob_path);
+
+    DirTree tree(tmp.path() / "img");
+    LayoutSource source(tree, "latest");
+    auto linked = source.fetch(d, false, 1024, "layer");
+    ASSERT_FALSE(linked);
+    EXPECT_EQ(linked.error().code, "ARTIFACT_INVALID");
+    EXPECT_NE(linked.error().message.find("symbolic link"), std::string::npos)
+        << linked.error().describe();
+    // Nothing about the target: not its size, not its digest.
+    EXPECT_EQ(linked.error().describe().find("differs"), std::string::npos);
+
+    // A linked folder on the way is refused the same way.
+    std::filesystem::remove(blob_path);
+    test::write_bytes(tmp.path() / "elsewhere" / d.digest.hex, test::to_bytes("some layer bytes"));
+    std::filesystem::remove_all(tmp.path() / "img" / "blobs" / d.digest.algorithm);
+    std::filesystem::create_symlink(tmp.path() / "elsewhere",
+                                    tmp.path() / "img" / "blobs" / d.digest.algorithm);
+    auto folder = tree.read("blobs/" + d.digest.algorithm + "/" + d.digest.hex, 1024);
+    ASSERT_FALSE(folder);
+    EXPECT_NE(folder.error().message.find("symbolic link"), std::string::npos);
+
+    // The root itself is what the user named: a link to a layout is fine.
+    std::filesystem::create_symlink(tmp.path() / "img", tmp.path() / "img-link");
+    DirTree via_link(tmp.path() / "img-link");
+    auto index = via_link.read("index.json", 1 << 20);
+    ASSERT_TRUE(index) << index.error().describe();
+    EXPECT_TRUE(index->has_value());
+}
+
 } // namespace
 } // namespace bpfleet::oci
