@@ -1,5 +1,7 @@
 #include "fleet/progress.hpp"
 
+#include "logging/terminal_text.hpp"
+
 namespace bpfleet::fleet {
 namespace {
 
@@ -58,7 +60,8 @@ void Progress::clear_live() {
 
 void Progress::line(const std::string& text) {
     clear_live();
-    std::fprintf(m_out, "bpfleet: %s\n", text.c_str());
+    // The line carries text from hosts (errors, agent stderr).
+    std::fprintf(m_out, "bpfleet: %s\n", logging::terminal_safe(text).c_str());
     if (m_live) {
         render();
     }
@@ -139,7 +142,7 @@ void Progress::render() {
         std::snprintf(buf, sizeof buf, "; ETA %.0f s", eta);
         text += buf;
     }
-    std::fprintf(m_out, "\r\x1b[2K%s", text.substr(0, 200).c_str());
+    std::fprintf(m_out, "\r\x1b[2K%s", logging::terminal_safe(text.substr(0, 200)).c_str());
     std::fflush(m_out);
     m_drawn = true;
 }

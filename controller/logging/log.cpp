@@ -1,6 +1,7 @@
 #include "logging/log.hpp"
 
 #include "bpf/libbpf_log.hpp"
+#include "logging/terminal_text.hpp"
 
 #include <atomic>
 #include <libssh/callbacks.h>
@@ -24,15 +25,18 @@ public:
 
 protected:
     void sink_it_(const spdlog::details::log_msg& msg) override {
-        spdlog::memory_buf_t text;
-        formatter_->format(msg, text);
+        spdlog::memory_buf_t formatted;
+        formatter_->format(msg, formatted);
         // Messages carry text from hosts (banners, errors): no byte of it
-        // may drive the terminal.
-        for (std::size_t i = 0; i + 1 < text.size(); ++i) {
-            const auto ch = static_cast<unsigned char>(text[i]);
-            if (ch < 0x20 || ch == 0x7f) {
-                text[i] = '?';
-            }
+        // may drive the terminal (terminal_text.hpp). The line's own end stays.
+        std::string_view body(formatted.data(), formatted.size());
+        const bool eol = !body.empty() && body.back() == '\n';
+        if (eol) {
+            body.remove_suffix(1);
+        }
+        std::string text = terminal_safe(body);
+        if (eol) {
+            text += '\n';
         }
         LiveLine* live = g_live_line.load();
         if (live) {

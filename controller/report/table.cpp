@@ -1,5 +1,10 @@
 #include "report/table.hpp"
 
+#include "common/file.hpp"
+#include "logging/terminal_text.hpp"
+
+#include <cerrno>
+#include <cstdlib>
 #include <initializer_list>
 
 namespace bpfleet::report {
@@ -105,14 +110,28 @@ void print_facts(std::FILE* out, const RunReport& report) {
 } // namespace
 
 Result<void> TableWriter::write(const RunReport& report) {
-    if (m_kind == TableKind::Facts) {
-        print_facts(m_out, report);
-    } else {
-        print_programs(m_out, report);
-    }
-    if (!m_report_path.empty()) {
-        std::fprintf(m_out, "report: %s\n", m_report_path.c_str());
-    }
+    // The table is made in memory first: nearly every cell comes from a host
+    // (errors, object, program and kernel names, verifier evidence), so the
+    // whole text is made terminal-safe before any of it is printed.
+    char* text = nullptr;
+    std::size_t size = 0;
+    {
+        FilePtr buffer(open_memstream(&text, &size));
+        if (!buffer) {
+            return make_error("io", "cannot make the table: out of memory", errno);
+        }
+        if (m_kind == TableKind::Facts) {
+            print_facts(buffer.get(), report);
+        } else {
+            print_programs(buffer.get(), report);
+        }
+        if (!m_report_path.empty()) {
+            std::fprintf(buffer.get(), "report: %s\n", m_report_path.c_str());
+        }
+    } // text and size are final once the stream is closed
+    const std::string safe = logging::terminal_safe_lines(std::string_view(text, size));
+    std::free(text); // NOLINT(cppcoreguidelines-owning-memory): open_memstream mallocs it
+    std::fwrite(safe.data(), 1, safe.size(), m_out);
     // A closed or full stdout is not an error of the run: report.json holds it all.
     std::fflush(m_out);
     return {};
