@@ -233,7 +233,7 @@ void add_fleet_options(CLI::App* cmd, RunOptions& o) {
         "when $HOME is not writable");
     cmd->add_option("--agent", o.agents,
                     "Agent binary, as PATH (this machine's architecture) or ARCH=PATH (x86_64, "
-                    "aarch64); repeatable");
+                    "aarch64, armv7l); repeatable");
     cmd->add_flag("-q,--quiet", o.quiet, "Print nothing but errors");
     cmd->add_flag("-v,--verbose", o.verbose,
                   "Print every host's stages and retries; -vv also libssh's and libbpf's own "
