@@ -1,5 +1,8 @@
 // `bpfleet-agent serve`: the agent end of the controller protocol
-// (docs/protocol.md) on stdin/stdout, for the whole run of one host.
+// (docs/protocol.md) on stdin/stdout, for the whole run of one host. Requests
+// are read with the typed parsers of protocol/messages.hpp; a request that
+// does not parse is answered (an error reply, or a check report whose error
+// says what was wrong), never acted on.
 
 #include "bpf/fixups.hpp"
 #include "check_runner.hpp"
@@ -9,7 +12,7 @@
 #include "input.hpp"
 #include "output.hpp"
 #include "probe.hpp"
-#include "protocol/protocol.hpp"
+#include "protocol/messages.hpp"
 
 #include <cerrno>
 #include <cstdio>
@@ -18,38 +21,39 @@
 namespace bpfleet::agent {
 namespace {
 
-void reply(const Json& message) {
+template <typename Message> void reply(const Message& message) {
     write_stdout(protocol::encode(message));
 }
 
-void reply_error(const std::string& message, const Json& id = nullptr) {
-    reply(Json{{"type", "error"}, {"id", id}, {"message", message}});
-}
-
-Json handle_check(const protocol::Frame& frame) {
-    const Json& m = frame.message;
-    const Json id = m.value("id", Json(nullptr));
-    CheckReport report;
+// The reply to a check request: always a report for the request's id, with
+// the reason in its error when the object could not be checked.
+protocol::CheckReply handle_check(const protocol::Frame& frame) {
+    protocol::CheckReply out;
+    CheckReport& report = out.report;
     report.agent = agent_info();
     report.kernel = kernel_info();
-    report.object.name = m.value("name", std::string("object"));
+    report.object.name = "object";
     report.object.size = frame.payload.size();
-    const std::string want = m.value("sha256", std::string());
+    // The id first, so that even a request that does not parse is answered
+    // under the id the controller waits for.
+    if (auto id = frame.message.find("id"); id != frame.message.end() && id->is_number_unsigned()) {
+        out.id = id->get<std::uint64_t>();
+    }
+    auto request = protocol::parse_check_request(frame.message);
+    if (!request) {
+        report.object_error =
+            ObjectError{FailureCode::Unknown, 0, "bad check request: " + request.error().message};
+        return out;
+    }
+    report.object.name = request->name;
     const std::string got = Sha256::hex_of(frame.payload);
-    if (want != got) {
+    if (request->sha256 != got) {
         report.object_error = ObjectError{FailureCode::ObjectInvalid, 0,
                                           "the object arrived damaged: sha256 " + got +
-                                              ", the controller sent " + want};
-        return Json{{"type", "check"}, {"id", id}, {"report", report}};
+                                              ", the controller sent " + request->sha256};
+        return out;
     }
-    protocol::CheckOptions options;
-    try {
-        options = m.value("options", Json::object()).get<protocol::CheckOptions>();
-    } catch (const std::exception& e) {
-        report.object_error =
-            ObjectError{FailureCode::Unknown, 0, std::string("bad check options: ") + e.what()};
-        return Json{{"type", "check"}, {"id", id}, {"report", report}};
-    }
+    const protocol::CheckOptions& options = request->options;
     CheckRunOptions run;
     run.name = report.object.name;
     run.log_cap = options.log_cap;
@@ -61,7 +65,7 @@ Json handle_check(const protocol::Frame& frame) {
         if (!rules) {
             report.object_error =
                 ObjectError{FailureCode::LoaderContract, 0, rules.error().describe()};
-            return Json{{"type", "check"}, {"id", id}, {"report", report}};
+            return out;
         }
         run.rules = std::move(*rules);
     }
@@ -71,7 +75,47 @@ Json handle_check(const protocol::Frame& frame) {
     } else {
         run_check_supervised(bytes, run, report);
     }
-    return Json{{"type", "check"}, {"id", id}, {"report", report}};
+    return out;
+}
+
+protocol::Hello hello() {
+    protocol::Hello h;
+    h.agent = agent_info();
+    h.build_id = build_id();
+    h.kernel = kernel_info();
+    return h;
+}
+
+// Answers one request; false when the conversation is over.
+bool handle(const protocol::Frame& frame) {
+    const auto type = protocol::message_type(frame.message);
+    if (!type) {
+        reply(protocol::ErrorReply{std::nullopt, "unknown message type '" +
+                                                     frame.message.at("type").get<std::string>() +
+                                                     "'"});
+        return true;
+    }
+    switch (*type) {
+    case protocol::MessageType::Hello:
+        return true; // the controller's hello: our own was sent first
+    case protocol::MessageType::Probe:
+        if (auto request = protocol::parse_probe_request(frame.message); !request) {
+            reply(protocol::ErrorReply{std::nullopt, request.error().message});
+        } else {
+            reply(protocol::ProbeReply{probe_host(request->features)});
+        }
+        return true;
+    case protocol::MessageType::Check:
+        reply(handle_check(frame));
+        return true;
+    case protocol::MessageType::Bye:
+        reply(protocol::Bye{});
+        return false;
+    case protocol::MessageType::Error:
+        break;
+    }
+    reply(protocol::ErrorReply{std::nullopt, "unexpected message type 'error'"});
+    return true;
 }
 
 } // namespace
@@ -81,13 +125,7 @@ int run_serve(std::span<char*> args) {
         log_error("serve takes no options");
         return kExitUsage;
     }
-    reply(Json{{"type", "hello"},
-               {"protocol", protocol::kVersion},
-               {"agent", Json{{"version", agent_info().version},
-                              {"libbpf", agent_info().libbpf_version},
-                              {"arch", agent_info().arch},
-                              {"build_id", build_id()}}},
-               {"kernel", Json{{"release", kernel_info().release}, {"arch", kernel_info().arch}}}});
+    reply(hello());
     protocol::FrameReader reader;
     char buf[65536];
     for (;;) {
@@ -99,26 +137,12 @@ int run_serve(std::span<char*> args) {
             return kExitOk; // the controller closed the channel
         }
         if (auto fed = reader.feed(std::string_view(buf, static_cast<std::size_t>(n))); !fed) {
-            reply_error(fed.error().message);
+            reply(protocol::ErrorReply{std::nullopt, fed.error().message});
             return kExitUsage;
         }
         while (auto frame = reader.next()) {
-            const std::string type = frame->message["type"].get<std::string>();
-            if (type == "hello") {
-                continue; // the controller's hello: our own was sent first
-            }
-            if (type == "probe") {
-                const Json& want =
-                    frame->message.contains("features") ? frame->message["features"] : Json(true);
-                reply(Json{{"type", "probe"},
-                           {"facts", probe_host(!want.is_boolean() || want.get<bool>())}});
-            } else if (type == "check") {
-                reply(handle_check(*frame));
-            } else if (type == "bye") {
-                reply(Json{{"type", "bye"}});
+            if (!handle(*frame)) {
                 return kExitOk;
-            } else {
-                reply_error("unknown message type '" + type + "'");
             }
         }
     }

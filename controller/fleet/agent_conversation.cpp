@@ -88,6 +88,49 @@ HostFailure invalid(std::string what) {
     return HostFailure{HostStatus::AgentError, "run", std::move(what), false, false};
 }
 
+// A reply of the expected type, read with its typed parser; an error reply
+// or a reply that does not parse is an agent_error naming what was wrong.
+template <typename Message, typename Parse>
+HostExpected<Message> read_reply(const protocol::Frame& frame, protocol::MessageType expected,
+                                 Parse parse, std::string_view what) {
+    const auto type = protocol::message_type(frame.message);
+    if (type == protocol::MessageType::Error && expected != protocol::MessageType::Error) {
+        auto error = protocol::parse_error_reply(frame.message);
+        return tl::unexpected(invalid(
+            "the agent answered the " + std::string(what) +
+            " with an error: " + first_line(error ? error->message : error.error().message)));
+    }
+    if (type != expected) {
+        return tl::unexpected(
+            invalid("the agent answered the " + std::string(what) + " with '" +
+                    first_line(frame.message.value("type", std::string("?")), 100) + "'"));
+    }
+    auto message = parse(frame.message);
+    if (!message) {
+        return tl::unexpected(invalid("invalid " + std::string(what) +
+                                      " reply from the agent: " + message.error().message));
+    }
+    return std::move(*message);
+}
+
+// The agent's hello: the protocol version first (an agent of another version
+// may shape the rest differently), then the whole message.
+HostExpected<protocol::Hello> read_hello(const protocol::Frame& frame) {
+    const Json& m = frame.message;
+    const auto version = m.find("protocol");
+    if (protocol::message_type(m) != protocol::MessageType::Hello || version == m.end() ||
+        *version != protocol::kVersion) {
+        return tl::unexpected(invalid("the agent did not say hello with protocol " +
+                                      std::to_string(protocol::kVersion) + ": " +
+                                      m.dump().substr(0, 200)));
+    }
+    auto hello = protocol::parse_hello(m);
+    if (!hello) {
+        return tl::unexpected(invalid("invalid hello from the agent: " + hello.error().message));
+    }
+    return std::move(*hello);
+}
+
 } // namespace
 
 asio::awaitable<HostExpected<void>> converse(AgentStream& stream, const CheckPlan& plan,
@@ -95,47 +138,39 @@ asio::awaitable<HostExpected<void>> converse(AgentStream& stream, const CheckPla
                                              std::string expected_arch) {
     Conversation talk(stream, deadline);
     const std::string_view hello_text = "hello";
-    auto hello = co_await talk.receive(Clock::now() + kHelloTimeout, hello_text);
+    auto hello_frame = co_await talk.receive(Clock::now() + kHelloTimeout, hello_text);
+    if (!hello_frame) {
+        co_return tl::unexpected(hello_frame.error());
+    }
+    auto hello = read_hello(*hello_frame);
     if (!hello) {
         co_return tl::unexpected(hello.error());
     }
-    std::string machine;
-    try {
-        const Json& m = hello->message;
-        if (m.at("type") != "hello" || m.at("protocol") != protocol::kVersion) {
-            co_return tl::unexpected(invalid("the agent did not say hello with protocol " +
-                                             std::to_string(protocol::kVersion) + ": " +
-                                             m.dump().substr(0, 200)));
-        }
-        machine = m.at("kernel").at("arch").get<std::string>();
-    } catch (const std::exception& e) {
-        co_return tl::unexpected(invalid(std::string("invalid hello from the agent: ") + e.what()));
-    }
+    const std::string machine = hello->kernel.arch;
     if (!expected_arch.empty() && machine != expected_arch) {
         co_return tl::unexpected(invalid("the host said uname -m = " + expected_arch +
                                          " but the agent runs on " + machine));
     }
 
-    const std::string probe_request =
-        protocol::encode(Json{{"type", "probe"}, {"features", plan.probe_features}});
+    const std::string probe_request = protocol::encode(protocol::ProbeRequest{plan.probe_features});
     if (auto sent = co_await talk.send(probe_request); !sent) {
         co_return tl::unexpected(sent.error());
     }
     const std::string_view probe_text = "probe reply";
-    auto probe = co_await talk.receive(Clock::now() + kProbeTimeout, probe_text);
+    auto probe_frame = co_await talk.receive(Clock::now() + kProbeTimeout, probe_text);
+    if (!probe_frame) {
+        co_return tl::unexpected(probe_frame.error());
+    }
+    auto probe = read_reply<protocol::ProbeReply>(*probe_frame, protocol::MessageType::Probe,
+                                                  protocol::parse_probe_reply, "probe");
     if (!probe) {
         co_return tl::unexpected(probe.error());
     }
-    if (probe->message.value("type", "") != "probe" || !probe->message.contains("facts") ||
-        !probe->message["facts"].is_object()) {
-        co_return tl::unexpected(invalid("the agent answered a probe with '" +
-                                         probe->message.value("type", std::string("?")) + "'"));
-    }
-    host.facts = std::move(probe->message["facts"]);
+    host.facts = std::move(probe->facts);
 
     if (plan.artifacts == nullptr || plan.artifacts->empty()) {
         // bpfleet probe: the facts are the answer.
-        const std::string bye = protocol::encode(Json{{"type", "bye"}});
+        const std::string bye = protocol::encode(protocol::Bye{});
         (void)co_await talk.send(bye);
         co_return HostExpected<void>{};
     }
@@ -159,8 +194,8 @@ asio::awaitable<HostExpected<void>> converse(AgentStream& stream, const CheckPla
             check.object_sha256 = o->object_sha256;
             // The header line, then the object's bytes straight from the shared
             // artifact: no per-host copy of the object.
-            const std::string request = protocol::encode(protocol::check_request(
-                ++id, o->name, o->bytes->size(), o->object_sha256, plan.options));
+            const std::string request = protocol::encode(protocol::CheckRequest{
+                ++id, o->name, o->bytes->size(), o->object_sha256, plan.options});
             const std::string_view object(reinterpret_cast<const char*>(o->bytes->data()),
                                           o->bytes->size());
             if (auto sent = co_await talk.send(request); !sent) {
@@ -170,28 +205,29 @@ asio::awaitable<HostExpected<void>> converse(AgentStream& stream, const CheckPla
                 co_return tl::unexpected(sent.error());
             }
             const std::string_view report_text = "check report";
-            auto reply = co_await talk.receive(
+            auto reply_frame = co_await talk.receive(
                 Clock::now() + std::chrono::seconds(plan.options.timeout_seconds + 60),
                 report_text);
+            if (!reply_frame) {
+                co_return tl::unexpected(reply_frame.error());
+            }
+            auto reply = read_reply<protocol::CheckReply>(
+                *reply_frame, protocol::MessageType::Check, protocol::parse_check_reply, "check");
             if (!reply) {
                 co_return tl::unexpected(reply.error());
             }
-            try {
-                if (reply->message.at("type").get<std::string>() != "check" ||
-                    reply->message.at("id").get<std::uint64_t>() != id) {
-                    throw std::invalid_argument("unexpected reply '" +
-                                                reply->message.dump().substr(0, 200) + "'");
-                }
-                check.report = reply->message.at("report").get<CheckReport>();
-            } catch (const std::exception& e) {
-                co_return tl::unexpected(
-                    invalid(std::string("invalid check reply from the agent: ") + e.what()));
+            if (reply->id != id) {
+                co_return tl::unexpected(invalid("invalid check reply from the agent: it answers "
+                                                 "request " +
+                                                 std::to_string(reply->id) + ", not " +
+                                                 std::to_string(id)));
             }
+            check.report = std::move(reply->report);
             host.checks.push_back(std::move(check));
         }
     }
     // A polite end; the answer is not needed (closing the channel ends serve too).
-    const std::string bye = protocol::encode(Json{{"type", "bye"}});
+    const std::string bye = protocol::encode(protocol::Bye{});
     if (auto sent = co_await talk.send(bye); sent) {
         const std::string_view bye_text = "bye";
         (void)co_await talk.receive(Clock::now() + std::chrono::seconds(5), bye_text);

@@ -1,13 +1,15 @@
-// The protocol-v1 conversation with one `bpfleet-agent serve` (docs/protocol.md):
+// The protocol conversation with one `bpfleet-agent serve` (docs/protocol.md):
 // hello, probe, one check per object the host's architecture takes, bye.
-// Every reply is validated (type, id, the bpfleet.check/v1 model) and bounded
-// (FrameReader); anything garbled, oversized or late is an agent_error or a
-// timeout for that host, never a crash.
+// Every reply is bounded (FrameReader) and read with its typed parser
+// (protocol/messages.hpp: the hello, the probe's HostFacts, the check reply's
+// id and its bpfleet.check/v1 report); anything garbled, oversized or late is
+// an agent_error or a timeout for that host, never a crash.
 #pragma once
 
 #include "fleet/agent_stream.hpp"
 #include "model/run_report.hpp"
 #include "oci/resolve.hpp"
+#include "protocol/messages.hpp"
 #include "protocol/protocol.hpp"
 
 #include <string>

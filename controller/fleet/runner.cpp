@@ -123,7 +123,7 @@ asio::awaitable<HostOutcome> run_host(const inventory::InventoryHost& h, RunStat
     for (int attempt = 1;; ++attempt) {
         HostResult& r = out.result;
         r.attempts = attempt;
-        r.facts = Json::object();
+        r.facts.reset();
         r.checks.clear();
         r.agent.reset();
         // (No co_await inside ?: — GCC 12 miscompiles it.)

@@ -32,7 +32,8 @@ std::vector<Error> write_host_files(const OutputDir& hosts, const HostResult& ho
         errors.push_back(std::move(dir.error()));
         return errors;
     }
-    note(dir->write_file("facts.json", host.facts.dump(2) + "\n"));
+    note(dir->write_file("facts.json",
+                         (host.facts ? Json(*host.facts) : Json::object()).dump(2) + "\n"));
     note(dir->write_file("agent-stderr.txt", agent_stderr));
     std::optional<OutputDir> logs;
     for (const auto& c : host.checks) {

@@ -74,33 +74,25 @@ void print_programs(std::FILE* out, const RunReport& report) {
                  s.error);
 }
 
-// The text at `path` in a host's facts, "-" when absent or not text.
-std::string fact_text(const Json& facts, std::initializer_list<const char*> path) {
-    const Json* at = &facts;
-    for (const char* key : path) {
-        if (!at->is_object() || !at->contains(key)) {
-            return "-";
-        }
-        at = &(*at)[key];
-    }
-    return at->is_string()    ? at->get<std::string>()
-           : at->is_boolean() ? (at->get<bool>() ? "yes" : "no")
-                              : "-";
+// A fact as text, "-" when the host did not say (or never answered).
+std::string fact_text(const std::optional<std::string>& v) {
+    return v ? *v : "-";
 }
 
 void print_facts(std::FILE* out, const RunReport& report) {
     std::fprintf(out, "%s%s%s%s%s%s\n", pad("HOST", 14).c_str(), pad("ARCH", 9).c_str(),
                  pad("KERNEL", 26).c_str(), pad("OS", 30).c_str(), pad("BTF", 5).c_str(), "STATUS");
     for (const auto& h : report.hosts) {
-        const Json& f = h.facts;
+        static const HostFacts kNoFacts;
+        const HostFacts& f = h.facts ? *h.facts : kNoFacts;
+        const std::string btf = h.facts ? (f.btf.vmlinux ? "yes" : "no") : "-";
         std::string status = h.status == HostStatus::Ok ? "ok"
                                                         : std::string(to_string(h.status)) + " (" +
                                                               h.stage + "): " + h.error;
-        std::fprintf(out, "%s%s%s%s%s%s\n", pad(h.name, 14).c_str(),
-                     pad(fact_text(f, {"arch"}), 9).c_str(),
-                     pad(fact_text(f, {"kernel", "release"}), 26).c_str(),
-                     pad(fact_text(f, {"os", "pretty_name"}), 30).c_str(),
-                     pad(fact_text(f, {"btf", "vmlinux"}), 5).c_str(), status.c_str());
+        std::fprintf(
+            out, "%s%s%s%s%s%s\n", pad(h.name, 14).c_str(), pad(fact_text(f.arch), 9).c_str(),
+            pad(fact_text(f.kernel.release), 26).c_str(),
+            pad(fact_text(f.os.pretty_name), 30).c_str(), pad(btf, 5).c_str(), status.c_str());
     }
     auto s = report.summary();
     std::fprintf(out, "\n%d host(s): %d ok, %d without answer\n", s.hosts, s.hosts_ok,

@@ -1,6 +1,7 @@
 #include "model/check_result.hpp"
 
 #include "common/json_depth.hpp"
+#include "model/json_fields.hpp"
 
 #include <array>
 #include <cerrno>
@@ -491,19 +492,26 @@ void from_json(const Json& j, CheckReport& v) {
     get_if_present(j, "duration_ms", v.duration_ms);
 }
 
-// Far deeper than a real document (5 levels). Json is an ordered_json, which
-// copies a member recursively when its object grows: unbounded nesting from an
-// untrusted host would overflow the stack.
-constexpr int kMaxNestingDepth = 32;
-
 Result<CheckReport> parse_check_report(std::string_view text) {
-    if (!json_depth_within(text, kMaxNestingDepth)) {
+    if (!json_depth_within(text, kMaxReportDepth)) {
         return make_error("invalid_report", "not a bpfleet.check/v1 document: nested deeper than " +
-                                                std::to_string(kMaxNestingDepth) + " levels");
+                                                std::to_string(kMaxReportDepth) + " levels");
     }
     try {
-        auto j = Json::parse(text);
-        return j.get<CheckReport>();
+        return check_report_from_json(Json::parse(text));
+    } catch (const std::exception& e) {
+        return make_error("invalid_report",
+                          std::string("not a bpfleet.check/v1 document: ") + e.what());
+    }
+}
+
+Result<CheckReport> check_report_from_json(const Json& document) {
+    if (!json_depth_at_most(document, kMaxReportDepth)) {
+        return make_error("invalid_report", "not a bpfleet.check/v1 document: nested deeper than " +
+                                                std::to_string(kMaxReportDepth) + " levels");
+    }
+    try {
+        return document.get<CheckReport>();
     } catch (const std::exception& e) {
         return make_error("invalid_report",
                           std::string("not a bpfleet.check/v1 document: ") + e.what());

@@ -189,5 +189,13 @@ void from_json(const Json& j, CheckReport& v);
 
 // Parse and validate a bpfleet.check/v1 document from untrusted text.
 Result<CheckReport> parse_check_report(std::string_view text);
+// The same for a document already parsed (a check reply's "report"); refuses
+// one nested deeper than kMaxReportDepth.
+Result<CheckReport> check_report_from_json(const Json& document);
+
+// Far deeper than a real document (5 levels). Json is an ordered_json, which
+// copies a member recursively when its object grows: unbounded nesting from an
+// untrusted host would overflow the stack.
+inline constexpr int kMaxReportDepth = 32;
 
 } // namespace bpfleet

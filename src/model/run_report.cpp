@@ -1,6 +1,7 @@
 #include "model/run_report.hpp"
 
 #include <array>
+#include <stdexcept>
 #include <utility>
 
 namespace bpfleet {
@@ -119,7 +120,7 @@ void to_json(Json& j, const HostResult& v) {
              {"stage", v.stage},
              {"error", v.error},
              {"attempts", v.attempts},
-             {"facts", v.facts},
+             {"facts", v.facts ? Json(*v.facts) : Json::object()},
              {"checks", v.checks},
              {"duration_ms", v.duration_ms}};
     if (v.agent) {
@@ -150,7 +151,14 @@ void from_json(const Json& j, HostResult& v) {
     v.status = *status;
     v.stage = j.value("stage", std::string());
     v.error = j.value("error", std::string());
-    v.facts = j.value("facts", Json::object());
+    v.facts.reset();
+    if (auto it = j.find("facts"); it != j.end() && !(it->is_object() && it->empty())) {
+        auto facts = parse_host_facts(*it, "facts");
+        if (!facts) {
+            throw std::invalid_argument(facts.error().message);
+        }
+        v.facts = std::move(*facts);
+    }
     v.checks = j.value("checks", std::vector<ObjectCheck>{});
     v.duration_ms = j.value("duration_ms", 0.0);
 }

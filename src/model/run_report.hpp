@@ -4,6 +4,7 @@
 #pragma once
 
 #include "model/check_result.hpp"
+#include "model/host_facts.hpp"
 
 #include <cstdint>
 #include <optional>
@@ -58,7 +59,9 @@ struct HostResult {
     std::string error; // what failed, for a person ("" when ok)
     int attempts = 1;  // connection attempts (retries after transport failures)
     std::optional<AgentDeployment> agent;
-    Json facts = Json::object();
+    // What the agent probed; none when the host never answered a probe
+    // (written as {} in the report).
+    std::optional<HostFacts> facts;
     std::vector<ObjectCheck> checks;
     double duration_ms = 0;
 

@@ -106,26 +106,4 @@ std::string encode(const Json& message) {
     return message.dump() + "\n";
 }
 
-void to_json(Json& j, const CheckOptions& o) {
-    j = Json{{"load_only", o.load_only},
-             {"fire", o.fire},
-             {"timeout", o.timeout_seconds},
-             {"log_cap", o.log_cap},
-             {"fixups", o.fixups_toml}};
-}
-
-void from_json(const Json& j, CheckOptions& o) {
-    o.load_only = j.value("load_only", false);
-    o.fire = j.value("fire", true);
-    o.timeout_seconds = j.value("timeout", 120u);
-    o.log_cap = j.value("log_cap", std::uint64_t{1} << 20);
-    o.fixups_toml = j.value("fixups", std::string());
-}
-
-Json check_request(std::uint64_t id, const std::string& name, std::size_t size,
-                   const std::string& sha256, const CheckOptions& options) {
-    return Json{{"type", "check"}, {"id", id},         {"name", name},
-                {"size", size},    {"sha256", sha256}, {"options", options}};
-}
-
 } // namespace bpfleet::protocol

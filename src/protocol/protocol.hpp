@@ -1,16 +1,19 @@
-// The wire protocol between the controller and `bpfleet-agent serve`
-// (docs/protocol.md): versioned JSON lines over one byte stream (an SSH
-// channel or a subprocess's pipes). A "check" request line is followed by
-// exactly `size` raw bytes: the object itself, so that objects never become
-// temp files on the host.
+// The framing of every JSON-lines stream bpfleet reads: the wire protocol
+// between the controller and `bpfleet-agent serve` (docs/protocol.md:
+// versioned JSON lines over one byte stream, an SSH channel or a subprocess's
+// pipes) and the agent's own stream from its check process to its
+// supervisor. Each line is one JSON object with a string "type"; on the wire
+// a "check" request line is followed by exactly `size` raw bytes: the object
+// itself, so that objects never become temp files on the host.
 //
-// FrameReader turns bytes into frames incrementally and bounds every size, so
-// that a garbled or hostile peer is an error, never unbounded memory.
-// Not thread-safe; one reader per stream.
+// FrameReader turns bytes into frames incrementally and bounds every size (a
+// line, its nesting, a payload), so that a garbled or hostile peer is an
+// error, never unbounded memory or a deep recursion. The typed messages are
+// in messages.hpp. Not thread-safe; one reader per stream.
 #pragma once
 
 #include "common/result.hpp"
-#include "model/check_result.hpp"
+#include "model/json_fields.hpp"
 
 #include <cstddef>
 #include <cstdint>
@@ -62,20 +65,5 @@ private:
 
 // One JSON line.
 std::string encode(const Json& message);
-
-struct CheckOptions {
-    bool load_only = false;
-    bool fire = true;
-    unsigned timeout_seconds = 120;
-    std::uint64_t log_cap = 1 << 20;
-    std::string fixups_toml; // empty: none
-};
-
-void to_json(Json& j, const CheckOptions& o);
-void from_json(const Json& j, CheckOptions& o);
-
-// A "check" request line (without the payload that follows it).
-Json check_request(std::uint64_t id, const std::string& name, std::size_t size,
-                   const std::string& sha256, const CheckOptions& options);
 
 } // namespace bpfleet::protocol

@@ -1,8 +1,10 @@
 // `bpfleet-agent probe` through the real agent: the document's shape, its
-// facts against what this test reads itself, and its BPF answers against
-// loads this test makes itself (the same raw errno, whatever the kernel).
+// facts against what this test reads itself, its BPF answers against loads
+// this test makes itself (the same raw errno, whatever the kernel), and its
+// round trip through HostFacts.
 
 #include "model/check_result.hpp"
+#include "model/host_facts.hpp"
 #include "privileged/agent_runner.hpp"
 #include "support/require.hpp"
 
@@ -95,6 +97,17 @@ TEST(Probe, DocumentShapeAndHostFacts) {
     int unpriv = std::stoi(read_text("/proc/sys/kernel/unprivileged_bpf_disabled"));
     EXPECT_EQ(doc["sysctl"]["unprivileged_bpf_disabled"].get<int>(), unpriv);
     EXPECT_EQ(doc["privileges"]["euid"].get<long>(), static_cast<long>(geteuid()));
+}
+
+// What the controller does with a host's document: read it as HostFacts and
+// write it into report.json and facts.json. Nothing may change on the way.
+TEST(Probe, TheDocumentReadsBackAsHostFactsUnchanged) {
+    const Json& doc = probe_document();
+    auto facts = parse_host_facts(doc);
+    ASSERT_TRUE(facts) << facts.error().message;
+    ASSERT_TRUE(facts->features);
+    EXPECT_FALSE(facts->features->prog_types.empty());
+    EXPECT_EQ(Json(*facts).dump(), doc.dump());
 }
 
 TEST(Probe, EveryLibbpfTypeHasAnAnswer) {

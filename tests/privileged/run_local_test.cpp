@@ -3,6 +3,7 @@
 
 #include "model/run_report.hpp"
 #include "privileged/agent_runner.hpp"
+#include "protocol/messages.hpp"
 #include "support/require.hpp"
 
 #include <cstdlib>
@@ -133,16 +134,16 @@ TEST_F(RunLocal, VerifierLogNamesFromTheAgentStayInsideTheHostFolder) {
     p.load.log = VerifierLog{"0: R1 invalid mem access 'scalar'\n", 34, false, 2};
     report.programs.push_back(p);
     const fs::path replies = m_out.parent_path() / (m_out.filename().string() + "-replies.jsonl");
-    std::ofstream(replies) << Json{{"type", "hello"},
-                                   {"protocol", 1},
-                                   {"agent", {{"version", "t"}, {"arch", "x86_64"}}},
-                                   {"kernel", {{"release", "6.1.0"}, {"arch", "x86_64"}}}}
-                                  .dump()
-                           << "\n"
-                           << Json{{"type", "probe"}, {"facts", {{"arch", "x86_64"}}}}.dump()
-                           << "\n"
-                           << Json{{"type", "check"}, {"id", 1}, {"report", report}}.dump() << "\n"
-                           << Json{{"type", "bye"}}.dump() << "\n";
+    protocol::Hello hello;
+    hello.agent = AgentInfo{"t", "1.1", "x86_64"};
+    hello.build_id = "0123";
+    hello.kernel = KernelInfo{"6.1.0", "x86_64"};
+    HostFacts facts;
+    facts.arch = "x86_64";
+    std::ofstream(replies) << protocol::encode(hello)
+                           << protocol::encode(protocol::ProbeReply{facts})
+                           << protocol::encode(protocol::CheckReply{1, report})
+                           << protocol::encode(protocol::Bye{});
     // An "agent" that answers from the file and reads what it is sent.
     const fs::path fake = m_out.parent_path() / (m_out.filename().string() + "-agent.sh");
     std::ofstream(fake) << "#!/bin/sh\ncat " << replies.string() << "\nexec cat >/dev/null\n";

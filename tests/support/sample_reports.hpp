@@ -45,7 +45,9 @@ inline HostResult sample_host(std::string name, std::vector<ProgramResult> progr
     h.user = "ci";
     h.transport = "ssh";
     h.status = HostStatus::Ok;
-    h.facts = Json{{"arch", "x86_64"}, {"kernel", {{"release", "6.1.0-18-cloud-amd64"}}}};
+    h.facts = HostFacts{};
+    h.facts->arch = "x86_64";
+    h.facts->kernel.release = "6.1.0-18-cloud-amd64";
     h.agent = AgentDeployment{"x86_64", std::string(64, 'a'), "/tmp/agent", true};
     ObjectCheck check;
     check.artifact = "build/" + object;

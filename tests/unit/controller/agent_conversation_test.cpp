@@ -44,17 +44,25 @@ public:
     [[nodiscard]] std::string stderr_text() const override { return err; }
 };
 
-std::string hello(const std::string& arch = "x86_64", int protocol = 1) {
-    return Json{{"type", "hello"},
-                {"protocol", protocol},
-                {"agent", {{"version", "t"}, {"arch", arch}}},
-                {"kernel", {{"release", "6.1.0"}, {"arch", arch}}}}
-               .dump() +
-           "\n";
+std::string hello(const std::string& arch = "x86_64", int version = protocol::kVersion) {
+    protocol::Hello h;
+    h.protocol = version;
+    h.agent = AgentInfo{"t", "1.1", arch};
+    h.build_id = "0123";
+    h.kernel = KernelInfo{"6.1.0", arch};
+    return protocol::encode(h);
+}
+
+HostFacts facts() {
+    HostFacts f;
+    f.agent = ProbeAgentInfo{"t", "1.1", "x86_64", "0123", Json::object()};
+    f.arch = "x86_64";
+    f.kernel.release = "6.1.0";
+    return f;
 }
 
 std::string probe() {
-    return Json{{"type", "probe"}, {"facts", {{"kernel", {{"release", "6.1.0"}}}}}}.dump() + "\n";
+    return protocol::encode(protocol::ProbeReply{facts()});
 }
 
 std::string check_reply(std::uint64_t id) {
@@ -63,7 +71,7 @@ std::string check_reply(std::uint64_t id) {
     p.name = "prog";
     p.load.verdict = Verdict::Pass;
     report.programs.push_back(p);
-    return Json{{"type", "check"}, {"id", id}, {"report", report}}.dump() + "\n";
+    return protocol::encode(protocol::CheckReply{id, report});
 }
 
 class ConversationTest : public ::testing::Test {
@@ -98,7 +106,8 @@ TEST_F(ConversationTest, GoodAgentGivesFactsAndOneCheckPerObject) {
     HostResult host;
     auto r = talk(s, host);
     ASSERT_TRUE(r) << r.error().message;
-    EXPECT_EQ(host.facts["kernel"]["release"], "6.1.0");
+    ASSERT_TRUE(host.facts);
+    EXPECT_EQ(host.facts->kernel.release, "6.1.0");
     ASSERT_EQ(host.checks.size(), 1u);
     EXPECT_EQ(host.checks[0].object, "pass.bpf.o");
     ASSERT_EQ(host.checks[0].report.programs.size(), 1u);
@@ -137,7 +146,7 @@ TEST_F(ConversationTest, OversizedLineIsRefusedNotBuffered) {
     ASSERT_FALSE(r);
     EXPECT_EQ(r.error().status, HostStatus::AgentError);
     EXPECT_NE(r.error().message.find("bytes"), std::string::npos) << r.error().message;
-    EXPECT_FALSE(host.facts.empty()) << "facts from before the garbage are kept";
+    EXPECT_TRUE(host.facts) << "facts from before the garbage are kept";
 }
 
 // Facts nested a million levels deep would parse, then overflow the stack
@@ -157,7 +166,7 @@ TEST_F(ConversationTest, DeeplyNestedMessageIsAnAgentErrorNotACrash) {
     EXPECT_NE(r.error().message.find("a message of " + std::to_string(line.size()) + " bytes"),
               std::string::npos)
         << r.error().message;
-    EXPECT_TRUE(host.facts.empty() || !host.facts.contains("x"));
+    EXPECT_FALSE(host.facts);
 }
 
 TEST_F(ConversationTest, SudoPasswordPromptIsAnAuthFailureInBecome) {
@@ -184,12 +193,14 @@ TEST_F(ConversationTest, AgentThatDiesIsAnAgentErrorWithItsStderr) {
 
 TEST_F(ConversationTest, WrongProtocolVersionIsRefused) {
     ScriptedStream s;
-    s.chunks = {hello("x86_64", 2)};
+    s.chunks = {hello("x86_64", protocol::kVersion + 1)};
     HostResult host;
     auto r = talk(s, host);
     ASSERT_FALSE(r);
     EXPECT_EQ(r.error().status, HostStatus::AgentError);
-    EXPECT_NE(r.error().message.find("protocol 1"), std::string::npos);
+    EXPECT_NE(r.error().message.find("protocol " + std::to_string(protocol::kVersion)),
+              std::string::npos)
+        << r.error().message;
 }
 
 TEST_F(ConversationTest, ReplyWithAnotherIdIsRefused) {
@@ -234,6 +245,83 @@ TEST_F(ConversationTest, PlainObjectGoesToAnyArchitecture) {
     auto r = talk(s, host);
     ASSERT_TRUE(r) << r.error().message;
     EXPECT_EQ(host.checks.size(), 1u);
+}
+
+TEST_F(ConversationTest, FactsOfTheWrongTypeAreAnAgentErrorNamingTheField) {
+    ScriptedStream s;
+    Json reply = Json::parse(probe());
+    reply["facts"]["kernel"]["release"] = 42;
+    s.chunks = {hello(), reply.dump() + "\n"};
+    HostResult host;
+    auto r = talk(s, host);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().status, HostStatus::AgentError);
+    EXPECT_NE(r.error().message.find("probe.facts.kernel.release: expected a string or null, got "
+                                     "an integer"),
+              std::string::npos)
+        << r.error().message;
+    EXPECT_FALSE(host.facts);
+}
+
+TEST_F(ConversationTest, FactsANewerAgentAddsAreKept) {
+    ScriptedStream s;
+    Json reply = Json::parse(probe());
+    reply["facts"]["kernel"]["config_hash"] = "abc";
+    reply["facts"]["firmware"] = {{"uefi", true}};
+    s.chunks = {hello(), reply.dump() + "\n", check_reply(1), "{\"type\":\"bye\"}\n"};
+    HostResult host;
+    auto r = talk(s, host);
+    ASSERT_TRUE(r) << r.error().message;
+    ASSERT_TRUE(host.facts);
+    const Json written = *host.facts;
+    EXPECT_EQ(written["kernel"]["config_hash"], "abc") << written.dump();
+    EXPECT_EQ(written["firmware"]["uefi"], true) << written.dump();
+}
+
+TEST_F(ConversationTest, HelloWithoutABuildIdIsRefusedNamingIt) {
+    ScriptedStream s;
+    Json h = Json::parse(hello());
+    h["agent"].erase("build_id");
+    s.chunks = {h.dump() + "\n"};
+    HostResult host;
+    auto r = talk(s, host);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().status, HostStatus::AgentError);
+    EXPECT_NE(r.error().message.find("hello.agent.build_id: missing"), std::string::npos)
+        << r.error().message;
+}
+
+TEST_F(ConversationTest, AnErrorReplyIsAnAgentErrorWithTheAgentsWords) {
+    ScriptedStream s;
+    s.chunks = {hello(), protocol::encode(protocol::ErrorReply{std::nullopt, "no probe today"})};
+    HostResult host;
+    auto r = talk(s, host);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().status, HostStatus::AgentError);
+    EXPECT_NE(r.error().message.find("answered the probe with an error: no probe today"),
+              std::string::npos)
+        << r.error().message;
+}
+
+TEST_F(ConversationTest, TheCheckRequestIsTheTypedMessage) {
+    ScriptedStream s;
+    s.chunks = {hello(), probe(), check_reply(1), "{\"type\":\"bye\"}\n"};
+    m_plan.options.load_only = true;
+    m_plan.options.timeout_seconds = 30;
+    HostResult host;
+    ASSERT_TRUE(talk(s, host));
+    // The line after the probe request, read back with the agent's parser.
+    const auto start = s.written.find("{\"type\":\"check\"");
+    ASSERT_NE(start, std::string::npos) << s.written.substr(0, 300);
+    const auto line = s.written.substr(start, s.written.find('\n', start) - start);
+    auto request = protocol::parse_check_request(Json::parse(line));
+    ASSERT_TRUE(request) << request.error().message;
+    EXPECT_EQ(request->id, 1u);
+    EXPECT_EQ(request->name, "pass.bpf.o");
+    EXPECT_EQ(request->size, m_artifacts[0].artifact.objects[0].bytes->size());
+    EXPECT_EQ(request->sha256, m_artifacts[0].artifact.objects[0].object_sha256);
+    EXPECT_TRUE(request->options.load_only);
+    EXPECT_EQ(request->options.timeout_seconds, 30u);
 }
 
 } // namespace
