@@ -1,28 +1,35 @@
+// The supervisor and its disposable check process. The check process sends
+// its results as typed events (protocol/check_stream.hpp) on its stdout, a
+// pipe to the supervisor, which reads them with the same FrameReader as the
+// wire and treats them as untrusted.
+
 #include "check_runner.hpp"
 
 #include "bpf/attach.hpp"
 #include "bpf/load_check.hpp"
 #include "bpf/sandbox.hpp"
+#include "common/subprocess.hpp"
+#include "protocol/check_stream.hpp"
 
 #include <cerrno>
 #include <chrono>
-#include <csignal>
 #include <cstring>
-#include <fcntl.h>
 #include <poll.h>
-#include <sys/prctl.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 namespace bpfleet::agent {
 namespace {
 
+// The whole stream of one check (a verifier log per program, each at most
+// --log-cap).
 constexpr std::size_t kMaxStreamBytes = 256u << 20;
 
-void write_all(int fd, const std::string& text) {
+// In the check process: one event on stdout, the pipe to the supervisor.
+void send(const protocol::CheckEvent& event) {
+    const std::string text = protocol::encode(event);
     std::size_t done = 0;
     while (done < text.size()) {
-        ssize_t n = write(fd, text.data() + done, text.size() - done);
+        ssize_t n = write(STDOUT_FILENO, text.data() + done, text.size() - done);
         if (n < 0 && errno == EINTR) {
             continue;
         }
@@ -33,71 +40,59 @@ void write_all(int fd, const std::string& text) {
     }
 }
 
-void send(int fd, Json message) {
-    write_all(fd, message.dump() + "\n");
-}
-
-// The disposable child: everything it creates dies with it.
-[[noreturn]] void child_main(int fd, const ObjectBytes& bytes, const CheckRunOptions& options,
-                             const bpf::ScratchCgroup* cgroup, const std::string& cgroup_error,
-                             pid_t supervisor) {
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (getppid() != supervisor) {
-        _exit(5); // the supervisor died before the death signal was armed
-    }
+// The disposable check process: everything it creates dies with it. Its
+// exit status says how it ended (0: the stream ended on its own).
+int check_process(const ObjectBytes& bytes, const CheckRunOptions& options,
+                  const bpf::ScratchCgroup* cgroup) {
     bpf::AttachEnv env;
     env.host = bpf::detect_host_context();
     env.fire = options.fire;
     if (!options.load_only) {
         auto ns = bpf::enter_private_namespaces();
         if (!ns) {
-            send(fd, Json{{"kind", "sandbox_error"}, {"message", ns.error().describe()}});
-            _exit(4);
+            send(protocol::SandboxFailed{ns.error().describe()});
+            return 4;
         }
         env.lo_ifindex = ns->lo_ifindex;
     }
     env.cgroup = cgroup;
-    (void)cgroup_error;
 
     bpf::LoadCheckOptions load;
     load.log_cap = options.log_cap;
     load.rules = options.rules;
-    load.on_object = [fd](const ObjectFacts& facts, const std::vector<Fixup>& fixups) {
-        send(fd, Json{{"kind", "object"}, {"object", facts}, {"fixups", fixups}});
+    load.on_object = [](const ObjectFacts& facts, const std::vector<Fixup>& fixups) {
+        send(protocol::ObjectOpened{facts, fixups});
     };
-    load.on_program = [fd](std::size_t index, const ProgramResult& result) {
-        send(fd, Json{{"kind", "load"}, {"index", index}, {"program", result}});
+    load.on_program = [](std::size_t index, const ProgramResult& result) {
+        send(protocol::ProgramLoaded{index, result});
     };
     auto result = bpf::check_object_load(bytes, options.name, load, env.host);
     if (result.error) {
-        send(fd, Json{{"kind", "object_error"},
-                      {"code", to_string(result.error->code)},
-                      {"errno", result.error->errnum},
-                      {"message", result.error->message}});
-        _exit(0);
+        send(protocol::ObjectFailed{*result.error});
+        return 0;
     }
     if (!options.load_only) {
         bpf::RunStats stats;
         env.stats_enabled = stats.enabled();
         env.stats_error = stats.error();
         for (std::size_t i = 0; i < result.programs.size(); ++i) {
-            StageResult attach;
-            StageResult fire;
+            protocol::ProgramAttached attached;
+            attached.index = i;
             if (result.loaded[i]) {
                 auto r = bpf::attach_and_fire(result.loaded[i]->program, env);
-                attach = std::move(r.attach);
-                fire = std::move(r.fire);
+                attached.attach = std::move(r.attach);
+                attached.fire = std::move(r.fire);
             } else {
-                attach.verdict = Verdict::Skip;
-                attach.message = "not loaded";
-                fire.verdict = Verdict::Skip;
-                fire.message = "not loaded";
+                attached.attach.verdict = Verdict::Skip;
+                attached.attach.message = "not loaded";
+                attached.fire.verdict = Verdict::Skip;
+                attached.fire.message = "not loaded";
             }
-            send(fd, Json{{"kind", "attach"}, {"index", i}, {"attach", attach}, {"fire", fire}});
+            send(attached);
         }
     }
-    send(fd, Json{{"kind", "end"}});
-    _exit(0);
+    send(protocol::CheckEnded{});
+    return 0;
 }
 
 StageResult error_stage(const std::string& message) {
@@ -107,12 +102,12 @@ StageResult error_stage(const std::string& message) {
     return s;
 }
 
-// Applies one streamed message to the report; false on a malformed message.
-bool apply(const Json& m, CheckReport& report, bool& ended) {
-    const std::string kind = m.at("kind").get<std::string>();
-    if (kind == "object") {
-        report.object = m.at("object").get<ObjectFacts>();
-        report.fixups = m.at("fixups").get<std::vector<Fixup>>();
+// Applies one event to the report; false when it names a program the object
+// does not have.
+bool apply(protocol::CheckEvent& event, CheckReport& report) {
+    if (auto* opened = std::get_if<protocol::ObjectOpened>(&event)) {
+        report.object = std::move(opened->object);
+        report.fixups = std::move(opened->fixups);
         report.programs.clear();
         for (const auto& p : report.object.programs) {
             ProgramResult pr;
@@ -121,34 +116,22 @@ bool apply(const Json& m, CheckReport& report, bool& ended) {
             pr.type = p.type;
             report.programs.push_back(std::move(pr));
         }
-    } else if (kind == "load") {
-        auto index = m.at("index").get<std::size_t>();
-        if (index >= report.programs.size()) {
+    } else if (auto* loaded = std::get_if<protocol::ProgramLoaded>(&event)) {
+        if (loaded->index >= report.programs.size()) {
             return false;
         }
-        report.programs[index] = m.at("program").get<ProgramResult>();
-    } else if (kind == "attach") {
-        auto index = m.at("index").get<std::size_t>();
-        if (index >= report.programs.size()) {
+        report.programs[loaded->index] = std::move(loaded->program);
+    } else if (auto* attached = std::get_if<protocol::ProgramAttached>(&event)) {
+        if (attached->index >= report.programs.size()) {
             return false;
         }
-        report.programs[index].attach = m.at("attach").get<StageResult>();
-        report.programs[index].fire = m.at("fire").get<StageResult>();
-    } else if (kind == "object_error") {
-        ObjectError e;
-        e.code = failure_code_from_string(m.at("code").get<std::string>())
-                     .value_or(FailureCode::ObjectInvalid);
-        e.errnum = m.at("errno").get<int>();
-        e.message = m.at("message").get<std::string>();
-        report.object_error = e;
-        ended = true;
-    } else if (kind == "sandbox_error") {
+        report.programs[attached->index].attach = std::move(attached->attach);
+        report.programs[attached->index].fire = std::move(attached->fire);
+    } else if (auto* failed = std::get_if<protocol::ObjectFailed>(&event)) {
+        report.object_error = failed->error;
+    } else if (auto* sandbox = std::get_if<protocol::SandboxFailed>(&event)) {
         report.object_error =
-            ObjectError{FailureCode::Unknown, 0,
-                        "cannot set up the sandbox: " + m.at("message").get<std::string>()};
-        ended = true;
-    } else if (kind == "end") {
-        ended = true;
+            ObjectError{FailureCode::Unknown, 0, "cannot set up the sandbox: " + sandbox->message};
     }
     return true;
 }
@@ -198,31 +181,20 @@ void run_check_supervised(const ObjectBytes& bytes, const CheckRunOptions& optio
         }
     }
 
-    int fds[2];
-    if (pipe2(fds, O_CLOEXEC) != 0) {
+    auto child = Process::fork_call(
+        [&] { return check_process(bytes, options, cgroup ? &*cgroup : nullptr); },
+        {.in = Stdio::null(), .out = Stdio::pipe(), .die_with_parent = true});
+    if (!child) {
         report.object_error =
-            ObjectError{FailureCode::Unknown, errno, "pipe: " + std::string(strerror(errno))};
+            ObjectError{FailureCode::Unknown, child.error().errnum,
+                        "cannot start the check process: " + child.error().message};
         return;
     }
-    std::fflush(nullptr);
-    const pid_t supervisor = getpid();
-    pid_t pid = fork();
-    if (pid < 0) {
-        report.object_error =
-            ObjectError{FailureCode::Unknown, errno, "fork: " + std::string(strerror(errno))};
-        close(fds[0]);
-        close(fds[1]);
-        return;
-    }
-    if (pid == 0) {
-        close(fds[0]);
-        child_main(fds[1], bytes, options, cgroup ? &*cgroup : nullptr, cgroup_error, supervisor);
-    }
-    close(fds[1]);
+    const Fd stream = child->take_stdout();
 
     using clock = std::chrono::steady_clock;
     const auto deadline = clock::now() + std::chrono::seconds(options.timeout_seconds);
-    std::string buffer;
+    protocol::FrameReader reader = protocol::check_event_reader();
     std::size_t total = 0;
     bool ended = false;
     bool timed_out = false;
@@ -233,7 +205,7 @@ void run_check_supervised(const ObjectBytes& bytes, const CheckRunOptions& optio
             timed_out = true;
             break;
         }
-        pollfd p{fds[0], POLLIN, 0};
+        pollfd p{stream.get(), POLLIN, 0};
         int rc = poll(&p, 1, static_cast<int>(std::min<long long>(left.count(), 1000)));
         if (rc < 0 && errno == EINTR) {
             continue;
@@ -242,49 +214,54 @@ void run_check_supervised(const ObjectBytes& bytes, const CheckRunOptions& optio
             continue;
         }
         char chunk[65536];
-        ssize_t n = read(fds[0], chunk, sizeof chunk);
+        ssize_t n = read(stream.get(), chunk, sizeof chunk);
         if (n < 0 && errno == EINTR) {
             continue;
         }
         if (n <= 0) {
-            break; // the child exited (or died) without an end message
+            break; // the check process exited (or died) without an end event
         }
         total += static_cast<std::size_t>(n);
         if (total > kMaxStreamBytes) {
             protocol_error = "the check produced more than 256 MiB of output";
             break;
         }
-        buffer.append(chunk, static_cast<std::size_t>(n));
-        std::size_t nl;
-        while (!ended && (nl = buffer.find('\n')) != std::string::npos) {
-            std::string line = buffer.substr(0, nl);
-            buffer.erase(0, nl + 1);
-            try {
-                if (!apply(Json::parse(line), report, ended)) {
-                    protocol_error = "a malformed message from the check process";
-                }
-            } catch (const std::exception& e) {
-                protocol_error =
-                    std::string("a malformed message from the check process: ") + e.what();
+        // A stream that cannot be framed is cut there: nothing after it is trusted.
+        auto fed = reader.feed(std::string_view(chunk, static_cast<std::size_t>(n)));
+        while (!ended) {
+            auto frame = reader.next();
+            if (!frame) {
+                break;
             }
+            auto event = protocol::parse_check_event(frame->message);
+            if (!event) {
+                protocol_error = "a malformed message from the check process: " +
+                                 event.error().message.substr(0, 300);
+                continue;
+            }
+            if (!apply(*event, report)) {
+                protocol_error = "a malformed message from the check process";
+            }
+            ended = protocol::ends_stream(*event);
+        }
+        if (!fed && !ended) {
+            protocol_error = "a malformed message from the check process: " + fed.error().message;
+            break;
         }
     }
-    close(fds[0]);
     if (!ended) {
-        kill(pid, SIGKILL);
+        child->kill();
     }
-    int status = 0;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
+    const ExitStatus status = child->wait();
     if (timed_out) {
         fill_missing(
             report, "timed out after " + std::to_string(options.timeout_seconds) + " s (--timeout)",
             options.load_only);
     } else if (!ended) {
-        std::string why = WIFSIGNALED(status) ? std::string("the check process died: ") +
-                                                    strsignal(WTERMSIG(status))
-                                              : "the check process exited early (status " +
-                                                    std::to_string(WEXITSTATUS(status)) + ")";
+        std::string why =
+            status.signaled()
+                ? std::string("the check process died: ") + strsignal(status.signal())
+                : "the check process exited early (status " + std::to_string(status.code()) + ")";
         if (!protocol_error.empty()) {
             why = protocol_error;
         }
