@@ -1,26 +1,18 @@
 #include "input.hpp"
 
 #include "bpf/elf_inspect.hpp"
+#include "common/fd.hpp"
+#include "common/subprocess.hpp"
 
 #include <cerrno>
 #include <csignal>
 #include <cstring>
 #include <fcntl.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 namespace bpfleet::agent {
 namespace {
-
-struct Fd {
-    int fd = -1;
-    ~Fd() {
-        if (fd >= 0) {
-            close(fd);
-        }
-    }
-};
 
 std::string human_size(std::uint64_t bytes) {
     if (bytes >= (1ULL << 20)) {
@@ -32,16 +24,16 @@ std::string human_size(std::uint64_t bytes) {
 } // namespace
 
 Result<ObjectBytes> read_object(const std::string& path, std::uint64_t max_size) {
-    Fd file;
     const bool from_stdin = path == "-";
     const std::string what = from_stdin ? std::string("standard input") : "'" + path + "'";
-    file.fd = from_stdin ? dup(STDIN_FILENO) : open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (file.fd < 0) {
+    const Fd file(from_stdin ? fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 0)
+                             : open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!file) {
         int err = errno;
         return make_error("OBJECT_INVALID", "cannot open " + what + ": " + std::strerror(err), err);
     }
     struct stat st {};
-    if (fstat(file.fd, &st) == 0) {
+    if (fstat(file.get(), &st) == 0) {
         if (S_ISDIR(st.st_mode)) {
             return make_error("OBJECT_INVALID", what + " is a directory, not a BPF object");
         }
@@ -54,7 +46,7 @@ Result<ObjectBytes> read_object(const std::string& path, std::uint64_t max_size)
     auto data = std::make_shared<std::vector<std::uint8_t>>();
     std::uint8_t chunk[64 << 10];
     for (;;) {
-        ssize_t n = read(file.fd, chunk, sizeof chunk);
+        ssize_t n = read(file.get(), chunk, sizeof chunk);
         if (n < 0 && errno == EINTR) {
             continue;
         }
@@ -77,45 +69,37 @@ Result<ObjectBytes> read_object(const std::string& path, std::uint64_t max_size)
 
 Result<void> parse_in_child(const ObjectBytes& bytes, const std::string& name,
                             unsigned timeout_seconds) {
-    int fds[2];
-    if (pipe2(fds, O_CLOEXEC) != 0) {
+    // The child says "ok" or "E" and the error on its stdout, a pipe.
+    auto child = Process::fork_call(
+        [&] {
+            alarm(timeout_seconds);
+            auto facts = bpf::inspect_object(bytes, name);
+            const std::string msg = facts ? std::string("ok") : "E" + facts.error().message;
+            (void)!write(STDOUT_FILENO, msg.data(), msg.size());
+            return 0;
+        },
+        {.in = Stdio::null(), .out = Stdio::pipe()});
+    if (!child) {
         return {}; // cannot isolate; the in-process checks still run
     }
-    std::fflush(nullptr);
-    pid_t pid = fork();
-    if (pid < 0) {
-        close(fds[0]);
-        close(fds[1]);
-        return {};
-    }
-    if (pid == 0) {
-        close(fds[0]);
-        alarm(timeout_seconds);
-        auto facts = bpf::inspect_object(bytes, name);
-        std::string msg = facts ? std::string("ok") : "E" + facts.error().message;
-        ssize_t ignored = write(fds[1], msg.data(), msg.size());
-        (void)ignored;
-        _exit(0);
-    }
-    close(fds[1]);
     std::string reply;
-    char buf[4096];
-    ssize_t n;
-    while ((n = read(fds[0], buf, sizeof buf)) != 0) {
-        if (n < 0 && errno == EINTR) {
-            continue;
+    {
+        const Fd out = child->take_stdout();
+        char buf[4096];
+        ssize_t n;
+        while ((n = read(out.get(), buf, sizeof buf)) != 0) {
+            if (n < 0 && errno == EINTR) {
+                continue;
+            }
+            if (n < 0) {
+                break;
+            }
+            reply.append(buf, static_cast<std::size_t>(n));
         }
-        if (n < 0) {
-            break;
-        }
-        reply.append(buf, static_cast<std::size_t>(n));
     }
-    close(fds[0]);
-    int status = 0;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
-    if (WIFSIGNALED(status)) {
-        int sig = WTERMSIG(status);
+    const ExitStatus status = child->wait();
+    if (status.signaled()) {
+        const int sig = status.signal();
         if (sig == SIGALRM) {
             return make_error("OBJECT_INVALID", "parsing the object took longer than " +
                                                     std::to_string(timeout_seconds) +

@@ -1,5 +1,6 @@
 #include "proc_files.hpp"
 
+#include "common/fd.hpp"
 #include "model/check_result.hpp"
 
 #include <cerrno>
@@ -23,8 +24,8 @@ void Unreadable::note(const std::string& path, int errnum) {
 
 std::optional<std::string> read_file(const std::string& path, Unreadable* unreadable,
                                      std::size_t max) {
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
+    const Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd) {
         if (unreadable) {
             unreadable->note(path, errno);
         }
@@ -33,15 +34,13 @@ std::optional<std::string> read_file(const std::string& path, Unreadable* unread
     std::string out;
     char buf[4096];
     while (out.size() < max) {
-        ssize_t n = ::read(fd, buf, sizeof(buf));
+        ssize_t n = ::read(fd.get(), buf, sizeof(buf));
         if (n < 0) {
             if (errno == EINTR) {
                 continue;
             }
-            int err = errno;
-            ::close(fd);
             if (unreadable) {
-                unreadable->note(path, err);
+                unreadable->note(path, errno);
             }
             return std::nullopt;
         }
@@ -50,7 +49,6 @@ std::optional<std::string> read_file(const std::string& path, Unreadable* unread
         }
         out.append(buf, static_cast<std::size_t>(n));
     }
-    ::close(fd);
     if (out.size() > max) {
         out.resize(max);
     }
