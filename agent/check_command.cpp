@@ -6,7 +6,6 @@
 #include "bpf/libbpf_log.hpp"
 #include "check_runner.hpp"
 #include "commands.hpp"
-#include "common/file.hpp"
 #include "identity.hpp"
 #include "input.hpp"
 #include "output.hpp"
@@ -133,32 +132,11 @@ Result<CheckOptions> parse_options(std::span<char*> args) {
     return o;
 }
 
-Result<bpf::FixupRules> load_rules(const std::string& path) {
+Result<FixupRules> load_rules(const std::string& path) {
     if (path.empty()) {
-        return bpf::FixupRules{};
+        return FixupRules{};
     }
-    FilePtr f = open_file(path.c_str(), "r");
-    if (!f) {
-        return make_error("usage", std::string("cannot open fixups file: ") + std::strerror(errno),
-                          errno, path);
-    }
-    std::string text;
-    char buf[8192];
-    std::size_t n;
-    while ((n = std::fread(buf, 1, sizeof buf, f.get())) > 0) {
-        text.append(buf, n);
-        if (text.size() > (1u << 20)) {
-            return make_error("usage", "the fixups file is over 1 MiB", 0, path);
-        }
-    }
-    const bool failed = std::ferror(f.get()) != 0;
-    const int err = errno;
-    f.reset();
-    if (failed) {
-        return make_error(
-            "usage", std::string("cannot read the fixups file: ") + std::strerror(err), err, path);
-    }
-    return bpf::parse_fixup_rules(text, path);
+    return bpf::load_fixup_rules(path);
 }
 
 int emit(const CheckReport& report, bool table) {

@@ -19,7 +19,7 @@ namespace bpfleet::agent {
 struct CheckRunOptions {
     std::string name;
     std::size_t log_cap = 1 << 20;
-    bpf::FixupRules rules;
+    FixupRules rules;
     bool load_only = false;
     bool fire = true;
     unsigned timeout_seconds = 120;

@@ -60,14 +60,14 @@ protocol::CheckReply handle_check(const protocol::Frame& frame) {
     run.load_only = options.load_only;
     run.fire = options.fire;
     run.timeout_seconds = options.timeout_seconds;
-    if (!options.fixups_toml.empty()) {
-        auto rules = bpf::parse_fixup_rules(options.fixups_toml, "fixups");
-        if (!rules) {
+    if (options.fixups) {
+        // Checked by the controller; this libbpf may still not know a type.
+        if (auto known = bpf::check_fixup_rules(*options.fixups); !known) {
             report.object_error =
-                ObjectError{FailureCode::LoaderContract, 0, rules.error().describe()};
+                ObjectError{FailureCode::LoaderContract, 0, known.error().describe()};
             return out;
         }
-        run.rules = std::move(*rules);
+        run.rules = *options.fixups;
     }
     auto bytes = std::make_shared<const std::vector<std::uint8_t>>(frame.payload);
     if (auto parsed = parse_in_child(bytes, run.name, 10); !parsed) {

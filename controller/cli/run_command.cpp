@@ -2,6 +2,7 @@
 // selected host and write the reports (docs/cli.md). Without an inventory the
 // fleet is this machine, through the local transport.
 
+#include "bpf/fixups.hpp"
 #include "cli/artifact_options.hpp"
 #include "cli/commands.hpp"
 #include "common/arch.hpp"
@@ -17,7 +18,6 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <memory>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
@@ -86,19 +86,6 @@ Result<std::vector<inventory::InventoryHost>> select_fleet(const RunOptions& opt
     return hosts;
 }
 
-// The fixups file given with --fixups, whole (at most 1 MiB).
-Result<std::string> read_fixups(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::error_code size_ec;
-    const auto size = fs::file_size(path, size_ec);
-    if (!in || size_ec || size > (1u << 20)) {
-        return make_error("usage", "cannot read the fixups file (or over 1 MiB)", errno, path);
-    }
-    std::string text(size, '\0');
-    in.read(text.data(), static_cast<std::streamsize>(size));
-    return text;
-}
-
 // Everything a run needs before it connects anywhere. Building it finds all
 // that can be wrong with the command line, the inventory or the artifacts
 // (exit 2) before any host is touched.
@@ -123,7 +110,9 @@ Result<std::unique_ptr<PreparedRun>> prepare(const RunOptions& options, bool pro
     plan.options.fire = !options.no_fire;
     plan.options.timeout_seconds = options.check_timeout;
     if (!options.fixups.empty()) {
-        TRY_ASSIGN(plan.options.fixups_toml, read_fixups(options.fixups));
+        // Checked here, once: a mistake is exit 2 naming file:line, not a
+        // LOADER_CONTRACT row on every host.
+        TRY_ASSIGN(plan.options.fixups, bpf::load_fixup_rules(options.fixups));
     }
     const auto resolve_options = to_resolve_options(options.artifact_options);
     for (const auto& spec : options.artifacts) {
@@ -250,7 +239,8 @@ Action register_run(CLI::App& app) {
                     "A .bpf.o, OCI layout, archive or registry reference (repeatable)")
         ->required();
     add_fleet_options(cmd, *options);
-    cmd->add_option("--fixups", options->fixups, "Fixups TOML passed to every check");
+    cmd->add_option("--fixups", options->fixups,
+                    "Fixups TOML, checked here, then applied to every check");
     cmd->add_flag("--load-only", options->load_only, "Load only: no attach, no trigger");
     cmd->add_flag("--no-fire", options->no_fire, "Attach but do not trigger");
     cmd->add_flag("--probe-features", options->probe_features,

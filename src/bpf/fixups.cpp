@@ -1,6 +1,9 @@
 #include "bpf/fixups.hpp"
 
+#include "common/file.hpp"
+
 #include <bpf/btf.h>
+#include <cerrno>
 #include <cstring>
 #include <toml++/toml.h>
 
@@ -131,7 +134,7 @@ Result<FixupRules> parse_fixup_rules(std::string_view toml_text, std::string_vie
                                               "\"socket_filter\"",
                                           0, at);
                     }
-                    rules.programs[std::string(name.str())].type = *type;
+                    rules.programs[std::string(name.str())].type = *s;
                 } else if (key == "programs" && field == "enabled") {
                     auto b = value.value<bool>();
                     if (!b || !value.is_boolean()) {
@@ -158,6 +161,42 @@ Result<FixupRules> parse_fixup_rules(std::string_view toml_text, std::string_vie
         }
     }
     return rules;
+}
+
+Result<FixupRules> load_fixup_rules(const std::string& path) {
+    FilePtr f = open_file(path.c_str(), "r");
+    if (!f) {
+        const int err = errno;
+        return make_error("usage", std::string("cannot open fixups file: ") + std::strerror(err),
+                          err, path);
+    }
+    std::string text;
+    char buf[8192];
+    std::size_t n;
+    while ((n = std::fread(buf, 1, sizeof buf, f.get())) > 0) {
+        text.append(buf, n);
+        if (text.size() > kMaxFixupsFile) {
+            return make_error("usage", "the fixups file is over 1 MiB", 0, path);
+        }
+    }
+    if (std::ferror(f.get()) != 0) {
+        const int err = errno;
+        return make_error(
+            "usage", std::string("cannot read the fixups file: ") + std::strerror(err), err, path);
+    }
+    return parse_fixup_rules(text, path);
+}
+
+Result<void> check_fixup_rules(const FixupRules& rules) {
+    for (const auto& [name, rule] : rules.programs) {
+        if (rule.type && !prog_type_from_name(*rule.type)) {
+            return make_error("fixups",
+                              "program '" + name + "': '" + *rule.type +
+                                  "' is not a program type this agent's libbpf knows",
+                              0, rules.source);
+        }
+    }
+    return {};
 }
 
 std::optional<bpf_prog_type> gadget_section_type(std::string_view section) {
@@ -220,7 +259,11 @@ Result<std::vector<Fixup>> apply_fixups(bpf_object* obj, const FixupRules& rules
         std::string source;
         std::string reason;
         if (rule != rules.programs.end() && rule->second.type) {
-            type = rule->second.type;
+            type = prog_type_from_name(*rule->second.type);
+            if (!type) {
+                return make_error("fixups", "program '" + name + "': unknown program type '" +
+                                                *rule->second.type + "'");
+            }
             source = file_source;
             reason = "set in " + rules.source;
         } else if (current == BPF_PROG_TYPE_UNSPEC && sec) {

@@ -3,15 +3,17 @@
 // maps declared with max_entries 0), applied so that an as-compiled load is
 // not stricter than the real one. A fixups file (TOML) can set map sizes and
 // program types or disable programs; its rules win over the automatic ones.
-// Every fixup applied is reported as a Fixup.
+// Every fixup applied is reported as a Fixup. The rules themselves are plain
+// values (model/fixup_rules.hpp), so that the controller can check a file
+// once and send the rules to every host.
 #pragma once
 
 #include "common/result.hpp"
 #include "model/check_result.hpp"
+#include "model/fixup_rules.hpp"
 
 #include <bpf/libbpf.h>
 #include <cstdint>
-#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -19,26 +21,21 @@
 
 namespace bpfleet::bpf {
 
-struct ProgramRule {
-    std::optional<bpf_prog_type> type;
-    std::optional<bool> enabled;
-};
-
-struct MapRule {
-    std::optional<std::uint32_t> max_entries;
-};
-
-struct FixupRules {
-    std::map<std::string, ProgramRule, std::less<>> programs;
-    std::map<std::string, MapRule, std::less<>> maps;
-    std::string source; // file name, for reports
-};
-
 // Default size given to zero-sized maps of types that cannot be empty.
 inline constexpr std::uint32_t kDefaultMaxEntries = 4096;
 
-// Parses a fixups file. Errors name the file, line and column.
+// Parses a fixups file's text. Errors (code "fixups") name the file, line
+// and column in their context: "f.toml:2:15".
 Result<FixupRules> parse_fixup_rules(std::string_view toml_text, std::string_view source_name);
+
+// Reads and parses the fixups file at `path` (at most kMaxFixupsFile bytes);
+// the rules' source is `path`. A file that cannot be read is code "usage".
+Result<FixupRules> load_fixup_rules(const std::string& path);
+inline constexpr std::size_t kMaxFixupsFile = 1u << 20;
+
+// Whether rules that did not come from parse_fixup_rules() (a check
+// request's) name only program types this libbpf knows.
+Result<void> check_fixup_rules(const FixupRules& rules);
 
 // Program type for section names that Inspektor Gadget and others use but
 // libbpf 1.x does not recognise: socket*, classifier/..., perf_event/...

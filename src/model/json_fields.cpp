@@ -73,6 +73,12 @@ void JsonFields::fail(std::string_view key, const std::string& what) {
     }
 }
 
+void JsonFields::fail_with(const Error& error) {
+    if (!*m_problem) {
+        *m_problem = error;
+    }
+}
+
 void JsonFields::wrong_type(std::string_view key, const char* expected, const Json& got) {
     fail(key, std::string("expected ") + expected + ", got " + json_type_name(got));
 }

@@ -113,6 +113,9 @@ public:
     // Records a problem about this object or one of its members ("" for the
     // object itself); only the first problem is kept.
     void fail(std::string_view key, const std::string& what);
+    // Records a problem a nested type's own parser found (its message names
+    // the full path already).
+    void fail_with(const Error& error);
 
     [[nodiscard]] bool ok() const { return !m_problem->has_value(); }
     [[nodiscard]] const std::optional<Error>& problem() const { return *m_problem; }

@@ -22,7 +22,7 @@ constexpr std::array<std::pair<MessageType, std::string_view>, 5> kTypes = {{
 constexpr int kNewerPeerRoom = 4;
 constexpr int kFlatDepth = 1 + kNewerPeerRoom;         // bye, error, probe request
 constexpr int kHelloDepth = 2 + kNewerPeerRoom;        // hello.agent.version
-constexpr int kCheckRequestDepth = 2 + kNewerPeerRoom; // check.options.timeout
+constexpr int kCheckRequestDepth = 5 + kNewerPeerRoom; // check.options.fixups.maps.NAME
 constexpr int kProbeReplyDepth = 1 + kMaxFactsDepth;   // probe.facts....
 constexpr int kCheckReplyDepth = 1 + kMaxReportDepth;  // check.report....
 
@@ -61,7 +61,7 @@ Json options_json(const CheckOptions& o) {
                 {"fire", o.fire},
                 {"timeout", o.timeout_seconds},
                 {"log_cap", o.log_cap},
-                {"fixups", o.fixups_toml}};
+                {"fixups", o.fixups ? Json(*o.fixups) : Json(nullptr)}};
 }
 
 CheckOptions read_options(JsonFields in) {
@@ -77,7 +77,16 @@ CheckOptions read_options(JsonFields in) {
     if (in.ok() && (o.log_cap < 4096 || o.log_cap > (256u << 20))) {
         in.fail("log_cap", std::to_string(o.log_cap) + " is outside 4096..268435456 bytes");
     }
-    o.fixups_toml = in.string("fixups", kMaxFixupsText);
+    if (in.ok() && !in.has("fixups")) {
+        in.fail("fixups", "missing");
+    } else if (in.ok() && !in.raw("fixups").is_null()) {
+        auto rules = parse_fixup_rules_json(in.raw("fixups"), in.path() + ".fixups");
+        if (rules) {
+            o.fixups = std::move(*rules);
+        } else {
+            in.fail_with(rules.error());
+        }
+    }
     return o;
 }
 

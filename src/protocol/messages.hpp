@@ -23,6 +23,7 @@
 
 #include "common/result.hpp"
 #include "model/check_result.hpp"
+#include "model/fixup_rules.hpp"
 #include "model/host_facts.hpp"
 #include "protocol/protocol.hpp"
 
@@ -61,7 +62,9 @@ struct CheckOptions {
     bool fire = true;
     unsigned timeout_seconds = 120;  // 1 .. 86400
     std::uint64_t log_cap = 1 << 20; // 4096 .. 256 MiB
-    std::string fixups_toml;         // empty: none
+    // The fixups file's rules, checked by the controller before any host
+    // was contacted; none without --fixups.
+    std::optional<FixupRules> fixups;
 };
 
 struct CheckRequest {
@@ -104,6 +107,5 @@ Result<ErrorReply> parse_error_reply(const Json& message);
 // Bounds of the members above.
 inline constexpr std::size_t kMaxNameLength = 4096;        // names, versions, ids
 inline constexpr std::size_t kMaxErrorMessage = 64u << 10; // an ErrorReply's message
-inline constexpr std::size_t kMaxFixupsText = 1u << 20;    // CheckOptions::fixups_toml
 
 } // namespace bpfleet::protocol

@@ -122,6 +122,59 @@ TEST_F(RunLocal, NoAgentAtAllIsAHostErrorNotACrash) {
     EXPECT_EQ(report["exit_status"], 3) << "(host trouble only: exit 3)";
 }
 
+// A typo in a fixups file is the user's mistake, found once before any host
+// is contacted (exit 2, file:line:column), not a LOADER_CONTRACT row on every
+// host that parses it.
+TEST_F(RunLocal, AFixupsFileWithATypoIsExitTwoBeforeAnyHostIsContacted) {
+    const fs::path fixups = m_out.string() + "-typo.toml";
+    std::ofstream(fixups) << "# for pass.bpf.o\n[program.xdp_pass]\ntype = \"xdp\"\n";
+    auto r = bpfleet("run -a " + test_object("pass") + " -o " + m_out.string() + " --fixups " +
+                     fixups.string() + agent_arg());
+    fs::remove(fixups);
+    EXPECT_EQ(r.status, 2) << r.out;
+    EXPECT_NE(r.out.find(fixups.string() + ":2:1: unknown table 'program'"), std::string::npos)
+        << r.out;
+    EXPECT_FALSE(fs::exists(m_out / "report.json")) << "no host was to be contacted";
+    EXPECT_FALSE(fs::exists(m_out / "hosts"));
+
+    std::ofstream(fixups) << "[maps.sized]\nmax_entries = -1\n";
+    r = bpfleet("run -a " + test_object("pass") + " -o " + m_out.string() + " --fixups " +
+                fixups.string() + agent_arg());
+    fs::remove(fixups);
+    EXPECT_EQ(r.status, 2) << r.out;
+    EXPECT_NE(r.out.find(fixups.string() + ":2:"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("must be an integer from 0 to 4294967295"), std::string::npos) << r.out;
+
+    r = bpfleet("run -a " + test_object("pass") + " -o " + m_out.string() +
+                " --fixups /nonexistent/fixups.toml" + agent_arg());
+    EXPECT_EQ(r.status, 2) << r.out;
+    EXPECT_NE(r.out.find("/nonexistent/fixups.toml"), std::string::npos) << r.out;
+}
+
+// A good fixups file reaches the host as checked rules, named by the file
+// they came from.
+TEST_F(RunLocal, AFixupsFileReachesTheHostAsRules) {
+    const fs::path fixups = m_out.string() + "-rules.toml";
+    std::ofstream(fixups) << "[maps.sized]\nmax_entries = 16\n";
+    auto r = bpfleet("run -a " + test_object("zero_sized_maps") + " -o " + m_out.string() +
+                     " --load-only --fixups " + fixups.string() + agent_arg());
+    fs::remove(fixups);
+    auto report = read_json(m_out / "report.json");
+    ASSERT_EQ(report["hosts"][0]["checks"].size(), 1u) << r.out;
+    const Json& check = report["hosts"][0]["checks"][0]["report"];
+    EXPECT_TRUE(check["error"].is_null()) << check["error"].dump();
+    bool found = false;
+    for (const auto& f : check["fixups"]) {
+        if (f["target"] == "sized") {
+            found = true;
+            EXPECT_EQ(f["to"], "16");
+            EXPECT_EQ(f["source"], "fixups_file");
+            EXPECT_EQ(f["reason"], "set in " + fixups.string());
+        }
+    }
+    EXPECT_TRUE(found) << check["fixups"].dump();
+}
+
 // Names in an agent's answer are not trusted as paths: a program called
 // "../../escaped" still gets its verifier log inside hosts/NAME/logs/.
 TEST_F(RunLocal, VerifierLogNamesFromTheAgentStayInsideTheHostFolder) {

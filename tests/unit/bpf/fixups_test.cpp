@@ -1,10 +1,13 @@
-// Fixup rules: the fixups file parser, the gadget section table and the
-// zero-sized map rule. Application to real objects is covered by the
-// privileged tests.
+// Fixup rules: the fixups file parser and reader, the check of rules that
+// came over the wire, the gadget section table and the zero-sized map rule.
+// Application to real objects is covered by the privileged tests.
 
 #include "bpf/fixups.hpp"
 
+#include <filesystem>
+#include <fstream>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 namespace bpfleet::bpf {
 namespace {
@@ -20,7 +23,7 @@ max_entries = 1024
 )",
                                    "gadget.toml");
     ASSERT_TRUE(rules) << rules.error().describe();
-    EXPECT_EQ(rules->programs.at("ig_trace").type, BPF_PROG_TYPE_KPROBE);
+    EXPECT_EQ(rules->programs.at("ig_trace").type, "kprobe");
     EXPECT_FALSE(rules->programs.at("ig_trace").enabled.has_value());
     EXPECT_EQ(rules->programs.at("debug_only").enabled, false);
     EXPECT_EQ(rules->maps.at("events").max_entries, 1024u);
@@ -68,6 +71,59 @@ INSTANTIATE_TEST_SUITE_P(
     [](const ::testing::TestParamInfo<BadRule>& param_info) {
         return std::string(param_info.param.name);
     });
+
+class FixupsFile : public ::testing::Test {
+protected:
+    std::filesystem::path m_path = std::filesystem::temp_directory_path() /
+                                   ("bpfleet-fixups-unit-" + std::to_string(getpid()) + ".toml");
+    void TearDown() override { std::filesystem::remove(m_path); }
+};
+
+TEST_F(FixupsFile, IsReadAndNamedByItsPath) {
+    std::ofstream(m_path) << "[maps.events]\nmax_entries = 64\n";
+    auto rules = load_fixup_rules(m_path.string());
+    ASSERT_TRUE(rules) << rules.error().describe();
+    EXPECT_EQ(rules->maps.at("events").max_entries, 64u);
+    EXPECT_EQ(rules->source, m_path.string());
+}
+
+TEST_F(FixupsFile, MistakesNameTheFileAndLine) {
+    std::ofstream(m_path) << "# comment\n[program.x]\n";
+    auto rules = load_fixup_rules(m_path.string());
+    ASSERT_FALSE(rules);
+    EXPECT_EQ(rules.error().code, "fixups");
+    EXPECT_EQ(rules.error().describe().rfind(m_path.string() + ":2:1: unknown table 'program'", 0),
+              0u)
+        << rules.error().describe();
+}
+
+TEST_F(FixupsFile, MissingOrOversizedIsAUsageError) {
+    auto missing = load_fixup_rules("/nonexistent/f.toml");
+    ASSERT_FALSE(missing);
+    EXPECT_EQ(missing.error().code, "usage");
+    EXPECT_EQ(missing.error().describe(),
+              "/nonexistent/f.toml: cannot open fixups file: No such file or directory");
+    std::ofstream(m_path) << std::string(kMaxFixupsFile + 1, '#');
+    auto big = load_fixup_rules(m_path.string());
+    ASSERT_FALSE(big);
+    EXPECT_EQ(big.error().code, "usage");
+    EXPECT_NE(big.error().message.find("over 1 MiB"), std::string::npos);
+}
+
+// Rules that came in a check request were checked by the controller's
+// libbpf; this one may not know every name.
+TEST(CheckFixupRules, NamesAProgramTypeThisLibbpfDoesNotKnow) {
+    FixupRules rules;
+    rules.source = "f.toml";
+    rules.programs["p"].type = "xdp";
+    rules.programs["q"].enabled = false;
+    EXPECT_TRUE(check_fixup_rules(rules));
+    rules.programs["r"].type = "future_type";
+    auto checked = check_fixup_rules(rules);
+    ASSERT_FALSE(checked);
+    EXPECT_EQ(checked.error().describe(),
+              "f.toml: program 'r': 'future_type' is not a program type this agent's libbpf knows");
+}
 
 TEST(GadgetSections, KnownPrefixes) {
     EXPECT_EQ(gadget_section_type("socket1"), BPF_PROG_TYPE_SOCKET_FILTER);

@@ -37,7 +37,12 @@ CheckRequest sample_check_request() {
     r.options.fire = false;
     r.options.timeout_seconds = 30;
     r.options.log_cap = 8192;
-    r.options.fixups_toml = "[program.x]\ntype = \"xdp\"\n";
+    FixupRules rules;
+    rules.source = "gadget.toml";
+    rules.programs["count_packets"].type = "socket_filter";
+    rules.programs["experimental"].enabled = false;
+    rules.maps["events"].max_entries = 262144;
+    r.options.fixups = rules;
     return r;
 }
 
@@ -117,7 +122,20 @@ TEST(Messages, CheckRequestRoundTrip) {
     EXPECT_FALSE(r->options.fire);
     EXPECT_EQ(r->options.timeout_seconds, 30u);
     EXPECT_EQ(r->options.log_cap, 8192u);
-    EXPECT_EQ(r->options.fixups_toml, sample_check_request().options.fixups_toml);
+    ASSERT_TRUE(r->options.fixups);
+    EXPECT_EQ(r->options.fixups->source, "gadget.toml");
+    EXPECT_EQ(r->options.fixups->programs.at("count_packets").type, "socket_filter");
+    EXPECT_EQ(r->options.fixups->programs.at("experimental").enabled, false);
+    EXPECT_EQ(r->options.fixups->maps.at("events").max_entries, 262144u);
+    EXPECT_EQ(Json((*r->options.fixups)), j["options"]["fixups"]);
+
+    CheckRequest none = sample_check_request();
+    none.options.fixups.reset();
+    const Json n = line_json(encode(none));
+    EXPECT_TRUE(n["options"]["fixups"].is_null()) << "no --fixups: null";
+    auto without = parse_check_request(n);
+    ASSERT_TRUE(without) << without.error().message;
+    EXPECT_FALSE(without->options.fixups);
 }
 
 TEST(Messages, CheckReplyRoundTrip) {
@@ -256,6 +274,8 @@ INSTANTIATE_TEST_SUITE_P(
         Bad{"CheckOptions", Kind::CheckRequest, "/options", kRemove, "check.options: missing"},
         Bad{"CheckOptionsFire", Kind::CheckRequest, "/options/fire", kRemove,
             "check.options.fire: missing"},
+        Bad{"CheckOptionsFixups", Kind::CheckRequest, "/options/fixups", kRemove,
+            "check.options.fixups: missing"},
         Bad{"ReplyId", Kind::CheckReply, "/id", kRemove, "check.id: missing"},
         Bad{"ReplyReport", Kind::CheckReply, "/report", kRemove, "check.report: missing"},
         Bad{"ErrorMessage", Kind::Error, "/message", kRemove, "error.message: missing"},
@@ -285,8 +305,15 @@ INSTANTIATE_TEST_SUITE_P(
             "check.options.timeout: expected an integer, got a string"},
         Bad{"CheckLoadOnly", Kind::CheckRequest, "/options/load_only", 1,
             "check.options.load_only: expected true or false, got an integer"},
-        Bad{"CheckFixups", Kind::CheckRequest, "/options/fixups", nullptr,
-            "check.options.fixups: expected a string, got null"},
+        Bad{"CheckFixupsText", Kind::CheckRequest, "/options/fixups", "[maps.m]",
+            "check.options.fixups: expected an object, got a string"},
+        Bad{"CheckFixupsType", Kind::CheckRequest, "/options/fixups/programs/count_packets/type", 7,
+            "check.options.fixups.programs.count_packets.type: expected a string, got an "
+            "integer"},
+        Bad{"CheckFixupsSize", Kind::CheckRequest, "/options/fixups/maps/events/max_entries", -1,
+            "check.options.fixups.maps.events.max_entries: -1 is outside 0..4294967295"},
+        Bad{"CheckFixupsUnknownRule", Kind::CheckRequest, "/options/fixups/maps/events/size", 4,
+            "check.options.fixups.maps.events.size: unknown rule (maps take max_entries)"},
         Bad{"ReplyId", Kind::CheckReply, "/id", "1",
             "check.id: expected a non-negative integer, got a string"},
         Bad{"ReplyReport", Kind::CheckReply, "/report/programs", "none", "check.report: "},
@@ -321,8 +348,9 @@ INSTANTIATE_TEST_SUITE_P(
             "check.name: a string of 4097 bytes, over the 4096-byte limit"},
         Bad{"HelloVersion", Kind::Hello, "/agent/version", std::string(kMaxNameLength + 1, 'v'),
             "hello.agent.version: a string of 4097 bytes"},
-        Bad{"Fixups", Kind::CheckRequest, "/options/fixups", std::string(kMaxFixupsText + 1, '#'),
-            "check.options.fixups: a string of 1048577 bytes, over the 1048576-byte limit"},
+        Bad{"FixupsSource", Kind::CheckRequest, "/options/fixups/source",
+            std::string(kMaxFixupName + 1, 's'),
+            "check.options.fixups.source: a string of 4097 bytes, over the 4096-byte limit"},
         Bad{"ErrorMessage", Kind::Error, "/message", std::string(kMaxErrorMessage + 1, 'e'),
             "error.message: a string of 65537 bytes"},
         Bad{"FactsHostname", Kind::ProbeReply, "/facts/hostname", std::string(5000, 'h'),
