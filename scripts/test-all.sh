@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The whole test suite: set everything up, build with warnings as errors, run
+# The whole test suite: set everything up, check the style (clang-format before
+# the build, clang-tidy after it), build with warnings as errors, run
 # every ctest label (unit, privileged, ...), then a bounded fuzzing run.
 # The fuzzing runs take a fixed seed (BPFLEET_FUZZ_SEED, default 1) so that a
 # run explores the same inputs each time: a finding then reproduces on the
@@ -13,6 +14,8 @@ scripts/install-deps.sh
 scripts/check-style.sh --format-only
 cmake --preset ci
 cmake --build --preset ci -j"$(nproc)"
+# clang-tidy needs the build's compile_commands.json and generated headers.
+scripts/check-style.sh --tidy-only --build build/ci
 # The lab tier's downloads (Debian kernels and packages), made once per run.
 export BPFLEET_LAB_CACHE="${BPFLEET_LAB_CACHE:-$PWD/build/ci/lab-cache}"
 ctest --preset ci -j"$(nproc)" --timeout 600

@@ -3,6 +3,7 @@
 #include "bpf/attach_targets.hpp"
 #include "bpf/attach_workloads.hpp"
 #include "bpf/libbpf_log.hpp"
+#include "bpf/object.hpp"
 
 #include <bpf/bpf.h>
 #include <cerrno>
@@ -98,7 +99,8 @@ AttachResult attach_kprobe(bpf_program* prog, const AttachPlan& plan, const char
             ENOENT, "placeholder kprobe section: no known function found in /proc/kallsyms"));
     }
     LibbpfLogCapture capture;
-    LIBBPF_OPTS(bpf_kprobe_opts, opts, .retprobe = ret);
+    auto opts = libbpf_opts<bpf_kprobe_opts>();
+    opts.retprobe = ret;
     bpf_link* link = bpf_program__attach_kprobe_opts(prog, symbol.c_str(), &opts);
     if (!link) {
         int err = errno;
@@ -125,7 +127,8 @@ AttachResult attach_uprobe(bpf_program* prog, const AttachPlan& plan, const char
             attach_error(ENOENT, "cannot find the agent's own probe function in its binary"));
     }
     LibbpfLogCapture capture;
-    LIBBPF_OPTS(bpf_uprobe_opts, opts, .retprobe = ret);
+    auto opts = libbpf_opts<bpf_uprobe_opts>();
+    opts.retprobe = ret;
     bpf_link* link =
         bpf_program__attach_uprobe_opts(prog, getpid(), "/proc/self/exe", *offset, &opts);
     if (!link) {
@@ -235,7 +238,8 @@ AttachResult attach_tc(bpf_program* prog, const AttachPlan& plan, const AttachEn
     if (err && err != -EEXIST) {
         return tl::unexpected(attach_error(err, "cannot create a clsact qdisc on lo", &capture));
     }
-    LIBBPF_OPTS(bpf_tc_opts, opts, .prog_fd = bpf_program__fd(prog));
+    auto opts = libbpf_opts<bpf_tc_opts>();
+    opts.prog_fd = bpf_program__fd(prog);
     err = bpf_tc_attach(hook.get(), &opts);
     if (err) {
         return tl::unexpected(attach_error(err, "cannot attach the tc program on lo", &capture));

@@ -59,7 +59,8 @@ std::string map_type_name(unsigned type) {
 
 Result<OpenedObject> open_bpf_object(const ObjectBytes& bytes, const std::string& name,
                                      std::vector<std::string>* libbpf_messages) {
-    LIBBPF_OPTS(bpf_object_open_opts, opts, .object_name = name.c_str());
+    auto opts = libbpf_opts<bpf_object_open_opts>();
+    opts.object_name = name.c_str();
     std::vector<std::string> scratch;
     auto& msgs = libbpf_messages ? *libbpf_messages : scratch;
     bpf_object* obj = nullptr;

@@ -22,6 +22,16 @@ struct BpfObjectDeleter {
 };
 using BpfObjectPtr = std::unique_ptr<bpf_object, BpfObjectDeleter>;
 
+// A zeroed libbpf options struct with its size field set: what libbpf's
+// LIBBPF_OPTS macro does, in standard C++ (the macro is a GNU statement
+// expression with a compound literal, which C++ compilers only accept as an
+// extension).
+template <typename Opts> Opts libbpf_opts() {
+    Opts opts{};
+    opts.sz = sizeof(Opts);
+    return opts;
+}
+
 // libbpf may keep pointers into the bytes until the object is closed.
 struct OpenedObject {
     ObjectBytes bytes; // declared first: outlives obj

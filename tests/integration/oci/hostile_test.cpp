@@ -198,7 +198,10 @@ TEST_F(Hostile, MalformedAndHugeJsonFromARegistry) {
         {R"({"manifests":[{"digest":"sha256:../../../etc","size":1}]})", "MANIFEST_INVALID"},
         {std::string(6 << 20, ' '), "LIMIT_EXCEEDED"},
     };
-    for (const auto& [body, code] : bodies) {
+    for (const auto& [payload, code] : bodies) {
+        // A structured binding is captured through a named reference: clang 14
+        // does not accept capturing the binding itself.
+        const std::string& body = payload;
         ScriptedServer server([&body](const std::string&, int fd, const ScriptedServer&) {
             ScriptedServer::respond(fd, 200, body,
                                     {{"Content-Type", "application/vnd.oci.image.index.v1+json"}});
