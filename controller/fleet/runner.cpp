@@ -3,6 +3,7 @@
 #include "common/arch.hpp"
 #include "fleet/exec_channel.hpp"
 #include "fleet/shell_quote.hpp"
+#include "fleet/ssh_auth.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -215,7 +216,12 @@ std::string run_fleet(const std::vector<inventory::InventoryHost>& hosts, const 
     std::signal(SIGPIPE, SIG_IGN);
     asio::io_context context(1);
     RunState run{plan, agents, options, progress, {}, false, {}, {}};
+    // Named here, not left to libssh: libssh's default follows the passwd
+    // home while the default keys follow $HOME.
     run.ssh.known_hosts = options.known_hosts;
+    if (const std::string dir = user_ssh_dir(); run.ssh.known_hosts.empty() && !dir.empty()) {
+        run.ssh.known_hosts = dir + "/known_hosts";
+    }
     run.ssh.keepalive = options.keepalive;
     run.ssh.cancelled = &run.cancelled;
 

@@ -1,6 +1,7 @@
 #include "fleet/ssh_auth.hpp"
 
 #include "fleet/ssh_link.hpp"
+#include "inventory/types.hpp"
 
 #include <cerrno>
 #include <cstdlib>
@@ -8,6 +9,7 @@
 #include <filesystem>
 #include <libssh/libssh.h>
 #include <string>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <vector>
 
@@ -34,6 +36,11 @@ std::string fingerprint(ssh_key key) {
 
 } // namespace
 
+std::string user_ssh_dir() {
+    const std::string home = inventory::LocalEnvironment::current().home;
+    return home.empty() ? std::string() : home + "/.ssh";
+}
+
 HostExpected<void> check_host_key(SshLink& link) {
     const inventory::Endpoint& hop = link.hop();
     ssh_session session = link.session();
@@ -50,7 +57,7 @@ HostExpected<void> check_host_key(SshLink& link) {
     const std::string offered =
         std::string(ssh_key_type_to_char(ssh_key_type(key.get()))) + " " + fingerprint(key.get());
     const std::string& known = link.known_hosts();
-    const std::string file = known.empty() ? "~/.ssh/known_hosts" : known;
+    const std::string file = known.empty() ? user_ssh_dir() + "/known_hosts" : known;
     const std::string known_name =
         hop.port == 22 ? hop.address : "[" + hop.address + "]:" + std::to_string(hop.port);
     switch (ssh_session_is_known_server(session)) {
@@ -77,9 +84,17 @@ HostExpected<void> check_host_key(SshLink& link) {
                                     std::to_string(hop.port) + " " + hop.address + " >> " + file +
                                     ") or set host_key_policy = \"accept-new\"");
         }
-        if (!known.empty()) {
+        {
+            // ~/.ssh is made private, as ssh makes it; an inventory's own
+            // folder for a known_hosts file is made like any other.
+            const std::filesystem::path parent = std::filesystem::path(file).parent_path();
             std::error_code ec;
-            std::filesystem::create_directories(std::filesystem::path(known).parent_path(), ec);
+            if (parent.filename() == ".ssh") {
+                std::filesystem::create_directories(parent.parent_path(), ec);
+                ::mkdir(parent.c_str(), 0700);
+            } else {
+                std::filesystem::create_directories(parent, ec);
+            }
         }
         if (ssh_session_update_known_hosts(session) != SSH_OK) {
             return host_failure(HostStatus::HostkeyMismatch, "hostkey",
@@ -119,9 +134,9 @@ asio::awaitable<HostExpected<void>> authenticate(SshLink& link, Deadline deadlin
             }
             tried.emplace_back("ssh-agent");
         }
-        if (const char* home = std::getenv("HOME"); home && *home) {
+        if (const std::string dir = user_ssh_dir(); !dir.empty()) {
             for (const char* name : {"id_ed25519", "id_ecdsa", "id_rsa"}) {
-                std::string path = std::string(home) + "/.ssh/" + name;
+                std::string path = dir + "/" + name;
                 if (access(path.c_str(), R_OK) == 0) {
                     keys.push_back(path);
                 }

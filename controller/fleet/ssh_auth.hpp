@@ -10,10 +10,17 @@
 #include "fleet/host_failure.hpp"
 
 #include <boost/asio/awaitable.hpp>
+#include <string>
 
 namespace bpfleet::fleet {
 
 class SshLink;
+
+// The controller user's ~/.ssh: $HOME/.ssh, or the passwd home's when $HOME
+// is unset (the same home the inventory expands `~` with). The default
+// known_hosts file and the default keys are both taken from it, so that they
+// never come from two different homes.
+std::string user_ssh_dir();
 
 HostExpected<void> check_host_key(SshLink& link);
 

@@ -56,8 +56,9 @@ public:
     [[nodiscard]] ssh_session_struct* session() const { return m_session.get(); }
     [[nodiscard]] const inventory::Endpoint& hop() const { return m_hop; }
     [[nodiscard]] const SshSettings& settings() const { return m_settings; }
-    // The hop's own known_hosts (an inventory setting) before the run's; ""
-    // is libssh's default (~/.ssh/known_hosts).
+    // The hop's own known_hosts (an inventory setting) before the run's
+    // (--known-hosts, else user_ssh_dir()/known_hosts); "" only without any
+    // home, then libssh's default.
     [[nodiscard]] const std::string& known_hosts() const {
         return m_hop.known_hosts.empty() ? m_settings.known_hosts : m_hop.known_hosts;
     }

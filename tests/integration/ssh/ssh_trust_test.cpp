@@ -4,6 +4,7 @@
 
 #include "ssh/ssh_run_fixture.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <fstream>
 #include <gtest/gtest.h>
@@ -118,6 +119,50 @@ TEST_F(SshRun, AHostsOwnKnownHostsFileIsUsed) {
     EXPECT_EQ(str(*h2, "status"), "hostkey_mismatch") << hosts_summary(rep2);
     EXPECT_NE(str(*h2, "error").find((dir() / "lab" / "known_hosts").string()), std::string::npos)
         << str(*h2, "error");
+}
+
+// 3d. Without --known-hosts the file is $HOME/.ssh/known_hosts, the home the
+//     default keys come from: with HOME elsewhere than the passwd home,
+//     accept-new wrote the passwd home's file and the hint named "~".
+TEST_F(SshRun, WithoutKnownHostsTheFileFollowsHome) {
+    auto a = sshd("a");
+    ASSERT_SSHD(a);
+    const fs::path home = dir() / "home"; // the CLI's HOME (run_bpfleet)
+    const fs::path passwd_known = "/root/.ssh/known_hosts";
+    const bool passwd_had = fs::exists(passwd_known);
+    const std::string passwd_before = passwd_had ? read_text(passwd_known) : "";
+    auto spec = host("host-a", *a);
+    spec.host_key_policy = "accept-new";
+    std::vector<std::string> args = run_args(inventory({spec}), {"pass"});
+    auto k = std::find(args.begin(), args.end(), "--known-hosts");
+    ASSERT_NE(k, args.end());
+    args.erase(k, k + 2);
+    auto r = run_bpfleet(args, dir());
+    EXPECT_EQ(r.exit_code, 0) << r.describe();
+    const std::string blob = a->known_hosts_line().substr(a->known_hosts_line().rfind(' ') + 1);
+    EXPECT_NE(read_text(home / ".ssh" / "known_hosts").find(blob), std::string::npos)
+        << "accept-new did not record the key under $HOME";
+    struct stat st {};
+    ASSERT_EQ(::stat((home / ".ssh").c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 0777, 0700u);
+    EXPECT_EQ(passwd_had ? read_text(passwd_known) : "", passwd_before)
+        << "the passwd home's known_hosts was written";
+    if (!passwd_had) {
+        EXPECT_FALSE(fs::exists(passwd_known));
+    }
+
+    // Strict with an unknown key names that file in its hint.
+    std::ofstream(home / ".ssh" / "known_hosts", std::ios::trunc).close();
+    spec.host_key_policy = "strict";
+    args = run_args(inventory({spec}), {"pass"});
+    k = std::find(args.begin(), args.end(), "--known-hosts");
+    args.erase(k, k + 2);
+    auto refused = run_bpfleet(args, dir());
+    EXPECT_EQ(refused.exit_code, 3) << refused.describe();
+    LOAD_REPORT(rep, {}, refused);
+    FIND_HOST(h, rep, "host-a", refused);
+    EXPECT_NE(str(*h, "error").find((home / ".ssh" / "known_hosts").string()), std::string::npos)
+        << str(*h, "error");
 }
 
 // A key that is not in authorized_keys.
