@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <optional>
 
 namespace bpfleet::fleet {
 namespace {
@@ -25,13 +26,27 @@ class Conversation {
 public:
     Conversation(AgentStream& stream, Deadline deadline) : m_stream(stream), m_deadline(deadline) {}
 
-    asio::awaitable<HostExpected<protocol::Frame>> receive(Deadline deadline,
-                                                           std::string_view waiting_for) {
+    // The next message, at most `max_bytes` long (a budget of
+    // agent_conversation.hpp), within the host's budget of kMaxHostBytes.
+    asio::awaitable<HostExpected<protocol::Frame>>
+    receive(Deadline deadline, std::string_view waiting_for, std::size_t max_bytes) {
         deadline = std::min(deadline, m_deadline);
         std::vector<char> buf(65536);
         for (;;) {
             if (auto frame = m_reader.next()) {
+                if (frame->size > max_bytes) {
+                    co_return host_failure(HostStatus::AgentError, "run",
+                                           "the agent's " + std::string(waiting_for) + " is " +
+                                               std::to_string(frame->size) +
+                                               " bytes, over its budget of " +
+                                               std::to_string(max_bytes) + " bytes");
+                }
                 co_return std::move(*frame);
+            }
+            if (m_received > kMaxHostBytes) {
+                co_return host_failure(HostStatus::AgentError, "run",
+                                       "the agent sent more than " + std::to_string(kMaxHostBytes) +
+                                           " bytes in all, over the per-host budget");
             }
             auto n = co_await m_stream.read_some(buf, deadline);
             if (!n) {
@@ -131,6 +146,21 @@ HostExpected<protocol::Hello> read_hello(const protocol::Frame& frame) {
     return std::move(*hello);
 }
 
+// The agent keeps at most the log cap of each verifier log (never less than
+// 16 KiB, its first attempt's buffer); a longer one is an agent that does not
+// keep the budget it was given.
+std::optional<std::string> log_over_cap(const CheckReport& report, std::uint64_t log_cap) {
+    const std::uint64_t cap = std::max<std::uint64_t>(log_cap, 16 << 10) + 1;
+    for (const auto& p : report.programs) {
+        if (p.load.log && p.load.log->text.size() > cap) {
+            return "the verifier log of program '" + first_line(p.name, 100) + "' is " +
+                   std::to_string(p.load.log->text.size()) + " bytes, over the log cap of " +
+                   std::to_string(cap) + " bytes";
+        }
+    }
+    return std::nullopt;
+}
+
 } // namespace
 
 asio::awaitable<HostExpected<void>> converse(AgentStream& stream, const CheckPlan& plan,
@@ -138,7 +168,8 @@ asio::awaitable<HostExpected<void>> converse(AgentStream& stream, const CheckPla
                                              std::string expected_arch) {
     Conversation talk(stream, deadline);
     const std::string_view hello_text = "hello";
-    auto hello_frame = co_await talk.receive(Clock::now() + kHelloTimeout, hello_text);
+    auto hello_frame =
+        co_await talk.receive(Clock::now() + kHelloTimeout, hello_text, kMaxHelloBytes);
     if (!hello_frame) {
         co_return tl::unexpected(hello_frame.error());
     }
@@ -157,7 +188,8 @@ asio::awaitable<HostExpected<void>> converse(AgentStream& stream, const CheckPla
         co_return tl::unexpected(sent.error());
     }
     const std::string_view probe_text = "probe reply";
-    auto probe_frame = co_await talk.receive(Clock::now() + kProbeTimeout, probe_text);
+    auto probe_frame =
+        co_await talk.receive(Clock::now() + kProbeTimeout, probe_text, kMaxFactsBytes);
     if (!probe_frame) {
         co_return tl::unexpected(probe_frame.error());
     }
@@ -206,8 +238,8 @@ asio::awaitable<HostExpected<void>> converse(AgentStream& stream, const CheckPla
             }
             const std::string_view report_text = "check report";
             auto reply_frame = co_await talk.receive(
-                Clock::now() + std::chrono::seconds(plan.options.timeout_seconds + 60),
-                report_text);
+                Clock::now() + std::chrono::seconds(plan.options.timeout_seconds + 60), report_text,
+                kMaxCheckReplyBytes);
             if (!reply_frame) {
                 co_return tl::unexpected(reply_frame.error());
             }
@@ -223,6 +255,9 @@ asio::awaitable<HostExpected<void>> converse(AgentStream& stream, const CheckPla
                                                  std::to_string(id)));
             }
             check.report = std::move(reply->report);
+            if (auto over = log_over_cap(check.report, plan.options.log_cap)) {
+                co_return tl::unexpected(invalid(*over));
+            }
             host.checks.push_back(std::move(check));
         }
     }
@@ -230,7 +265,8 @@ asio::awaitable<HostExpected<void>> converse(AgentStream& stream, const CheckPla
     const std::string bye = protocol::encode(protocol::Bye{});
     if (auto sent = co_await talk.send(bye); sent) {
         const std::string_view bye_text = "bye";
-        (void)co_await talk.receive(Clock::now() + std::chrono::seconds(5), bye_text);
+        (void)co_await talk.receive(Clock::now() + std::chrono::seconds(5), bye_text,
+                                    kMaxHelloBytes);
     }
     if (!any_object) {
         HostFailure f{HostStatus::UnsupportedArch, "run", unsupported, false, false};

@@ -17,6 +17,16 @@
 
 namespace bpfleet::fleet {
 
+// What one host's agent may send in one run (docs/ssh.md, "Untrusted
+// output"). Beyond any of them the host is an agent_error naming the budget;
+// the controller's memory and the other hosts are not touched. Besides these,
+// every message is bounded by FrameReader (64 MiB, 64 levels, 250,000 JSON
+// values) and every verifier log by the check's log cap.
+inline constexpr std::size_t kMaxHelloBytes = std::size_t{64} << 10;
+inline constexpr std::size_t kMaxFactsBytes = std::size_t{4} << 20;       // the probe reply
+inline constexpr std::size_t kMaxCheckReplyBytes = std::size_t{64} << 20; // one object
+inline constexpr std::size_t kMaxHostBytes = std::size_t{256} << 20;      // all of a run
+
 struct ArtifactInput {
     std::string spec; // the ARTIFACT argument
     oci::ResolvedArtifact artifact;

@@ -52,15 +52,21 @@ std::optional<WaitResult> SshLink::must_stop(Deadline deadline) {
     }
     const auto now = Clock::now();
     if (m_keepalive_on && m_settings.keepalive.count() > 0) {
-        if (now - m_conduit->last_rx > 3 * m_settings.keepalive) {
-            m_conduit->fail(describe() + " sent nothing for " +
-                            seconds_text(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                now - m_conduit->last_rx)) +
-                            " and did not answer keepalives: the host or the network is down");
+        if (m_conduit->last_rx != m_rx_seen) {
+            m_rx_seen = m_conduit->last_rx;
+            m_silence = now - m_rx_seen;
+        } else {
+            m_silence += std::min<Clock::duration>(now - m_last_check, kMaxCountedGap);
+        }
+        m_last_check = now;
+        if (m_silence > 3 * m_settings.keepalive) {
+            m_conduit->fail(
+                describe() + " sent nothing for " +
+                seconds_text(std::chrono::duration_cast<std::chrono::milliseconds>(m_silence)) +
+                " and did not answer keepalives: the host or the network is down");
             return WaitResult::Lost;
         }
-        if (now - m_conduit->last_rx > m_settings.keepalive &&
-            now - m_last_keepalive > m_settings.keepalive) {
+        if (m_silence > m_settings.keepalive && now - m_last_keepalive > m_settings.keepalive) {
             ssh_send_keepalive(m_session.get());
             m_last_keepalive = now;
         }

@@ -74,7 +74,11 @@ public:
     // Returns once libssh's output buffer has gone to the socket (or why not).
     asio::awaitable<WaitResult> wait_writable(Deadline deadline);
     // Turns keepalives on (after authentication: the link carries the run).
-    void enable_keepalive() { m_keepalive_on = true; }
+    void enable_keepalive() {
+        m_keepalive_on = true;
+        m_last_check = Clock::now();
+        m_silence = {};
+    }
 
     // Calls `op` until it stops answering `again` (SSH_AGAIN, or
     // SSH_AUTH_AGAIN for authentication calls), waiting in between. Returns
@@ -129,6 +133,14 @@ private:
     SshSessionPtr m_session;
     bool m_keepalive_on = false;
     Clock::time_point m_last_keepalive{};
+    // Silence as the event loop saw it: time without bytes from the host,
+    // counting at most kMaxCountedGap of each stretch in which the loop did
+    // not come back here (it was busy elsewhere, e.g. parsing another host's
+    // reply), so that a busy controller never declares a live host lost.
+    static constexpr std::chrono::milliseconds kMaxCountedGap{1000};
+    Clock::time_point m_last_check{};
+    Clock::time_point m_rx_seen{};
+    Clock::duration m_silence{};
 };
 
 } // namespace bpfleet::fleet

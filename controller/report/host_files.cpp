@@ -36,11 +36,18 @@ std::vector<Error> write_host_files(const OutputDir& hosts, const HostResult& ho
                          (host.facts ? Json(*host.facts) : Json::object()).dump(2) + "\n"));
     note(dir->write_file("agent-stderr.txt", agent_stderr));
     std::optional<OutputDir> logs;
+    std::size_t written = 0;
+    std::size_t left_out = 0;
     for (const auto& c : host.checks) {
         for (const auto& p : c.report.programs) {
             if (!p.load.log || p.load.log->text.empty()) {
                 continue;
             }
+            if (written == kMaxLogFiles) {
+                ++left_out;
+                continue;
+            }
+            ++written;
             if (!logs) {
                 auto made = dir->subdir("logs");
                 if (!made) {
@@ -52,6 +59,13 @@ std::vector<Error> write_host_files(const OutputDir& hosts, const HostResult& ho
             note(logs->write_file(file_name_part(c.object) + "." + file_name_part(p.name) + ".log",
                                   p.load.log->text));
         }
+    }
+    if (left_out > 0) {
+        errors.push_back(Error{"io", 0,
+                               std::to_string(left_out) + " more verifier log(s) not written: at " +
+                                   "most " + std::to_string(kMaxLogFiles) +
+                                   " log files per host (every log is in report.json)",
+                               (dir->path() / "logs").string()});
     }
     return errors;
 }

@@ -6,6 +6,7 @@
 #include "model/run_report.hpp"
 #include "report/output_dir.hpp"
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -17,6 +18,11 @@ namespace bpfleet::report {
 // fails; the errors, one per file that could not be written (a full disk, a
 // planted link), are returned for the operator. The report and the journal
 // hold the same results.
+// At most this many logs/ files per host: a host answering with 40,000
+// failing programs must not make 40,000 files. The rest are named in one
+// error; report.json has every log.
+inline constexpr std::size_t kMaxLogFiles = 1000;
+
 std::vector<Error> write_host_files(const OutputDir& hosts, const HostResult& host,
                                     const std::string& agent_stderr);
 

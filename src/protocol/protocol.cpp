@@ -57,7 +57,13 @@ Result<void> FrameReader::parse_available() {
                                               " bytes nested deeper than " +
                                               std::to_string(kMaxMessageDepth) + " levels");
         }
+        if (!json_values_within(line, kMaxMessageValues)) {
+            return make_error("protocol", "a message of " + std::to_string(line.size()) +
+                                              " bytes with more than " +
+                                              std::to_string(kMaxMessageValues) + " JSON values");
+        }
         Frame frame;
+        frame.size = line.size();
         try {
             frame.message = Json::parse(line, nullptr, true, false);
         } catch (const std::exception& e) {

@@ -29,9 +29,14 @@ inline constexpr std::size_t kDefaultMaxLine = 64u << 20;    // one JSON message
 inline constexpr std::size_t kDefaultMaxPayload = 64u << 20; // one object
 // Nesting of one message (a check reply carries a report: about 8 levels).
 inline constexpr int kMaxMessageDepth = 64;
+// JSON values in one message: a check reply with 1000 programs has about
+// 60,000; parsed, a value costs tens of bytes whatever its text, so this
+// bounds a message's memory to tens of MB (a log is one value).
+inline constexpr std::size_t kMaxMessageValues = 250'000;
 
 struct Frame {
     Json message;                      // has a string "type"
+    std::size_t size = 0;              // bytes of the message line
     std::vector<std::uint8_t> payload; // the raw bytes announced by "size", if any
 };
 

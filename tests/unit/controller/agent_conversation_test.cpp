@@ -149,6 +149,63 @@ TEST_F(ConversationTest, OversizedLineIsRefusedNotBuffered) {
     EXPECT_TRUE(host.facts) << "facts from before the garbage are kept";
 }
 
+// The attack review's 60 MB probe reply of 0,0,0,...: inside the 64 MiB
+// message limit, it took the controller to 2.27 GB and wrote a 390 MB
+// report.json. Counted before it is parsed, it is an agent_error.
+TEST_F(ConversationTest, AProbeReplyOfMillionsOfValuesIsRefusedBeforeParsing) {
+    ScriptedStream s;
+    s.chunks.push_back(hello());
+    std::string reply = R"({"type":"probe","facts":{"x":[0)";
+    reply.reserve(60u << 20);
+    while (reply.size() < (60u << 20)) {
+        reply += ",0";
+    }
+    reply += "]}}\n";
+    s.chunks.push_back(std::move(reply));
+    HostResult host;
+    auto r = talk(s, host);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().status, HostStatus::AgentError);
+    EXPECT_NE(r.error().message.find("more than 250000 JSON values"), std::string::npos)
+        << r.error().message;
+    EXPECT_FALSE(host.facts);
+}
+
+// Few values but many bytes: facts over their own budget.
+TEST_F(ConversationTest, FactsOverTheirBudgetAreAnAgentError) {
+    ScriptedStream s;
+    s.chunks.push_back(hello());
+    s.chunks.push_back(
+        Json{{"type", "probe"}, {"facts", {{"x", std::string(kMaxFactsBytes, 'a')}}}}.dump() +
+        "\n");
+    HostResult host;
+    auto r = talk(s, host);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().status, HostStatus::AgentError);
+    EXPECT_NE(r.error().message.find("probe reply is"), std::string::npos) << r.error().message;
+    EXPECT_NE(r.error().message.find("over its budget of 4194304 bytes"), std::string::npos)
+        << r.error().message;
+}
+
+// An agent that ignores the log cap it was given (each log's tail is kept
+// within it) is not trusted with the rest of its report either.
+TEST_F(ConversationTest, AVerifierLogOverTheCapIsAnAgentError) {
+    ScriptedStream s;
+    CheckReport report;
+    ProgramResult p;
+    p.name = "prog";
+    p.load.verdict = Verdict::Fail;
+    p.load.log = VerifierLog{std::string((1u << 20) + 2, 'l'), (1u << 20) + 2, false, 5};
+    report.programs.push_back(p);
+    s.chunks = {hello(), probe(), protocol::encode(protocol::CheckReply{1, report})};
+    HostResult host;
+    auto r = talk(s, host);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().status, HostStatus::AgentError);
+    EXPECT_NE(r.error().message.find("over the log cap"), std::string::npos) << r.error().message;
+    EXPECT_TRUE(host.checks.empty());
+}
+
 // Facts nested a million levels deep would parse, then overflow the stack
 // when copied into the report or written out: refused on sight.
 TEST_F(ConversationTest, DeeplyNestedMessageIsAnAgentErrorNotACrash) {

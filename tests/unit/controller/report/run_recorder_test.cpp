@@ -120,6 +120,26 @@ TEST(RunRecorder, ABadJournalToResumeOrAnOutputThatCannotBeMadeIsAnError) {
     EXPECT_EQ(blocked.error().code, "io");
 }
 
+// A 42 MB reply created 40,000 log files: at most kMaxLogFiles per host, the
+// rest named in one error.
+TEST(RunRecorder, LogFilesPerHostAreCapped) {
+    test::TempDir dir;
+    const auto out = dir / "out";
+    auto recorder = RunRecorder::open({out, {}}, builder_for({"a"}));
+    ASSERT_TRUE(recorder) << recorder.error().describe();
+    std::vector<ProgramResult> programs;
+    for (std::size_t i = 0; i < kMaxLogFiles + 5; ++i) {
+        programs.push_back(sample_program("p" + std::to_string(i), Verdict::Fail));
+    }
+    auto errors = recorder->record(sample_host("a", std::move(programs)), "", false);
+    ASSERT_EQ(errors.size(), 1u);
+    EXPECT_NE(errors[0].message.find("5 more verifier log(s) not written"), std::string::npos)
+        << errors[0].message;
+    EXPECT_EQ(static_cast<std::size_t>(std::distance(
+                  fs::directory_iterator(out / "hosts" / "a" / "logs"), fs::directory_iterator{})),
+              kMaxLogFiles);
+}
+
 TEST(FileNamePart, KeepsNamesInsideTheirFolder) {
     EXPECT_EQ(file_name_part("probe.bpf.o"), "probe.bpf.o");
     EXPECT_EQ(file_name_part("../x"), "_.._x");
