@@ -20,6 +20,7 @@
 
 #include <gtest/gtest.h>
 #include <iostream>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
@@ -66,7 +67,7 @@ struct Suite {
     std::map<std::string, std::string> manifest_digest; // by OCI arch
     std::map<std::string, std::string> object_sha256;   // by "object.target"
 };
-Suite* g_suite = nullptr;
+std::unique_ptr<Suite> g_suite;
 
 std::string read_file(const fs::path& p) {
     return slurp(p);
@@ -261,15 +262,14 @@ void expect_attach_fail(const std::string& host, const std::string& program,
 class LabMatrix : public ::testing::Test {
 protected:
     static void SetUpTestSuite() {
-        g_suite = new Suite;
+        g_suite = std::make_unique<Suite>();
         set_up(*g_suite);
     }
     static void TearDownTestSuite() {
         if (g_suite->dir) {
             run_bpfleet({"lab", "down", "--dir", g_suite->lab.string()});
         }
-        delete g_suite;
-        g_suite = nullptr;
+        g_suite.reset();
     }
     void SetUp() override {
         BPFLEET_REQUIRE(g_suite->skip.empty(), g_suite->skip);
