@@ -10,6 +10,7 @@
 #include "fleet/exec_channel.hpp"
 #include "fleet/host_failure.hpp"
 
+#include <algorithm>
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <memory>
@@ -34,18 +35,28 @@ public:
 
 class SshAgentStream final : public AgentStream {
 public:
-    explicit SshAgentStream(std::unique_ptr<ExecChannel> channel) : m_channel(std::move(channel)) {}
+    // `pending`: stdout bytes already read from the channel (after the start
+    // command's own line), handed out before any more are read.
+    explicit SshAgentStream(std::unique_ptr<ExecChannel> channel, std::string pending = {})
+        : m_channel(std::move(channel)), m_pending(std::move(pending)) {}
     asio::awaitable<HostExpected<void>> write(std::string_view bytes, Deadline deadline) override {
         return m_channel->write_all(bytes, deadline);
     }
     asio::awaitable<HostExpected<std::size_t>> read_some(std::span<char> buffer,
                                                          Deadline deadline) override {
-        return m_channel->read_some(buffer, deadline);
+        if (!m_pending.empty()) {
+            const std::size_t n = std::min(buffer.size(), m_pending.size());
+            std::copy_n(m_pending.begin(), n, buffer.begin());
+            m_pending.erase(0, n);
+            co_return n;
+        }
+        co_return co_await m_channel->read_some(buffer, deadline);
     }
     [[nodiscard]] std::string stderr_text() const override { return m_channel->stderr_text(); }
 
 private:
     std::unique_ptr<ExecChannel> m_channel;
+    std::string m_pending;
 };
 
 struct LocalProcess;

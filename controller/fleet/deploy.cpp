@@ -5,10 +5,13 @@
 #include "fleet/exec_channel.hpp"
 #include "fleet/shell_quote.hpp"
 
+#include <array>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
+#include <optional>
+#include <string_view>
 #include <unistd.h>
 
 namespace bpfleet::fleet {
@@ -102,19 +105,6 @@ Result<AgentBinary> read_agent(const std::string& arch, const std::string& path)
     return agent;
 }
 
-// key=value lines.
-std::map<std::string, std::string> parse_fields(const std::string& text) {
-    std::map<std::string, std::string> fields;
-    std::istringstream in(text);
-    std::string line;
-    while (std::getline(in, line)) {
-        if (auto eq = line.find('='); eq != std::string::npos) {
-            fields[line.substr(0, eq)] = line.substr(eq + 1);
-        }
-    }
-    return fields;
-}
-
 const char* kHashCommand =
     "if command -v sha256sum >/dev/null 2>&1; then sha256sum; else openssl dgst -sha256 -r; fi";
 
@@ -162,94 +152,150 @@ std::string AgentCatalog::local_path() const {
     return m_local;
 }
 
-asio::awaitable<HostExpected<Deployed>> deploy_agent(std::shared_ptr<SshLink> link,
-                                                     const AgentCatalog& agents,
-                                                     const std::string& remote_dir,
-                                                     Deadline deadline) {
-    // One round trip: the architecture, the folder, and whether the agent
-    // for that architecture is already there, hash checked.
+namespace {
+
+// The one line the start command writes before anything else on stdout:
+// "bpfleet-deploy have=yes|no|none arch=A dir=D" (dir last: it may hold spaces).
+constexpr std::string_view kDeployTag = "bpfleet-deploy ";
+constexpr std::size_t kMaxDeployLine = 8192;
+
+struct DeployLine {
+    std::string have;
+    std::string arch;
+    std::string dir;
+};
+
+std::optional<DeployLine> parse_deploy_line(std::string_view line) {
+    if (line.substr(0, kDeployTag.size()) != kDeployTag) {
+        return std::nullopt;
+    }
+    line.remove_prefix(kDeployTag.size());
+    DeployLine out;
+    for (auto [key, field] : {std::pair{"have=", &out.have}, std::pair{"arch=", &out.arch}}) {
+        if (line.substr(0, std::strlen(key)) != key) {
+            return std::nullopt;
+        }
+        line.remove_prefix(std::strlen(key));
+        const auto space = line.find(' ');
+        if (space == std::string_view::npos) {
+            return std::nullopt;
+        }
+        *field = std::string(line.substr(0, space));
+        line.remove_prefix(space + 1);
+    }
+    if (line.substr(0, 4) != "dir=") {
+        return std::nullopt;
+    }
+    out.dir = std::string(line.substr(4));
+    return out;
+}
+
+// The start command: one shell on the host that finds the architecture and
+// the cache folder, enters the folder, checks it, and then either starts the
+// cached agent from it at once or first takes the agent from its own stdin.
+// The folder is entered (`cd -P`) before it is checked and the agent is
+// started relative to it, so the checked folder is the one the agent comes
+// from even when someone else controls a folder above it; only the SSH user
+// can add or replace entries in a folder of theirs with mode 0700, and the
+// agent file must be theirs too. No hash on the warm path: the name is the
+// hash of what was uploaded and checked once, by this same kind of command.
+std::string start_script(const AgentCatalog& agents, const std::string& remote_dir, bool become) {
     std::string cases;
     for (const AgentArch& known : kAgentArches) {
         if (const AgentBinary* a = agents.find(known.name)) {
-            cases += std::string(known.uname_patterns) + ") s=" + a->sha256 + " ;; ";
+            cases += std::string(known.uname_patterns) + ") s=" + a->sha256 +
+                     " n=" + std::to_string(a->bytes->size()) + " ;; ";
         }
     }
-    std::string script =
-        "umask 077; a=$(uname -m); s=; case \"$a\" in " + cases +
-        "esac; d=" + shell_quote(remote_dir) +
-        "; if [ -z \"$d\" ]; then"
-        " if [ -n \"${HOME:-}\" ] && mkdir -p \"$HOME/.cache/bpfleet\" 2>/dev/null && [ -w "
-        "\"$HOME/.cache/bpfleet\" ];"
-        " then d=\"$HOME/.cache/bpfleet\"; else d=\"${TMPDIR:-/tmp}/bpfleet-$(id -u)\"; fi; fi;"
-        " mkdir -p \"$d\" 2>/dev/null;"
-        " if [ -L \"$d\" ] || [ ! -d \"$d\" ] || [ ! -O \"$d\" ]; then echo \"error=$d is not a "
-        "folder owned by $(id -un)\"; exit 0; fi;"
-        " chmod 0700 \"$d\" || { echo \"error=cannot make $d private (chmod 0700)\"; exit 0; };"
-        " h=no; if [ -n \"$s\" ] && [ -x \"$d/agent-$s\" ]; then t=$( (" +
-        std::string(kHashCommand) +
-        ") < \"$d/agent-$s\" 2>/dev/null); [ \"${t%% *}\" = \"$s\" ] && h=yes; fi;"
-        " echo \"arch=$a\"; echo \"dir=$d\"; echo \"have=$h\"";
-    CO_TRY_ASSIGN(
-        const auto look,
-        co_await ExecChannel::open(link, "/bin/sh -c " + shell_quote(script), "deploy", deadline));
-    CO_TRY_ASSIGN(const std::string out, co_await look->read_all(64 << 10, deadline));
-    // The check's exit before any other channel: dropbear (2022.83, common on
-    // boards) closes a session channel opened while it is still reaping the
-    // previous command, and that channel then fails to open.
-    CO_TRY(co_await look->exit_status(deadline));
-    auto fields = parse_fields(out);
-    if (fields.count("error")) {
-        co_return host_failure(HostStatus::AgentError, "deploy", fields["error"]);
+    const std::string run = become ? "exec sudo -n -- ./\"$f\" serve" : "exec ./\"$f\" serve";
+    return "umask 077; a=$(uname -m); s=; n=; case \"$a\" in " + cases +
+           "esac; d=" + shell_quote(remote_dir) +
+           "; if [ -z \"$d\" ]; then"
+           " if [ -n \"${HOME:-}\" ] && mkdir -p \"$HOME/.cache/bpfleet\" 2>/dev/null && [ -w "
+           "\"$HOME/.cache/bpfleet\" ];"
+           " then d=\"$HOME/.cache/bpfleet\"; else d=\"${TMPDIR:-/tmp}/bpfleet-$(id -u)\"; fi; fi;"
+           " [ -d \"$d\" ] || mkdir -p \"$d\" 2>/dev/null;"
+           " if [ -L \"$d\" ] || ! cd -P \"$d\" 2>/dev/null || [ ! -O . ]; then echo \"error=$d is "
+           "not a folder owned by $(id -un)\"; exit 0; fi;"
+           " chmod 0700 . || { echo \"error=cannot make $d private (chmod 0700)\"; exit 0; };"
+           " if [ -z \"$s\" ]; then echo \"bpfleet-deploy have=none arch=$a dir=$PWD\"; exit 0; fi;"
+           " f=\"agent-$s\";"
+           " if [ -f \"$f\" ] && [ ! -L \"$f\" ] && [ -O \"$f\" ] && [ -x \"$f\" ]; then"
+           " echo \"bpfleet-deploy have=yes arch=$a dir=$PWD\"; " +
+           run +
+           "; fi;"
+           " echo \"bpfleet-deploy have=no arch=$a dir=$PWD\"; t=\".agent-$s.$$\";"
+           " head -c \"$n\" > \"$t\" || { rm -f \"$t\"; echo \"cannot write $PWD/$t\" >&2; exit 1; "
+           "};"
+           " h=$( (" +
+           std::string(kHashCommand) +
+           ") < \"$t\");"
+           " if [ \"${h%% *}\" != \"$s\" ]; then rm -f \"$t\"; echo \"the uploaded agent hashes to "
+           "${h%% *}, not $s\" >&2; exit 1; fi;"
+           " chmod 0700 \"$t\" && mv -f \"$t\" \"$f\" || { rm -f \"$t\"; exit 1; }; " +
+           run;
+}
+
+} // namespace
+
+asio::awaitable<HostExpected<StartedAgent>> start_agent(std::shared_ptr<SshLink> link,
+                                                        const AgentCatalog& agents,
+                                                        const std::string& remote_dir, bool become,
+                                                        Deadline deadline) {
+    const std::string script = start_script(agents, remote_dir, become);
+    CO_TRY_ASSIGN(auto channel, co_await ExecChannel::open(
+                                    link, "/bin/sh -c " + shell_quote(script), "deploy", deadline));
+    // The deploy line, then (once the agent runs) the protocol on the same
+    // stdout: whatever came after the line goes to the conversation.
+    std::string head;
+    std::array<char, 4096> buf{};
+    std::size_t newline = std::string::npos;
+    while ((newline = head.find('\n')) == std::string::npos) {
+        if (head.size() > kMaxDeployLine) {
+            co_return host_failure(HostStatus::AgentError, "deploy",
+                                   "the host's shell answered the deploy check with over " +
+                                       std::to_string(kMaxDeployLine) + " bytes and no newline");
+        }
+        CO_TRY_ASSIGN(const std::size_t n, co_await channel->read_some(buf, deadline));
+        if (n == 0) {
+            break;
+        }
+        head.append(buf.data(), n);
     }
-    if (!fields.count("arch") || !fields.count("dir") || !fields.count("have")) {
-        const std::string err = look->stderr_text();
+    const std::string line = head.substr(0, newline);
+    if (line.rfind("error=", 0) == 0) {
+        co_return host_failure(HostStatus::AgentError, "deploy", line.substr(6));
+    }
+    const auto fields = parse_deploy_line(line);
+    if (!fields) {
+        const std::string err = channel->stderr_text();
         co_return host_failure(HostStatus::AgentError, "deploy",
                                "the host's shell did not answer the deploy check" +
                                    (err.empty() ? std::string() : ": " + err.substr(0, 300)));
     }
     Deployed d;
-    d.arch = agent_arch_name(fields["arch"]);
+    d.arch = agent_arch_name(fields->arch);
     const AgentBinary* agent = agents.find(d.arch);
-    if (!agent) {
+    if (fields->have == "none" || !agent) {
         HostFailure f{HostStatus::UnsupportedArch, "deploy",
-                      "no bpfleet-agent for " + fields["arch"] + " (agents here: " +
+                      "no bpfleet-agent for " + fields->arch + " (agents here: " +
                           agents.available() + "; pass --agent " + d.arch + "=PATH)",
                       false, false};
         co_return tl::unexpected(f);
     }
     d.sha256 = agent->sha256;
-    d.path = fields["dir"] + "/agent-" + agent->sha256;
+    d.path = fields->dir + "/agent-" + agent->sha256;
     d.bytes = agent->bytes->size();
-    if (fields["have"] == "yes") {
-        co_return d;
+    if (fields->have == "no") {
+        // The shell reads exactly the agent's size with `head -c`, then
+        // starts it on the same stdin: nothing else is sent before its hello.
+        CO_TRY(co_await channel->write_all(*agent->bytes, deadline));
+        d.uploaded = true;
     }
-
-    const std::string dir = shell_quote(fields["dir"]);
-    const std::string upload =
-        "umask 077; d=" + dir + "; s=" + agent->sha256 +
-        "; t=\"$d/.agent-$s.$$\";"
-        " cat > \"$t\" || { rm -f \"$t\"; echo \"cannot write $t\" >&2; exit 1; };"
-        " h=$( (" +
-        std::string(kHashCommand) +
-        ") < \"$t\");"
-        " if [ \"${h%% *}\" != \"$s\" ]; then rm -f \"$t\"; echo \"the uploaded agent hashes to "
-        "${h%% *}, not $s\" >&2; exit 1; fi;"
-        " chmod 0700 \"$t\" && mv -f \"$t\" \"$d/agent-$s\" || { rm -f \"$t\"; exit 1; }";
-    CO_TRY_ASSIGN(
-        const auto put,
-        co_await ExecChannel::open(link, "/bin/sh -c " + shell_quote(upload), "deploy", deadline));
-    CO_TRY(co_await put->write_all(*agent->bytes, deadline));
-    CO_TRY(co_await put->send_eof(deadline));
-    CO_TRY_ASSIGN(const int status, co_await put->exit_status(deadline));
-    if (status != 0) {
-        const std::string err = put->stderr_text();
-        co_return host_failure(HostStatus::AgentError, "deploy",
-                               "uploading the agent to " + d.path + " failed (exit " +
-                                   std::to_string(status) + ")" +
-                                   (err.empty() ? std::string() : ": " + err.substr(0, 300)));
-    }
-    d.uploaded = true;
-    co_return d;
+    StartedAgent started;
+    started.deployed = std::move(d);
+    started.stream = std::make_unique<SshAgentStream>(std::move(channel), head.substr(newline + 1));
+    co_return started;
 }
 
 } // namespace bpfleet::fleet

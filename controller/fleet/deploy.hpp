@@ -6,16 +6,21 @@
 // found next to the controller / in its build tree. Each is read and hashed
 // once per run.
 //
-// deploy_agent() runs on a connected host: one command learns `uname -m`,
-// picks the cache folder (--remote-dir, else ~/.cache/bpfleet, else
-// ${TMPDIR:-/tmp}/bpfleet-UID when $HOME isn't writable; always a 0700
-// folder owned by the SSH user, never a symlink) and checks whether
-// agent-<sha256> is already there with the right hash. Only when it isn't, a
-// second command receives the binary on stdin, verifies its hash and renames
-// it into place. Nothing else is written on the host.
+// start_agent() runs on a connected host, as ONE command on one exec
+// channel: it learns `uname -m`, picks the cache folder (--remote-dir, else
+// ~/.cache/bpfleet, else ${TMPDIR:-/tmp}/bpfleet-UID when $HOME isn't
+// writable), enters it and checks it is a 0700 folder owned by the SSH user
+// (never a symlink), and starts agent-<sha256> from it when it is there and
+// the user's. Only when it isn't, the same command reads the binary from its
+// stdin, verifies its hash, renames it into place and starts it. Checking and
+// starting in one command leaves nothing to swap in between; one channel per
+// host also spares a round trip and a channel open (which dropbear could
+// refuse while reaping the previous command). Nothing else is written on the
+// host.
 #pragma once
 
 #include "common/result.hpp"
+#include "fleet/agent_stream.hpp"
 #include "fleet/ssh_link.hpp"
 
 #include <map>
@@ -61,9 +66,17 @@ struct Deployed {
     std::size_t bytes = 0;
 };
 
-asio::awaitable<HostExpected<Deployed>> deploy_agent(std::shared_ptr<SshLink> link,
-                                                     const AgentCatalog& agents,
-                                                     const std::string& remote_dir,
-                                                     Deadline deadline);
+struct StartedAgent {
+    Deployed deployed;
+    std::unique_ptr<AgentStream> stream; // the agent's `serve`, before its hello
+};
+
+// One exec channel: checks the host's cached agent and starts it (`sudo -n`
+// first when `become`); when it isn't there, uploads it over the same
+// channel's stdin first (docs/ssh.md).
+asio::awaitable<HostExpected<StartedAgent>> start_agent(std::shared_ptr<SshLink> link,
+                                                        const AgentCatalog& agents,
+                                                        const std::string& remote_dir, bool become,
+                                                        Deadline deadline);
 
 } // namespace bpfleet::fleet

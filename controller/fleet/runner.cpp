@@ -56,21 +56,16 @@ asio::awaitable<HostExpected<void>> attempt_ssh(const inventory::InventoryHost& 
 
     const Deadline deadline = Clock::now() + h.command_timeout;
     run.progress.stage(h.name, "deploy");
-    CO_TRY_ASSIGN(const Deployed deployed,
-                  co_await deploy_agent(target, run.agents, run.options.remote_dir, deadline));
+    CO_TRY_ASSIGN(auto started, co_await start_agent(target, run.agents, run.options.remote_dir,
+                                                     h.become, deadline));
+    const Deployed& deployed = started.deployed;
     r.agent = AgentDeployment{deployed.arch, deployed.sha256, deployed.path, deployed.uploaded};
     if (deployed.uploaded) {
         run.progress.stage(h.name,
                            "uploaded the agent (" + std::to_string(deployed.bytes) + " bytes)");
     }
-
     run.progress.stage(h.name, "run");
-    std::string command = shell_quote(deployed.path) + " serve";
-    if (h.become) {
-        command = "sudo -n -- " + command;
-    }
-    CO_TRY_ASSIGN(auto channel, co_await ExecChannel::open(target, command, "run", deadline));
-    SshAgentStream stream(std::move(channel));
+    AgentStream& stream = *started.stream;
     auto talked = co_await converse(stream, run.plan, r, deadline, deployed.arch);
     out.agent_stderr = stream.stderr_text();
     co_return talked;
