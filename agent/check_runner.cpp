@@ -156,10 +156,30 @@ void fill_missing(CheckReport& report, const std::string& why, bool load_only) {
     }
 }
 
+// Stamps the check's wall time into the report on every way out of
+// run_check_supervised: `serve` has no other clock around a check, and a
+// report that says 0 ms hides a slow kernel.
+class DurationStamp {
+public:
+    explicit DurationStamp(CheckReport& report) : m_report(report) {}
+    DurationStamp(const DurationStamp&) = delete;
+    DurationStamp& operator=(const DurationStamp&) = delete;
+    ~DurationStamp() {
+        m_report.duration_ms =
+            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - m_started)
+                .count();
+    }
+
+private:
+    CheckReport& m_report;
+    std::chrono::steady_clock::time_point m_started = std::chrono::steady_clock::now();
+};
+
 } // namespace
 
 void run_check_supervised(const ObjectBytes& bytes, const CheckRunOptions& options,
                           CheckReport& report) {
+    const DurationStamp stamp(report);
     std::optional<bpf::ScratchCgroup> cgroup;
     std::optional<bpf::CgroupReaper> reaper;
     std::string cgroup_error;

@@ -25,7 +25,8 @@ struct CheckRunOptions {
     unsigned timeout_seconds = 120;
 };
 
-// Fills report.object, fixups, programs (and object_error) for `bytes`.
+// Fills report.object, fixups, programs (and object_error) for `bytes`, and
+// report.duration_ms with the time the check took.
 void run_check_supervised(const ObjectBytes& bytes, const CheckRunOptions& options,
                           CheckReport& report);
 

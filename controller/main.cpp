@@ -1,6 +1,7 @@
 // bpfleet: the controller. A thin main over bpfleet_controller_core: parse
 // the command line, run the chosen subcommand, map errors to exit codes.
 
+#include "cli/command_line.hpp"
 #include "cli/commands.hpp"
 #include "logging/log.hpp"
 
@@ -13,6 +14,7 @@ int main(int argc, char** argv) {
     using namespace bpfleet::cli;
     // Commands with -q/-v set their own level once parsed.
     bpfleet::logging::init(bpfleet::logging::Verbosity::Normal);
+    set_command_line(argc, argv);
     CLI::App app{"bpfleet: do these eBPF programs load, attach and run on our machines?"};
     app.require_subcommand(1);
     app.set_version_flag("--version", std::string("bpfleet ") + BPFLEET_VERSION);

@@ -4,8 +4,10 @@
 
 #include "bpf/fixups.hpp"
 #include "cli/artifact_options.hpp"
+#include "cli/command_line.hpp"
 #include "cli/commands.hpp"
 #include "common/arch.hpp"
+#include "common/sha256.hpp"
 #include "fleet/runner.hpp"
 #include "inventory/inventory.hpp"
 #include "logging/log.hpp"
@@ -18,6 +20,8 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <memory>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
@@ -123,6 +127,45 @@ Result<std::unique_ptr<PreparedRun>> prepare(const RunOptions& options, bool pro
     return run;
 }
 
+// A file's sha256 ("" for no file): the inventory and the fixups file are
+// part of a run's identity.
+Result<std::string> file_sha256(const std::string& path) {
+    if (path.empty()) {
+        return std::string();
+    }
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+        return make_error("usage", "cannot read the file", errno, path);
+    }
+    const std::string text(std::istreambuf_iterator<char>(in), {});
+    return Sha256::hex_of(std::string_view(text));
+}
+
+// What makes this run this run (the journal's header, report.json's `run`):
+// the artifacts as resolved, the options that shape verdicts, the inventory.
+Result<RunIdentity> identity_of(const RunOptions& options, const PreparedRun& run,
+                                bool probe_only) {
+    RunIdentity id;
+    id.mode = probe_only ? "probe" : "run";
+    for (const auto& input : run.artifacts) {
+        ArtifactDigests a{input.spec, input.artifact.image_digest, {}};
+        for (const auto& o : input.artifact.objects) {
+            a.objects.push_back(
+                {o.variant.empty() ? o.arch : o.arch + "/" + o.variant, o.name, o.object_sha256});
+        }
+        id.artifacts.push_back(std::move(a));
+    }
+    std::string fixups;
+    TRY_ASSIGN(fixups, file_sha256(options.fixups));
+    id.options = Json{{"load_only", options.load_only},
+                      {"fire", !options.no_fire},
+                      {"check_timeout_s", options.check_timeout},
+                      {"fixups_sha256", fixups},
+                      {"probe_features", probe_only || options.probe_features}};
+    TRY_ASSIGN(id.inventory_sha256, file_sha256(options.inventory));
+    return id;
+}
+
 fleet::FleetOptions fleet_options_of(const RunOptions& options) {
     fleet::FleetOptions out;
     out.forks = options.forks;
@@ -153,10 +196,20 @@ int run(const RunOptions& options, bool probe_only) {
         order.push_back(h.name);
     }
     builder.select(std::move(order));
-    auto recorder = report::RunRecorder::open({options.output, options.resume}, std::move(builder));
+    auto identity = identity_of(options, run, probe_only);
+    if (!identity) {
+        print_error(identity.error());
+        return kExitUsage;
+    }
+    auto recorder =
+        report::RunRecorder::open({options.output, options.resume, *identity}, std::move(builder));
     if (!recorder) {
         print_error(recorder.error());
         return kExitUsage;
+    }
+    if (recorder->torn_line() > 0) {
+        spdlog::warn("{}:{} was cut short by a kill: dropped, that host runs again", options.resume,
+                     recorder->torn_line());
     }
     std::vector<inventory::InventoryHost> to_run;
     for (const auto& h : run.hosts) {
@@ -179,6 +232,11 @@ int run(const RunOptions& options, bool probe_only) {
                              }
                          });
 
+    if (!cancelled.empty()) {
+        // Hosts that did not finish are not in the journal: this runs exactly them.
+        spdlog::warn("cancelled by {}; to finish this run:\n  {}", cancelled,
+                     resume_command(recorder->journal_path().string()));
+    }
     const RunReport report = recorder->finish(cancelled);
     const report::RunOutputs outputs{
         recorder->output(), probe_only ? report::TableKind::Facts : report::TableKind::Programs,
@@ -199,7 +257,8 @@ void add_fleet_options(CLI::App* cmd, RunOptions& o) {
     cmd->add_option("--shard", o.shard, "Run slice I of N of the selected hosts (I/N)");
     cmd->add_option("-o,--output", o.output, "Output directory")->capture_default_str();
     cmd->add_option("--resume", o.resume,
-                    "Journal of an interrupted run: hosts already in it are not run again");
+                    "Journal of an interrupted run of this same command: hosts already in it are "
+                    "not run again (a journal of another run is refused)");
     cmd->add_option("--forks", o.forks, "Hosts in flight at once")
         ->capture_default_str()
         ->check(CLI::Range(std::size_t{1}, std::size_t{100000}));

@@ -1,8 +1,10 @@
 // RunRecorder: everything one run writes into its output directory while it
-// goes. It makes the directory, reads the journal of an earlier run under
-// --resume (or clears the old one), and, as each host finishes, appends it to
-// journal.jsonl, writes hosts/NAME/ and hands the result to the report
-// builder. At the end finish() gives the report for the writers.
+// goes. It makes the directory, starts OUTPUT/journal.jsonl with the run's
+// header (or, under --resume, reads the journal of the interrupted run,
+// refuses it when it is of another run, and carries its hosts over), and, as
+// each host finishes, appends it to the journal, writes hosts/NAME/ and hands
+// the result to the report builder. At the end finish() gives the report for
+// the writers. The journal and hosts/ are always in the output directory.
 //
 // Move-only (it owns the open journal); used from one thread.
 #pragma once
@@ -23,8 +25,12 @@ namespace bpfleet::report {
 struct RecorderOptions {
     std::filesystem::path output_dir;
     // The journal of an interrupted run: its hosts are taken as they are and
-    // new ones are appended to it. Empty: a fresh OUTPUT/journal.jsonl.
+    // new ones are appended to OUTPUT/journal.jsonl (a copy of it when it is
+    // elsewhere; the other file is left as it is). Empty: a fresh journal.
     std::filesystem::path resume;
+    // This run's identity: the journal's header; a resumed journal must
+    // have the same.
+    RunIdentity identity;
 };
 
 class RunRecorder {
@@ -39,6 +45,9 @@ public:
     [[nodiscard]] bool resumed(const std::string& host_name) const;
     [[nodiscard]] std::size_t resumed_count() const { return m_resumed.size(); }
     [[nodiscard]] const std::filesystem::path& journal_path() const { return m_journal_path; }
+    // The line of the resumed journal that a kill had cut short (dropped,
+    // its host runs again), 0 when none.
+    [[nodiscard]] int torn_line() const { return m_torn_line; }
     [[nodiscard]] const std::filesystem::path& output_dir() const { return m_output.path(); }
     // The checked output directory: every writer of the run's outputs uses it.
     [[nodiscard]] const OutputDir& output() const { return m_output; }
@@ -70,6 +79,7 @@ private:
     RunReportBuilder m_builder;
     std::set<std::string> m_resumed; // host names answered in the resumed journal
     bool m_journal_failed = false;
+    int m_torn_line = 0;
 };
 
 } // namespace bpfleet::report

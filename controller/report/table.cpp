@@ -67,11 +67,21 @@ void print_programs(std::FILE* out, const RunReport& report) {
         }
     }
     auto s = report.summary();
+    // Pairs of answered hosts that got no verdict (an artifact without an
+    // object for the host's architecture): host trouble has its row above.
+    for (const auto& m : s.missing) {
+        for (const auto& h : report.hosts) {
+            if (h.name == m.host && h.status == HostStatus::Ok) {
+                std::fprintf(out, "%s%s miss: %s\n", pad(m.host, 14).c_str(), m.artifact.c_str(),
+                             m.reason.c_str());
+            }
+        }
+    }
     std::fprintf(out,
                  "\n%d host(s): %d ok, %d without answer; %d program(s): %d pass, %d fail, "
-                 "%d skip, %d error\n",
+                 "%d skip, %d error; %d miss\n",
                  s.hosts, s.hosts_ok, s.hosts_unanswered, s.programs, s.pass, s.fail, s.skip,
-                 s.error);
+                 s.error, s.miss);
 }
 
 // A fact as text, "-" when the host did not say (or never answered).

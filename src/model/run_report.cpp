@@ -47,9 +47,42 @@ bool HostResult::has_program_failures() const {
     return false;
 }
 
+namespace {
+
+// Why `h` has no verdict for `artifact`: its own trouble, or (an answered
+// host) the artifact has no object for its architecture.
+std::string missing_reason(const HostResult& h) {
+    if (h.status != HostStatus::Ok) {
+        std::string why(to_string(h.status));
+        if (!h.stage.empty()) {
+            why += " (" + h.stage + ")";
+        }
+        if (!h.error.empty()) {
+            why += ": " + h.error;
+        }
+        return why;
+    }
+    std::string arch = h.agent ? h.agent->arch : std::string();
+    if (arch.empty() && h.facts && h.facts->arch) {
+        arch = *h.facts->arch;
+    }
+    return "no object for the host's architecture" + (arch.empty() ? "" : " (" + arch + ")");
+}
+
+} // namespace
+
 RunSummary RunReport::summary() const {
     RunSummary s;
     for (const auto& h : hosts) {
+        for (const auto& artifact : artifacts) {
+            bool checked = false;
+            for (const auto& c : h.checks) {
+                checked = checked || c.artifact == artifact;
+            }
+            if (!checked) {
+                s.missing.push_back({h.name, artifact, missing_reason(h)});
+            }
+        }
         ++s.hosts;
         if (h.status == HostStatus::Ok) {
             ++s.hosts_ok;
@@ -69,6 +102,7 @@ RunSummary RunReport::summary() const {
             }
         }
     }
+    s.miss = static_cast<int>(s.missing.size());
     return s;
 }
 
@@ -83,7 +117,7 @@ int RunReport::exit_status() const {
     if (s.fail > 0 || s.error > 0) {
         return 1;
     }
-    if (s.hosts_unanswered > 0) {
+    if (s.hosts_unanswered > 0 || s.miss > 0) {
         return 3;
     }
     return 0;
@@ -165,6 +199,10 @@ void from_json(const Json& j, HostResult& v) {
 
 void to_json(Json& j, const RunReport& v) {
     auto s = v.summary();
+    Json missing = Json::array();
+    for (const auto& m : s.missing) {
+        missing.push_back(Json{{"host", m.host}, {"artifact", m.artifact}, {"reason", m.reason}});
+    }
     j = Json{{"schema", kRunSchema},
              {"inventory", v.inventory},
              {"cancelled", v.cancelled},
@@ -180,8 +218,113 @@ void to_json(Json& j, const RunReport& v) {
                               {"pass", s.pass},
                               {"fail", s.fail},
                               {"skip", s.skip},
-                              {"error", s.error}}},
+                              {"error", s.error},
+                              {"miss", s.miss},
+                              {"complete", s.complete()},
+                              {"missing", missing}}},
              {"exit_status", v.exit_status()}};
+}
+
+void to_json(Json& j, const RunIdentity& v) {
+    Json artifacts = Json::array();
+    for (const auto& a : v.artifacts) {
+        Json objects = Json::array();
+        for (const auto& o : a.objects) {
+            objects.push_back(Json{{"arch", o.arch}, {"name", o.name}, {"sha256", o.sha256}});
+        }
+        artifacts.push_back(
+            Json{{"spec", a.spec}, {"image_digest", a.image_digest}, {"objects", objects}});
+    }
+    j = Json{{"mode", v.mode},
+             {"artifacts", artifacts},
+             {"options", v.options},
+             {"inventory_sha256", v.inventory_sha256}};
+}
+
+void from_json(const Json& j, RunIdentity& v) {
+    v.mode = j.at("mode").get<std::string>();
+    v.options = j.at("options");
+    if (!v.options.is_object()) {
+        throw std::invalid_argument("options is not an object");
+    }
+    v.inventory_sha256 = j.at("inventory_sha256").get<std::string>();
+    v.artifacts.clear();
+    for (const Json& a : j.at("artifacts")) {
+        ArtifactDigests d;
+        d.spec = a.at("spec").get<std::string>();
+        d.image_digest = a.at("image_digest").get<std::string>();
+        for (const Json& o : a.at("objects")) {
+            d.objects.push_back({o.at("arch").get<std::string>(), o.at("name").get<std::string>(),
+                                 o.at("sha256").get<std::string>()});
+        }
+        v.artifacts.push_back(std::move(d));
+    }
+}
+
+namespace {
+
+std::string short_digest(const std::string& d) {
+    return d.size() > 19 ? d.substr(0, 19) + "..." : (d.empty() ? "(none)" : d);
+}
+
+} // namespace
+
+std::string identity_difference(const RunIdentity& journal, const RunIdentity& now) {
+    if (journal.mode != now.mode) {
+        return "it is a `" + journal.mode + "`, this is a `" + now.mode + "`";
+    }
+    std::string journal_specs;
+    std::string now_specs;
+    for (const auto& a : journal.artifacts) {
+        journal_specs += (journal_specs.empty() ? "" : " ") + a.spec;
+    }
+    for (const auto& a : now.artifacts) {
+        now_specs += (now_specs.empty() ? "" : " ") + a.spec;
+    }
+    if (journal_specs != now_specs) {
+        return "its artifacts are [" + journal_specs + "], this run's are [" + now_specs + "]";
+    }
+    for (std::size_t i = 0; i < now.artifacts.size(); ++i) {
+        const auto& was = journal.artifacts[i];
+        const auto& is = now.artifacts[i];
+        if (was.image_digest != is.image_digest) {
+            return "artifact '" + is.spec + "' is now image " + short_digest(is.image_digest) +
+                   ", it was " + short_digest(was.image_digest);
+        }
+        if (was.objects.size() != is.objects.size()) {
+            return "artifact '" + is.spec + "' now has " + std::to_string(is.objects.size()) +
+                   " object(s), it had " + std::to_string(was.objects.size());
+        }
+        for (std::size_t k = 0; k < is.objects.size(); ++k) {
+            const auto& o = is.objects[k];
+            const auto& p = was.objects[k];
+            if (o.arch != p.arch || o.name != p.name || o.sha256 != p.sha256) {
+                return "artifact '" + is.spec + "': object " + o.name +
+                       (o.arch.empty() ? "" : " (" + o.arch + ")") + " is now sha256 " +
+                       short_digest(o.sha256) + ", it was " + p.name +
+                       (p.arch.empty() ? "" : " (" + p.arch + ")") + " sha256 " +
+                       short_digest(p.sha256);
+            }
+        }
+    }
+    if (journal.options != now.options) {
+        for (const auto& [key, value] : now.options.items()) {
+            const Json was = journal.options.contains(key) ? journal.options[key] : Json();
+            if (was != value) {
+                return "option " + key + " is now " + value.dump() + ", it was " + was.dump();
+            }
+        }
+        for (const auto& [key, value] : journal.options.items()) {
+            if (!now.options.contains(key)) {
+                return "option " + key + " was " + value.dump() + ", this run has none";
+            }
+        }
+    }
+    if (journal.inventory_sha256 != now.inventory_sha256) {
+        return "the inventory changed (sha256 " + short_digest(now.inventory_sha256) + ", it was " +
+               short_digest(journal.inventory_sha256) + ")";
+    }
+    return "";
 }
 
 Result<HostResult> parse_host_result(std::string_view line) {

@@ -69,6 +69,15 @@ struct HostResult {
     [[nodiscard]] bool has_program_failures() const;
 };
 
+// A selected host × artifact pair that produced no verdict: the host gave no
+// answer, was skipped, or the artifact has no object for its architecture.
+// Such a pair is `miss`, never a pass (docs/cli.md, exit status).
+struct MissingPair {
+    std::string host;
+    std::string artifact;
+    std::string reason;
+};
+
 struct RunSummary {
     int hosts = 0;
     int hosts_ok = 0;
@@ -80,7 +89,42 @@ struct RunSummary {
     int fail = 0;
     int skip = 0;
     int error = 0;
+    int miss = 0; // host × artifact pairs without a verdict (= missing.size())
+    std::vector<MissingPair> missing;
+
+    // Every selected host × artifact pair has a verdict.
+    [[nodiscard]] bool complete() const { return missing.empty(); }
 };
+
+// One object of an artifact, as resolved for this run.
+struct ObjectDigest {
+    std::string arch; // OCI architecture, "" = any
+    std::string name;
+    std::string sha256;
+};
+
+// An artifact as this run resolved it: its digest and each object's.
+struct ArtifactDigests {
+    std::string spec;         // the ARTIFACT argument
+    std::string image_digest; // "" for a plain object
+    std::vector<ObjectDigest> objects;
+};
+
+// What makes two runs the same run: the journal's header, and `run` in
+// report.json. `--resume` refuses a journal whose identity differs.
+struct RunIdentity {
+    std::string mode = "run"; // "run" or "probe"
+    std::vector<ArtifactDigests> artifacts;
+    Json options = Json::object(); // the options that shape verdicts
+    std::string inventory_sha256;  // of the -i file's bytes, "" for this machine
+};
+
+// "" when `a` and `b` are the same run, else what differs, for a person
+// ("artifact 'x.bpf.o': object x.bpf.o sha256 1a2b... here, 3c4d... in the journal").
+std::string identity_difference(const RunIdentity& journal, const RunIdentity& now);
+
+void to_json(Json& j, const RunIdentity& v);
+void from_json(const Json& j, RunIdentity& v);
 
 struct RunReport {
     std::string started;   // RFC 3339 UTC
@@ -92,9 +136,10 @@ struct RunReport {
     std::vector<HostResult> hosts;
 
     [[nodiscard]] RunSummary summary() const;
-    // 130 (SIGINT) or 143 (SIGTERM) when the run was cancelled, else 0 all
-    // met expectations, 1 a program failed, 3 only host trouble: the status
-    // bpfleet exits with, and report.json's "exit_status".
+    // 130 (SIGINT) or 143 (SIGTERM) when the run was cancelled; else 1 a
+    // program failed or errored; 3 some host gave no answer or some pair is
+    // `miss`; 0 every pair checked and nothing failed: the status bpfleet
+    // exits with, and report.json's "exit_status".
     [[nodiscard]] int exit_status() const;
 };
 

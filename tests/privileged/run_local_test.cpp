@@ -74,6 +74,8 @@ TEST_F(RunLocal, ChecksEveryArtifactAndWritesTheReports) {
     EXPECT_TRUE(fs::exists(m_out / "hosts/localhost/logs/mixed.bpf.o.bad_unchecked.log"));
     std::ifstream journal(m_out / "journal.jsonl");
     std::string line;
+    ASSERT_TRUE(std::getline(journal, line));
+    EXPECT_EQ(Json::parse(line)["schema"], "bpfleet.journal/v1") << line.substr(0, 200);
     int lines = 0;
     while (std::getline(journal, line)) {
         ++lines;
@@ -86,6 +88,12 @@ TEST_F(RunLocal, AllPassingIsExitZero) {
     auto r =
         bpfleet("run -q -a " + test_object("five_kinds") + " -o " + m_out.string() + agent_arg());
     EXPECT_EQ(r.status, 0) << r.out;
+    // The check's own time comes back through `bpfleet-agent serve` (it was 0).
+    auto report = read_json(m_out / "report.json");
+    ASSERT_EQ(report["hosts"][0]["checks"].size(), 1u) << r.out;
+    EXPECT_GT(report["hosts"][0]["checks"][0]["report"].value("duration_ms", 0.0), 0.0)
+        << report["hosts"][0]["checks"][0]["report"].dump().substr(0, 500);
+    EXPECT_EQ(report["summary"]["complete"], true);
 }
 
 TEST_F(RunLocal, ResumeSkipsHostsInTheJournal) {
@@ -96,6 +104,33 @@ TEST_F(RunLocal, ResumeSkipsHostsInTheJournal) {
                           " --resume " + (m_out / "journal.jsonl").string() + agent_arg());
     EXPECT_EQ(second.status, 0) << second.out;
     EXPECT_NE(second.out.find("already in the journal"), std::string::npos) << second.out;
+}
+
+// The finding: --resume with other artifacts mixed two runs' results.
+TEST_F(RunLocal, ResumeRefusesTheJournalOfAnotherRun) {
+    auto first =
+        bpfleet("run -q -a " + test_object("five_kinds") + " -o " + m_out.string() + agent_arg());
+    ASSERT_EQ(first.status, 0) << first.out;
+    const fs::path journal = m_out / "journal.jsonl";
+    std::ifstream in(journal);
+    const std::string before(std::istreambuf_iterator<char>(in), {});
+    const fs::path other = m_out.string() + "-other";
+    auto second = bpfleet("run -a " + test_object("pass") + " -o " + other.string() + " --resume " +
+                          journal.string() + agent_arg());
+    fs::remove_all(other);
+    EXPECT_EQ(second.status, 2) << second.out;
+    EXPECT_NE(second.out.find(journal.string()), std::string::npos) << second.out;
+    EXPECT_NE(second.out.find("the journal is of another run: its artifacts are"),
+              std::string::npos)
+        << second.out;
+    std::ifstream again(journal);
+    EXPECT_EQ(std::string(std::istreambuf_iterator<char>(again), {}), before);
+    // Another option that shapes verdicts is another run too.
+    auto third = bpfleet("run -a " + test_object("five_kinds") + " -o " + m_out.string() +
+                         " --load-only --resume " + journal.string() + agent_arg());
+    EXPECT_EQ(third.status, 2) << third.out;
+    EXPECT_NE(third.out.find("option load_only is now true, it was false"), std::string::npos)
+        << third.out;
 }
 
 TEST_F(RunLocal, BadArtifactIsExitTwoAndNamesIt) {

@@ -34,14 +34,19 @@ inline Json read_json(const std::filesystem::path& p) {
     return Json::parse(file_text(p), nullptr, /*allow_exceptions=*/false);
 }
 
-// The complete lines of a journal (a line still being written is left out).
+// The complete host lines of a journal (the header line and a line still
+// being written are left out).
 inline std::vector<Json> read_journal(const std::filesystem::path& p) {
     const std::string text = file_text(p);
     std::vector<Json> out;
     std::size_t pos = 0;
     for (auto end = text.find('\n'); end != std::string::npos;
          pos = end + 1, end = text.find('\n', pos)) {
-        out.push_back(Json::parse(text.substr(pos, end - pos), nullptr, false));
+        Json line = Json::parse(text.substr(pos, end - pos), nullptr, false);
+        if (pos == 0 && line.is_object() && line.contains("schema")) {
+            continue; // the run's header
+        }
+        out.push_back(std::move(line));
     }
     return out;
 }

@@ -21,7 +21,7 @@ using test::sample_host;
 using test::sample_program;
 
 RunReport one_host_report() {
-    RunReportBuilder builder({"probe.bpf.o"}, "lab.toml");
+    RunReportBuilder builder({"build/probe.bpf.o"}, "lab.toml");
     builder.select({"a"});
     builder.add(sample_host("a", {sample_program("good", Verdict::Pass, Verdict::Pass)}));
     return builder.finish("");

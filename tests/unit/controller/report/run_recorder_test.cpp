@@ -25,8 +25,15 @@ std::string read_text(const fs::path& p) {
     return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
+RunIdentity identity(const std::string& sha = std::string(64, 'b')) {
+    RunIdentity id;
+    id.artifacts.push_back({"build/probe.bpf.o", "", {{"", "probe.bpf.o", sha}}});
+    id.options = Json{{"load_only", false}};
+    return id;
+}
+
 RunReportBuilder builder_for(std::vector<std::string> hosts) {
-    RunReportBuilder builder({"probe.bpf.o"}, "lab.toml");
+    RunReportBuilder builder({"build/probe.bpf.o"}, "lab.toml");
     builder.select(std::move(hosts));
     return builder;
 }
@@ -34,7 +41,7 @@ RunReportBuilder builder_for(std::vector<std::string> hosts) {
 TEST(RunRecorder, JournalsAnswersWritesHostFilesAndKeepsCancelledHostsOut) {
     test::TempDir dir;
     const auto out = dir / "out";
-    auto recorder = RunRecorder::open({out, {}}, builder_for({"a", "b", "c"}));
+    auto recorder = RunRecorder::open({out, {}, identity()}, builder_for({"a", "b", "c"}));
     ASSERT_TRUE(recorder) << recorder.error().describe();
     EXPECT_EQ(recorder->journal_path(), out / "journal.jsonl");
     EXPECT_EQ(recorder->resumed_count(), 0u);
@@ -50,8 +57,9 @@ TEST(RunRecorder, JournalsAnswersWritesHostFilesAndKeepsCancelledHostsOut) {
 
     auto journaled = read_journal(out / "journal.jsonl");
     ASSERT_TRUE(journaled) << journaled.error().describe();
-    EXPECT_EQ(journaled->size(), 2u); // c was cancelled: it runs again on --resume
-    EXPECT_EQ(journaled->count("c"), 0u);
+    EXPECT_EQ(journaled->hosts.size(), 2u); // c was cancelled: it runs again on --resume
+    EXPECT_EQ(journaled->hosts.count("c"), 0u);
+    EXPECT_EQ(Json(journaled->identity), Json(identity()));
 
     EXPECT_EQ(read_text(out / "hosts" / "a" / "agent-stderr.txt"), "agent said hi\n");
     EXPECT_EQ(Json::parse(read_text(out / "hosts" / "a" / "facts.json"))["arch"], "x86_64");
@@ -66,23 +74,27 @@ TEST(RunRecorder, JournalsAnswersWritesHostFilesAndKeepsCancelledHostsOut) {
     EXPECT_EQ(exit_code(report), 130);
 }
 
-TEST(RunRecorder, ResumeTakesJournaledHostsAndAppendsToThatJournal) {
+// --resume OLD/journal.jsonl -o NEW: the journal and hosts/ live in NEW (OLD's
+// journal is left as it was), with OLD's hosts carried over.
+TEST(RunRecorder, ResumeTakesJournaledHostsIntoTheNewOutputsJournal) {
     test::TempDir dir;
     const auto first = dir / "first";
     {
-        auto recorder = RunRecorder::open({first, {}}, builder_for({"a", "b"}));
+        auto recorder = RunRecorder::open({first, {}, identity()}, builder_for({"a", "b"}));
         ASSERT_TRUE(recorder);
         ASSERT_TRUE(
             recorder->record(sample_host("a", {sample_program("p", Verdict::Pass)}), "", false)
                 .empty());
     }
-    const auto journal = first / "journal.jsonl";
-    auto recorder = RunRecorder::open({dir / "second", journal}, builder_for({"a", "b"}));
+    const auto old_journal = first / "journal.jsonl";
+    const std::string old_text = read_text(old_journal);
+    auto recorder =
+        RunRecorder::open({dir / "second", old_journal, identity()}, builder_for({"a", "b"}));
     ASSERT_TRUE(recorder) << recorder.error().describe();
     EXPECT_TRUE(recorder->resumed("a"));
     EXPECT_FALSE(recorder->resumed("b"));
     EXPECT_EQ(recorder->resumed_count(), 1u);
-    EXPECT_EQ(recorder->journal_path(), journal);
+    EXPECT_EQ(recorder->journal_path(), dir / "second" / "journal.jsonl");
 
     ASSERT_TRUE(recorder->record(sample_host("b", {sample_program("p", Verdict::Pass)}), "", false)
                     .empty());
@@ -92,30 +104,80 @@ TEST(RunRecorder, ResumeTakesJournaledHostsAndAppendsToThatJournal) {
     EXPECT_EQ(report.hosts[0].name, "a");
     EXPECT_EQ(report.hosts[1].name, "b");
     EXPECT_EQ(exit_code(report), 0);
-    auto hosts = read_journal(journal);
-    ASSERT_TRUE(hosts);
-    EXPECT_EQ(hosts->size(), 2u);
+    auto hosts = read_journal(dir / "second" / "journal.jsonl");
+    ASSERT_TRUE(hosts) << hosts.error().describe();
+    EXPECT_EQ(hosts->hosts.size(), 2u);
+    EXPECT_EQ(read_text(old_journal), old_text) << "the old run's journal is not touched";
+    EXPECT_TRUE(fs::exists(dir / "second" / "hosts" / "b"));
 }
 
-TEST(RunRecorder, AFreshRunClearsTheOldJournal) {
+TEST(RunRecorder, ResumeInPlaceAppendsAfterCuttingATornLine) {
+    test::TempDir dir;
+    const auto out = dir / "out";
+    {
+        auto recorder = RunRecorder::open({out, {}, identity()}, builder_for({"a", "b"}));
+        ASSERT_TRUE(recorder);
+        ASSERT_TRUE(recorder->record(sample_host("a", {}), "", false).empty());
+    }
+    const auto journal = out / "journal.jsonl";
+    std::ofstream(journal, std::ios::app) << "{\"name\":\"b\",\"sta"; // killed mid-write
+    auto recorder = RunRecorder::open({out, journal, identity()}, builder_for({"a", "b"}));
+    ASSERT_TRUE(recorder) << recorder.error().describe();
+    EXPECT_EQ(recorder->torn_line(), 3);
+    EXPECT_TRUE(recorder->resumed("a"));
+    EXPECT_FALSE(recorder->resumed("b"));
+    ASSERT_TRUE(recorder->record(sample_host("b", {}), "", false).empty());
+    auto contents = read_journal(journal);
+    ASSERT_TRUE(contents) << contents.error().describe();
+    EXPECT_EQ(contents->hosts.size(), 2u);
+}
+
+// The finding: --resume with other artifacts mixed two runs in one report.
+TEST(RunRecorder, ResumeRefusesAJournalOfAnotherRun) {
+    test::TempDir dir;
+    const auto out = dir / "out";
+    {
+        auto recorder = RunRecorder::open({out, {}, identity()}, builder_for({"a", "b"}));
+        ASSERT_TRUE(recorder);
+        ASSERT_TRUE(recorder->record(sample_host("a", {}), "", false).empty());
+    }
+    const std::string before = read_text(out / "journal.jsonl");
+    auto refused =
+        RunRecorder::open({dir / "new", out / "journal.jsonl", identity(std::string(64, 'c'))},
+                          builder_for({"a", "b"}));
+    ASSERT_FALSE(refused);
+    EXPECT_EQ(refused.error().code, "usage");
+    EXPECT_EQ(refused.error().context, (out / "journal.jsonl").string());
+    EXPECT_NE(refused.error().message.find("the journal is of another run: artifact "
+                                           "'build/probe.bpf.o': object probe.bpf.o is now "
+                                           "sha256 cccc"),
+              std::string::npos)
+        << refused.error().message;
+    EXPECT_EQ(read_text(out / "journal.jsonl"), before) << "nothing written over";
+    EXPECT_FALSE(fs::exists(dir / "new" / "journal.jsonl"));
+}
+
+TEST(RunRecorder, AFreshRunReplacesTheOldJournal) {
     test::TempDir dir;
     const auto out = dir / "out";
     fs::create_directories(out);
     std::ofstream(out / "journal.jsonl") << "left over from another run\n";
-    auto recorder = RunRecorder::open({out, {}}, builder_for({"a"}));
+    auto recorder = RunRecorder::open({out, {}, identity()}, builder_for({"a"}));
     ASSERT_TRUE(recorder) << recorder.error().describe();
-    EXPECT_EQ(read_text(out / "journal.jsonl"), "");
+    auto contents = read_journal(out / "journal.jsonl");
+    ASSERT_TRUE(contents) << contents.error().describe();
+    EXPECT_TRUE(contents->hosts.empty());
 }
 
 TEST(RunRecorder, ABadJournalToResumeOrAnOutputThatCannotBeMadeIsAnError) {
     test::TempDir dir;
     std::ofstream(dir / "bad.jsonl") << "garbage\n{}\n";
-    auto bad = RunRecorder::open({dir / "out", dir / "bad.jsonl"}, builder_for({"a"}));
+    auto bad = RunRecorder::open({dir / "out", dir / "bad.jsonl", identity()}, builder_for({"a"}));
     ASSERT_FALSE(bad);
     EXPECT_EQ(bad.error().context, (dir / "bad.jsonl").string() + ":1");
 
     std::ofstream(dir / "file") << "x";
-    auto blocked = RunRecorder::open({dir / "file" / "out", {}}, builder_for({"a"}));
+    auto blocked = RunRecorder::open({dir / "file" / "out", {}, identity()}, builder_for({"a"}));
     ASSERT_FALSE(blocked);
     EXPECT_EQ(blocked.error().code, "io");
 }
@@ -125,7 +187,7 @@ TEST(RunRecorder, ABadJournalToResumeOrAnOutputThatCannotBeMadeIsAnError) {
 TEST(RunRecorder, LogFilesPerHostAreCapped) {
     test::TempDir dir;
     const auto out = dir / "out";
-    auto recorder = RunRecorder::open({out, {}}, builder_for({"a"}));
+    auto recorder = RunRecorder::open({out, {}, identity()}, builder_for({"a"}));
     ASSERT_TRUE(recorder) << recorder.error().describe();
     std::vector<ProgramResult> programs;
     for (std::size_t i = 0; i < kMaxLogFiles + 5; ++i) {
@@ -162,7 +224,7 @@ std::string table_of(TableKind kind, const RunReport& report, const std::string&
 }
 
 TEST(TableWriter, OneRowPerProgramHostTroubleOnItsOwnRowAndTheSummary) {
-    RunReportBuilder builder({"probe.bpf.o"}, "");
+    RunReportBuilder builder({"build/probe.bpf.o"}, "");
     builder.select({"a", "b"});
     builder.add(sample_host("a", {sample_program("good", Verdict::Pass, Verdict::Pass),
                                   sample_program("bad", Verdict::Fail)}));
@@ -176,7 +238,7 @@ TEST(TableWriter, OneRowPerProgramHostTroubleOnItsOwnRowAndTheSummary) {
               std::string::npos)
         << text;
     EXPECT_NE(text.find("2 host(s): 1 ok, 1 without answer; 2 program(s): 1 pass, 1 fail, "
-                        "0 skip, 0 error"),
+                        "0 skip, 0 error; 1 miss"),
               std::string::npos)
         << text;
     EXPECT_NE(text.find("report: out/report.json\n"), std::string::npos) << text;

@@ -18,7 +18,7 @@ using test::sample_program;
 using test::sample_unanswered;
 
 RunReport report_of(std::vector<HostResult> hosts, std::string cancelled = "") {
-    RunReportBuilder builder({"probe.bpf.o"}, "lab.toml");
+    RunReportBuilder builder({"build/probe.bpf.o"}, "lab.toml");
     std::vector<std::string> order;
     for (const auto& h : hosts) {
         order.push_back(h.name);
@@ -76,8 +76,53 @@ TEST(RunExitStatus, HostTroubleAloneIsThreeAndAProgramFailureWins) {
     auto lost = sample_unanswered("c", HostStatus::Timeout, "run");
     EXPECT_EQ(exit_code(report_of({ok, lost})), 3);
     EXPECT_EQ(exit_code(report_of({ok, lost, bad})), 1);
-    // A skipped host alone is not host trouble (it was never asked).
-    EXPECT_EQ(exit_code(report_of({ok, sample_unanswered("d", HostStatus::Skipped, "run")})), 0);
+}
+
+// A selected host × artifact pair without a verdict is `miss`, and a run with
+// one is never 0: the host was skipped, its architecture has no object in the
+// artifact, or it gave no answer.
+TEST(RunExitStatus, APairWithoutAVerdictIsMissAndNeverZero) {
+    auto ok = sample_host("a", {sample_program("p", Verdict::Pass)});
+    EXPECT_EQ(exit_code(report_of({ok, sample_unanswered("d", HostStatus::Skipped, "run")})), 3);
+    EXPECT_EQ(
+        exit_code(report_of({ok, sample_unanswered("e", HostStatus::UnsupportedArch, "run")})), 3);
+    // Every host skipped: nothing was checked.
+    EXPECT_EQ(exit_code(report_of({sample_unanswered("d", HostStatus::Skipped, "run")})), 3);
+    // A failure still wins.
+    auto bad = sample_host("b", {sample_program("p", Verdict::Fail)});
+    EXPECT_EQ(exit_code(report_of({bad, sample_unanswered("d", HostStatus::Skipped, "run")})), 1);
+}
+
+TEST(RunSummary, ListsEveryMissingPairWithItsReason) {
+    // Two artifacts; the host answered but the second has no object for x86_64.
+    RunReportBuilder builder({"build/probe.bpf.o", "oci:arm-only:v1"}, "");
+    builder.select({"a", "b"});
+    builder.add(sample_host("a", {sample_program("p", Verdict::Pass)}));
+    builder.add(sample_unanswered("b", HostStatus::Unreachable));
+    const RunReport report = builder.finish("");
+    const auto s = report.summary();
+    EXPECT_FALSE(s.complete());
+    ASSERT_EQ(s.miss, 3);
+    ASSERT_EQ(s.missing.size(), 3u);
+    EXPECT_EQ(s.missing[0].host, "a");
+    EXPECT_EQ(s.missing[0].artifact, "oci:arm-only:v1");
+    EXPECT_EQ(s.missing[0].reason, "no object for the host's architecture (x86_64)");
+    EXPECT_EQ(s.missing[1].host, "b");
+    EXPECT_EQ(s.missing[1].artifact, "build/probe.bpf.o");
+    EXPECT_EQ(s.missing[1].reason,
+              "unreachable (connect): cannot connect to 192.0.2.9:22: Connection refused");
+    EXPECT_EQ(s.pass, 1);
+    EXPECT_EQ(report.exit_status(), 3);
+
+    const Json j = report;
+    EXPECT_EQ(j["summary"]["miss"], 3);
+    EXPECT_EQ(j["summary"]["complete"], false);
+    EXPECT_EQ(j["summary"]["missing"][0]["artifact"], "oci:arm-only:v1");
+    EXPECT_EQ(j["exit_status"], 3);
+
+    auto whole = report_of({sample_host("a", {sample_program("p", Verdict::Pass)})}).summary();
+    EXPECT_TRUE(whole.complete());
+    EXPECT_EQ(whole.miss, 0);
 }
 
 TEST(RunExitStatus, ASignalGivesTheShellsStatus) {
