@@ -2,8 +2,12 @@
 
 namespace bpfleet {
 
-bool json_depth_within(std::string_view text, int limit) {
-    int depth = 0;
+namespace {
+
+// Calls `visit` with each character of `text` outside JSON strings, until it
+// returns false; says whether every call returned true. Both limits below count
+// structure, and a quoted '[' or ',' is not structure.
+template <typename Visit> bool structural_chars_all(std::string_view text, Visit visit) {
     bool in_string = false;
     bool escaped = false;
     for (char c : text) {
@@ -15,45 +19,38 @@ bool json_depth_within(std::string_view text, int limit) {
             } else if (c == '"') {
                 in_string = false;
             }
-            continue;
-        }
-        if (c == '"') {
+        } else if (c == '"') {
             in_string = true;
-        } else if (c == '{' || c == '[') {
-            if (++depth > limit) {
-                return false;
-            }
-        } else if (c == '}' || c == ']') {
-            --depth;
+        } else if (!visit(c)) {
+            return false;
         }
     }
     return true;
 }
 
+} // namespace
+
+bool json_depth_within(std::string_view text, int limit) {
+    int depth = 0;
+    return structural_chars_all(text, [&](char c) {
+        if (c == '{' || c == '[') {
+            return ++depth <= limit;
+        }
+        if (c == '}' || c == ']') {
+            --depth;
+        }
+        return true;
+    });
+}
+
 bool json_values_within(std::string_view text, std::size_t limit) {
     std::size_t values = 1;
-    bool in_string = false;
-    bool escaped = false;
-    for (char c : text) {
-        if (in_string) {
-            if (escaped) {
-                escaped = false;
-            } else if (c == '\\') {
-                escaped = true;
-            } else if (c == '"') {
-                in_string = false;
-            }
-            continue;
+    return structural_chars_all(text, [&](char c) {
+        if (c == ',' || c == '{' || c == '[') {
+            return ++values <= limit;
         }
-        if (c == '"') {
-            in_string = true;
-        } else if (c == ',' || c == '{' || c == '[') {
-            if (++values > limit) {
-                return false;
-            }
-        }
-    }
-    return true;
+        return true;
+    });
 }
 
 } // namespace bpfleet
