@@ -1,3 +1,9 @@
+// The .BTF and .BTF.ext checks of inspect_elf(), as named steps: the header
+// and section layout, the type index, the references between types, cycles,
+// DATASEC sizes, then .BTF.ext against the types. One file (a little over 600
+// lines) because every step reads the same private BtfView of the untrusted
+// bytes; split, that view would have to become an interface of its own.
+
 #include "bpf/btf_inspect.hpp"
 
 #include <algorithm>
