@@ -348,6 +348,9 @@ Result<RegistryClient*> RegistrySource::get_client() {
         RegistryOptions ro = m_options.registry;
         if (!ro.credentials) {
             TRY_ASSIGN(ro.credentials, find_credentials(m_ref.registry, m_options.credentials));
+            if (!ro.credentials) {
+                ro.credentials_searched = describe_credential_sources(m_options.credentials);
+            }
         }
         auto c = RegistryClient::make(m_ref.registry, m_ref.is_loopback(), std::move(ro));
         if (!c) {

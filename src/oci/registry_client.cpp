@@ -151,6 +151,15 @@ std::string registry_error_text(const std::string& body) {
     return sanitise(trim(body), 120);
 }
 
+// The end of "... none were found for REGISTRY": where they were looked for.
+std::string missing_credentials_hint(const RegistryOptions& options) {
+    if (options.credentials_searched.empty()) {
+        return " (give them with --creds or $BPFLEET_REGISTRY_CREDS)";
+    }
+    return " (looked in " + options.credentials_searched +
+           "; docs/artifacts.md#registry-credentials)";
+}
+
 } // namespace
 
 std::optional<AuthChallenge> parse_www_authenticate(std::string_view header) {
@@ -341,8 +350,9 @@ struct RegistryClient::Impl {
                               options.credentials
                                   ? "the token endpoint refused the credentials from " +
                                         options.credentials->origin
-                                  : "the token endpoint wants credentials: use --creds, "
-                                    "BPFLEET_REGISTRY_CREDS or docker login",
+                                  : "the token endpoint wants credentials and none were found "
+                                    "for " +
+                                        registry + missing_credentials_hint(options),
                               0, where);
         }
         if (r.status != 200) {
@@ -430,8 +440,9 @@ struct RegistryClient::Impl {
                         if (!options.credentials) {
                             return make_error(
                                 "AUTH_FAILED",
-                                "the registry wants credentials (basic auth): use --creds, "
-                                "BPFLEET_REGISTRY_CREDS or docker login",
+                                "the registry wants credentials (basic auth) and none were "
+                                "found for " +
+                                    registry + missing_credentials_hint(options),
                                 0, url);
                         }
                         auth_by_repo[repository] =

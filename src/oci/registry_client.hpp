@@ -32,6 +32,9 @@ struct RegistryOptions {
     bool plain_http = false; // http:// for every registry
     std::string ca_file;     // PEM bundle used instead of the system CAs
     std::optional<Credentials> credentials;
+    // Where credentials were looked for, named when a registry wants some and
+    // there are none (describe_credential_sources()).
+    std::string credentials_searched;
     long connect_timeout_ms = 10'000;
     long stall_timeout_s = 30; // abort when no byte arrived for this long
     long request_timeout_ms = 600'000;

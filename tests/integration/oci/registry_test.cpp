@@ -269,6 +269,98 @@ TEST_F(AuthRegistry, BasicAuth) {
     }
 }
 
+// The logins docker and podman leave behind, used by `bpfleet pull` with no
+// option: a credential helper named by credHelpers or credsStore (a script
+// speaking the helper protocol), and podman's containers/auth.json.
+TEST_F(AuthRegistry, LoginsLeftByDockerAndPodmanAreFoundThroughTheCli) {
+    RegistryConfig cfg;
+    cfg.htpasswd = m_htpasswd;
+    RegistryServer reg(m_dir.path(), cfg);
+    ASSERT_TRUE(reg.ok()) << reg.error();
+    ASSERT_EQ(reg.push(m_layout, "latest", "private/x:latest", "alice:s3cret-pw"), "");
+    std::string r = reg.host() + "/private/x:latest";
+    fs::path home = m_dir.path() / "home";
+    fs::path bin = m_dir.path() / "bin";
+    fs::path log = m_dir.path() / "helper.log";
+    write_text(bin / "docker-credential-labstore",
+               "#!/bin/sh\nserver=$(cat)\necho \"$1 $server\" >> " + log.string() +
+                   "\nif [ \"$server\" = '" + reg.host() +
+                   "' ]; then\n  printf "
+                   "'{\"ServerURL\":\"%s\",\"Username\":\"alice\",\"Secret\":\"s3cret-pw\"}' "
+                   "\"$server\"\nelse\n  echo 'credentials not found in native keychain'; exit "
+                   "1\nfi\n");
+    fs::permissions(bin / "docker-credential-labstore", fs::perms::owner_all);
+    const char* path = std::getenv("PATH");
+    int pulls = 0;
+    auto pull = [&](std::vector<std::string> extra_env, std::string* out) {
+        std::vector<std::string> argv{"/usr/bin/env",
+                                      "-u",
+                                      "REGISTRY_AUTH_FILE",
+                                      "-u",
+                                      "DOCKER_CONFIG",
+                                      "-u",
+                                      "XDG_CONFIG_HOME",
+                                      "-u",
+                                      "BPFLEET_REGISTRY_CREDS",
+                                      "HOME=" + home.string(),
+                                      "XDG_RUNTIME_DIR=" + (m_dir.path() / "run").string(),
+                                      "PATH=" + bin.string() + ":" + (path ? path : "/usr/bin")};
+        argv.insert(argv.end(), extra_env.begin(), extra_env.end());
+        for (const char* a : {BPFLEET_CLI_PATH, "pull"}) {
+            argv.emplace_back(a);
+        }
+        argv.push_back(r);
+        argv.emplace_back("--cache-dir");
+        argv.push_back((m_dir.path() / ("cache" + std::to_string(++pulls))).string());
+        return run_command(argv, out);
+    };
+
+    // Nothing anywhere: the error says where bpfleet looked.
+    std::string out;
+    EXPECT_EQ(pull({}, &out), 2) << out;
+    EXPECT_NE(out.find("none were found for " + reg.host()), std::string::npos) << out;
+    EXPECT_NE(out.find((home / ".docker/config.json").string()), std::string::npos) << out;
+    EXPECT_NE(out.find((m_dir.path() / "run/containers/auth.json").string()), std::string::npos)
+        << out;
+
+    // docker login with a credential store: credsStore, an empty auths entry.
+    write_text(home / ".docker/config.json",
+               R"({"credsStore":"labstore","auths":{")" + reg.host() + R"(":{}}})");
+    EXPECT_EQ(pull({}, &out), 0) << out;
+    EXPECT_EQ(out.find("s3cret"), std::string::npos) << out;
+    auto logged = read_bytes(log);
+    EXPECT_EQ(std::string(logged.begin(), logged.end()), "get " + reg.host() + "\n");
+
+    // credHelpers for this registry, a credsStore that is not installed: the
+    // registry's own helper wins and the store is never run.
+    write_text(home / ".docker/config.json", R"({"credsStore":"not-installed","credHelpers":{")" +
+                                                 reg.host() + R"(":"labstore"}})");
+    EXPECT_EQ(pull({}, &out), 0) << out;
+
+    // A credsStore that is not installed, for this registry: named, exit 2.
+    write_text(home / ".docker/config.json", R"({"credsStore":"not-installed"})");
+    EXPECT_EQ(pull({}, &out), 2) << out;
+    EXPECT_NE(out.find("docker-credential-not-installed"), std::string::npos) << out;
+    EXPECT_NE(out.find("CREDENTIAL_HELPER"), std::string::npos) << out;
+
+    // podman login: $XDG_RUNTIME_DIR/containers/auth.json, read before docker's file.
+    write_text(m_dir.path() / "run/containers/auth.json",
+               R"({"auths":{")" + reg.host() + R"(":{"auth":")" +
+                   oci::base64_encode("alice:s3cret-pw") + R"("}}})");
+    EXPECT_EQ(pull({}, &out), 0) << out;
+
+    // REGISTRY_AUTH_FILE is the only file when set: a file without the
+    // registry means no credentials, whatever the others hold.
+    write_text(m_dir.path() / "empty-auth.json", R"({"auths":{}})");
+    EXPECT_EQ(pull({"REGISTRY_AUTH_FILE=" + (m_dir.path() / "empty-auth.json").string()}, &out), 2)
+        << out;
+    EXPECT_NE(out.find("AUTH_FAILED"), std::string::npos) << out;
+    EXPECT_EQ(
+        pull({"REGISTRY_AUTH_FILE=" + (m_dir.path() / "run/containers/auth.json").string()}, &out),
+        0)
+        << out;
+}
+
 TEST_F(AuthRegistry, BearerTokenThroughNginx) {
     BPFLEET_REQUIRE(have_program(kNginx), "nginx is needed for the bearer-token flow");
     RegistryServer reg(m_dir.path());
