@@ -253,6 +253,13 @@ bool looks_like_archive(std::span<const std::uint8_t> bytes) {
         bytes[3] == 0xfd) {
         return true; // zstd
     }
+    if (bytes.size() >= 6 && bytes[0] == 0xfd && bytes[1] == '7' && bytes[2] == 'z' &&
+        bytes[3] == 'X' && bytes[4] == 'Z' && bytes[5] == 0) {
+        return true; // xz
+    }
+    if (bytes.size() >= 3 && bytes[0] == 'B' && bytes[1] == 'Z' && bytes[2] == 'h') {
+        return true; // bzip2
+    }
     if (bytes.size() >= 262 &&
         std::string_view(reinterpret_cast<const char*>(bytes.data()) + 257, 5) == "ustar") {
         return true;

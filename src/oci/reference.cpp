@@ -1,9 +1,13 @@
 #include "oci/reference.hpp"
 
+#include "oci/archive.hpp"
 #include "oci/digest.hpp"
 
+#include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <vector>
 
 namespace bpfleet::oci {
 namespace {
@@ -148,12 +152,26 @@ void split_path_tag(std::string_view rest, std::string& path, std::string& tag) 
     }
 }
 
-bool has_elf_magic(const std::string& path) {
+enum class FileKind { Elf, Archive, Other };
+
+// What a file is, by its first bytes: an ELF header, or what libarchive reads.
+FileKind file_kind(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
-    char magic[4] = {};
-    in.read(magic, 4);
-    return in.gcount() == 4 && magic[0] == 0x7f && magic[1] == 'E' && magic[2] == 'L' &&
-           magic[3] == 'F';
+    std::vector<std::uint8_t> head(512);
+    in.read(reinterpret_cast<char*>(head.data()), static_cast<std::streamsize>(head.size()));
+    head.resize(static_cast<std::size_t>(in.gcount()));
+    if (head.size() >= 4 && head[0] == 0x7f && head[1] == 'E' && head[2] == 'L' && head[3] == 'F') {
+        return FileKind::Elf;
+    }
+    return looks_like_archive(head) ? FileKind::Archive : FileKind::Other;
+}
+
+// trace_exec, trace_open:v0.30.0, top_file@sha256:...: one word, no '/', no '.'.
+bool is_gadget_short_name(std::string_view text) {
+    std::string_view name = text.substr(0, text.find_first_of(":@"));
+    return !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
+        return is_lower_alnum(c) || c == '_' || c == '-';
+    });
 }
 
 } // namespace
@@ -223,8 +241,9 @@ Result<RegistryReference> parse_registry_reference(std::string_view text, bool d
     } else if (default_docker_hub) {
         ref.registry = "docker.io";
     } else {
-        TRY(fail(text, "not an existing file and not a registry reference HOST/REPO[:TAG] "
-                       "(a registry host has a '.' or a ':port', or is localhost)"));
+        TRY(fail(text, "not an existing file, not a gadget short name and not a registry "
+                       "reference HOST/REPO[:TAG] (a registry host has a '.' or a ':port', or "
+                       "is localhost)"));
     }
     // The tag follows the last ':' after the last '/'.
     auto last_slash = name.rfind('/');
@@ -316,8 +335,18 @@ Result<ArtifactSpec> parse_artifact_spec(std::string_view text) {
     }
     if (!ec && std::filesystem::is_regular_file(status)) {
         spec.path = spec.original;
-        spec.kind = has_elf_magic(spec.path) ? SourceKind::ObjectFile : SourceKind::Archive;
-        return spec;
+        switch (file_kind(spec.path)) {
+        case FileKind::Elf:
+            spec.kind = SourceKind::ObjectFile;
+            return spec;
+        case FileKind::Archive:
+            spec.kind = SourceKind::Archive;
+            return spec;
+        case FileKind::Other:
+            break;
+        }
+        return invalid("not an eBPF object (no ELF header) and not an OCI artifact (an image "
+                       "layout directory, or a tar, tar.gz, tar.xz or tar.zst archive)");
     }
     if (!ec && std::filesystem::exists(status)) {
         return invalid("not a regular file or directory");
@@ -329,9 +358,37 @@ Result<ArtifactSpec> parse_artifact_spec(std::string_view text) {
     if (pathish) {
         return invalid("no such file or directory");
     }
+    if (is_gadget_short_name(text)) {
+        std::string prefix;
+        TRY_ASSIGN(prefix, gadget_prefix());
+        TRY_ASSIGN(spec.registry,
+                   parse_registry_reference(prefix + "/" + std::string(text), false));
+        spec.kind = SourceKind::Registry;
+        spec.short_name = true;
+        return spec;
+    }
     TRY_ASSIGN(spec.registry, parse_registry_reference(text, false));
     spec.kind = SourceKind::Registry;
     return spec;
+}
+
+Result<std::string> gadget_prefix() {
+    const char* env = std::getenv("BPFLEET_GADGET_PREFIX");
+    if (env == nullptr || *env == '\0') {
+        return std::string(kDefaultGadgetPrefix);
+    }
+    std::string prefix = env;
+    while (prefix.ends_with('/')) {
+        prefix.pop_back();
+    }
+    auto ref = parse_registry_reference(prefix, false);
+    if (!ref || prefix.find_first_of(":@", prefix.find('/')) != std::string::npos) {
+        return make_error("ARTIFACT_INVALID",
+                          "'" + prefix.substr(0, 300) +
+                              "' is not a registry HOST/REPOSITORY prefix for gadget short names",
+                          0, "$BPFLEET_GADGET_PREFIX");
+    }
+    return prefix;
 }
 
 } // namespace bpfleet::oci

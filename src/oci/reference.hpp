@@ -41,6 +41,9 @@ struct RegistryReference {
 
 struct ArtifactSpec {
     std::string original; // the argument as given
+    // The argument was a gadget short name (`trace_exec`, `trace_open:v0.30.0`)
+    // and `registry` is its expansion under the gadget prefix.
+    bool short_name = false;
     SourceKind kind = SourceKind::ObjectFile;
     std::string path; // file or directory for local kinds
     std::string tag;  // oci:DIR:TAG / oci-archive:FILE:TAG
@@ -53,7 +56,18 @@ struct ArtifactSpec {
 Result<RegistryReference> parse_registry_reference(std::string_view text,
                                                    bool default_docker_hub = false);
 
-// Parses an ARTIFACT argument (DESIGN.md "Command line").
+// Where gadget short names live, as Inspektor Gadget has them: a short name
+// NAME[:TAG] is PREFIX/NAME[:TAG], with `latest` when untagged.
+inline constexpr std::string_view kDefaultGadgetPrefix = "ghcr.io/inspektor-gadget/gadget";
+// $BPFLEET_GADGET_PREFIX (a registry mirror: HOST/REPO), else the default.
+// Errors: ARTIFACT_INVALID naming the variable when it is not HOST/REPO.
+Result<std::string> gadget_prefix();
+
+// Parses an ARTIFACT argument (DESIGN.md "Command line"). A file is told by
+// its first bytes: an ELF header is an object; a tar header or a gzip, xz,
+// zstd or bzip2 stream is an archive; anything else is refused here. A word
+// of lowercase letters, digits, '_' and '-' (with an optional :TAG or
+// @DIGEST) that is no file is a gadget short name (gadget_prefix()).
 Result<ArtifactSpec> parse_artifact_spec(std::string_view text);
 
 } // namespace bpfleet::oci

@@ -87,7 +87,8 @@ Result<ResolvedArtifact> resolve_artifact(std::string_view spec, const ResolveOp
 
 Result<ResolvedArtifact> resolve_artifact(const ArtifactSpec& spec, const ResolveOptions& options) {
     ResolvedArtifact out;
-    out.spec = spec.original;
+    // A gadget short name is shown as the reference it stands for.
+    out.spec = spec.short_name ? spec.registry->str() : spec.original;
     out.kind = spec.kind;
     std::vector<std::string> wanted;
     TRY_ASSIGN(wanted, normalise_wanted(options.architectures));

@@ -199,6 +199,30 @@ TEST_F(AnonymousRegistry, InspectAndPullCommands) {
     EXPECT_NE(out.find("NOT_FOUND"), std::string::npos) << out;
 }
 
+// Gadget short names as Inspektor Gadget users type them, served from a
+// mirror named by $BPFLEET_GADGET_PREFIX (the default, ghcr.io, is out of
+// reach here): the output names the full reference.
+TEST_F(AnonymousRegistry, GadgetShortNamesExpandUnderTheMirrorPrefix) {
+    std::string out;
+    int rc =
+        run_command({"/usr/bin/env", "BPFLEET_GADGET_PREFIX=" + ref("gadget"), BPFLEET_CLI_PATH,
+                     "inspect", "single:v1", "--cache-dir", m_cache.path().string()},
+                    &out);
+    EXPECT_EQ(rc, 0) << out;
+    EXPECT_NE(out.find("artifact:     " + ref("gadget/single:v1")), std::string::npos) << out;
+    rc = run_command({"/usr/bin/env", "BPFLEET_GADGET_PREFIX=" + ref("gadget") + "/",
+                      BPFLEET_CLI_PATH, "pull", "multi", "--cache-dir",
+                      (m_cache.path() / "p").string()},
+                     &out);
+    EXPECT_EQ(rc, 0) << out;
+    EXPECT_NE(out.find(ref("gadget/multi:latest")), std::string::npos) << out;
+    rc = run_command({"/usr/bin/env", "BPFLEET_GADGET_PREFIX=not a prefix", BPFLEET_CLI_PATH,
+                      "inspect", "multi", "--cache-dir", m_cache.path().string()},
+                     &out);
+    EXPECT_EQ(rc, 2) << out;
+    EXPECT_NE(out.find("$BPFLEET_GADGET_PREFIX"), std::string::npos) << out;
+}
+
 class AuthRegistry : public ::testing::Test {
 protected:
     void SetUp() override {

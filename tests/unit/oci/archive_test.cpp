@@ -93,6 +93,8 @@ TEST(Archive, EntryCountLimitAndGarbage) {
 TEST(Archive, LooksLikeArchive) {
     EXPECT_TRUE(looks_like_archive(std::vector<std::uint8_t>{0x1f, 0x8b, 8}));
     EXPECT_FALSE(looks_like_archive(std::vector<std::uint8_t>{0x7f, 'E', 'L', 'F'}));
+    EXPECT_TRUE(looks_like_archive(std::vector<std::uint8_t>{0xfd, 0x37, 0x7a, 0x58, 0x5a, 0}));
+    EXPECT_TRUE(looks_like_archive(std::vector<std::uint8_t>{0x42, 0x5a, 0x68}));
 }
 
 } // namespace

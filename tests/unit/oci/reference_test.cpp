@@ -1,5 +1,6 @@
 #include "oci/image_builder.hpp"
 #include "oci/reference.hpp"
+#include "support/scoped_env.hpp"
 
 #include <gtest/gtest.h>
 
@@ -75,7 +76,7 @@ TEST(ArtifactSpec, PathsByContent) {
     auto obj = tmp.path() / "x.bpf.o";
     test::write_bytes(obj, test::amd64_object());
     auto tar = tmp.path() / "x.tar";
-    test::write_text(tar, "not really a tar");
+    test::write_text(tar, "\x1f\x8b\x08 (a gzip stream's first bytes)");
     auto a = parse_artifact_spec(obj.string());
     ASSERT_TRUE(a);
     EXPECT_EQ(a->kind, SourceKind::ObjectFile);
@@ -89,7 +90,55 @@ TEST(ArtifactSpec, PathsByContent) {
     ASSERT_FALSE(missing);
     EXPECT_NE(missing.error().message.find("no such file"), std::string::npos);
     EXPECT_FALSE(parse_artifact_spec(""));
-    EXPECT_FALSE(parse_artifact_spec("just-a-word"));
+    EXPECT_FALSE(parse_artifact_spec("Not-A-Gadget"));
+}
+
+TEST(ArtifactSpec, AFileThatIsNeitherObjectNorArchiveIsNamedSo) {
+    test::TempDir tmp;
+    auto text = tmp.path() / "notes.txt";
+    test::write_text(text, "just some text\n");
+    auto spec = parse_artifact_spec(text.string());
+    ASSERT_FALSE(spec);
+    EXPECT_EQ(spec.error().code, "ARTIFACT_INVALID");
+    EXPECT_NE(spec.error().message.find("not an eBPF object"), std::string::npos)
+        << spec.error().describe();
+    EXPECT_NE(spec.error().context.find("notes.txt"), std::string::npos);
+    // A real tar header ("ustar" at 257) is an archive whatever its name.
+    std::string header(512, '\0');
+    header.replace(257, 5, "ustar");
+    auto tarball = tmp.path() / "image.bin";
+    test::write_text(tarball, header);
+    auto t = parse_artifact_spec(tarball.string());
+    ASSERT_TRUE(t) << t.error().describe();
+    EXPECT_EQ(t->kind, SourceKind::Archive);
+}
+
+TEST(ArtifactSpec, GadgetShortNamesAsInspektorGadgetHasThem) {
+    test::ScopedEnv env;
+    env.unset("BPFLEET_GADGET_PREFIX");
+    auto exec = parse_artifact_spec("trace_exec");
+    ASSERT_TRUE(exec) << exec.error().describe();
+    EXPECT_TRUE(exec->short_name);
+    EXPECT_EQ(exec->kind, SourceKind::Registry);
+    EXPECT_EQ(exec->registry->str(), "ghcr.io/inspektor-gadget/gadget/trace_exec:latest");
+    auto open = parse_artifact_spec("trace_open:v0.30.0");
+    ASSERT_TRUE(open);
+    EXPECT_EQ(open->registry->str(), "ghcr.io/inspektor-gadget/gadget/trace_open:v0.30.0");
+    // A full reference is not a short name.
+    auto full = parse_artifact_spec("ghcr.io/inspektor-gadget/gadget/trace_exec:v1");
+    ASSERT_TRUE(full);
+    EXPECT_FALSE(full->short_name);
+
+    env.set("BPFLEET_GADGET_PREFIX", "127.0.0.1:5000/mirror/gadget/");
+    auto mirrored = parse_artifact_spec("top_file");
+    ASSERT_TRUE(mirrored) << mirrored.error().describe();
+    EXPECT_EQ(mirrored->registry->str(), "127.0.0.1:5000/mirror/gadget/top_file:latest");
+    for (const char* bad : {"ghcr.io", "ghcr.io/x:tag", "ghcr.io/UPPER", "no host"}) {
+        env.set("BPFLEET_GADGET_PREFIX", bad);
+        auto b = parse_artifact_spec("top_file");
+        ASSERT_FALSE(b) << bad;
+        EXPECT_EQ(b.error().context, "$BPFLEET_GADGET_PREFIX") << bad;
+    }
 }
 
 } // namespace
