@@ -1,8 +1,15 @@
 #include "fleet/agent_conversation.hpp"
 
+#include "common/arch.hpp"
+
 #include <algorithm>
-#include <array>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <optional>
+#include <variant>
 
 namespace bpfleet::fleet {
 namespace {
@@ -161,54 +168,22 @@ std::optional<std::string> log_over_cap(const CheckReport& report, std::uint64_t
     return std::nullopt;
 }
 
-} // namespace
+// One object to check: what goes out for it and the result it fills.
+struct PlannedCheck {
+    ObjectCheck check; // without its report
+    std::string request;
+    std::string_view object;
+};
 
-asio::awaitable<HostExpected<void>> converse(AgentStream& stream, const CheckPlan& plan,
-                                             HostResult& host, Deadline deadline,
-                                             std::string expected_arch) {
-    Conversation talk(stream, deadline);
-    const std::string_view hello_text = "hello";
-    auto hello_frame =
-        co_await talk.receive(Clock::now() + kHelloTimeout, hello_text, kMaxHelloBytes);
-    if (!hello_frame) {
-        co_return tl::unexpected(hello_frame.error());
+// The requests for a host of `machine`: every object of every artifact it
+// takes, numbered from 1 in the order sent; `unsupported` says why an
+// artifact has none for it.
+std::vector<PlannedCheck> plan_checks(const CheckPlan& plan, const std::string& machine,
+                                      std::string& unsupported) {
+    std::vector<PlannedCheck> out;
+    if (plan.artifacts == nullptr) {
+        return out;
     }
-    auto hello = read_hello(*hello_frame);
-    if (!hello) {
-        co_return tl::unexpected(hello.error());
-    }
-    const std::string machine = hello->kernel.arch;
-    if (!expected_arch.empty() && machine != expected_arch) {
-        co_return tl::unexpected(invalid("the host said uname -m = " + expected_arch +
-                                         " but the agent runs on " + machine));
-    }
-
-    const std::string probe_request = protocol::encode(protocol::ProbeRequest{plan.probe_features});
-    if (auto sent = co_await talk.send(probe_request); !sent) {
-        co_return tl::unexpected(sent.error());
-    }
-    const std::string_view probe_text = "probe reply";
-    auto probe_frame =
-        co_await talk.receive(Clock::now() + kProbeTimeout, probe_text, kMaxFactsBytes);
-    if (!probe_frame) {
-        co_return tl::unexpected(probe_frame.error());
-    }
-    auto probe = read_reply<protocol::ProbeReply>(*probe_frame, protocol::MessageType::Probe,
-                                                  protocol::parse_probe_reply, "probe");
-    if (!probe) {
-        co_return tl::unexpected(probe.error());
-    }
-    host.facts = std::move(probe->facts);
-
-    if (plan.artifacts == nullptr || plan.artifacts->empty()) {
-        // bpfleet probe: the facts are the answer.
-        const std::string bye = protocol::encode(protocol::Bye{});
-        (void)co_await talk.send(bye);
-        co_return HostExpected<void>{};
-    }
-    std::uint64_t id = 0;
-    bool any_object = false;
-    std::string unsupported;
     for (const auto& input : *plan.artifacts) {
         auto objects = input.artifact.objects_for_machine(machine);
         if (!objects) {
@@ -216,61 +191,140 @@ asio::awaitable<HostExpected<void>> converse(AgentStream& stream, const CheckPla
             continue;
         }
         for (const oci::ResolvedObject* o : *objects) {
-            any_object = true;
-            ObjectCheck check;
-            check.artifact = input.spec;
-            check.object = o->name;
-            check.arch = o->arch;
-            check.image_digest = input.artifact.image_digest;
-            check.manifest_digest = o->manifest_digest;
-            check.object_sha256 = o->object_sha256;
-            // The header line, then the object's bytes straight from the shared
-            // artifact: no per-host copy of the object.
-            const std::string request = protocol::encode(protocol::CheckRequest{
-                ++id, o->name, o->bytes->size(), o->object_sha256, plan.options});
-            const std::string_view object(reinterpret_cast<const char*>(o->bytes->data()),
-                                          o->bytes->size());
-            if (auto sent = co_await talk.send(request); !sent) {
-                co_return tl::unexpected(sent.error());
-            }
-            if (auto sent = co_await talk.send(object); !sent) {
-                co_return tl::unexpected(sent.error());
-            }
-            const std::string_view report_text = "check report";
-            auto reply_frame = co_await talk.receive(
-                Clock::now() + std::chrono::seconds(plan.options.timeout_seconds + 60), report_text,
-                kMaxCheckReplyBytes);
-            if (!reply_frame) {
-                co_return tl::unexpected(reply_frame.error());
-            }
-            auto reply = read_reply<protocol::CheckReply>(
-                *reply_frame, protocol::MessageType::Check, protocol::parse_check_reply, "check");
-            if (!reply) {
-                co_return tl::unexpected(reply.error());
-            }
-            if (reply->id != id) {
-                co_return tl::unexpected(invalid("invalid check reply from the agent: it answers "
-                                                 "request " +
-                                                 std::to_string(reply->id) + ", not " +
-                                                 std::to_string(id)));
-            }
-            check.report = std::move(reply->report);
-            if (auto over = log_over_cap(check.report, plan.options.log_cap)) {
-                co_return tl::unexpected(invalid(*over));
-            }
-            host.checks.push_back(std::move(check));
+            PlannedCheck p;
+            p.check.artifact = input.spec;
+            p.check.object = o->name;
+            p.check.arch = o->arch;
+            p.check.image_digest = input.artifact.image_digest;
+            p.check.manifest_digest = o->manifest_digest;
+            p.check.object_sha256 = o->object_sha256;
+            // The header line, then the object's bytes straight from the
+            // shared artifact: no per-host copy of the object.
+            p.request = protocol::encode(protocol::CheckRequest{
+                out.size() + 1, o->name, o->bytes->size(), o->object_sha256, plan.options});
+            p.object =
+                std::string_view(reinterpret_cast<const char*>(o->bytes->data()), o->bytes->size());
+            out.push_back(std::move(p));
         }
     }
-    // A polite end; the answer is not needed (closing the channel ends serve too).
-    const std::string bye = protocol::encode(protocol::Bye{});
-    if (auto sent = co_await talk.send(bye); sent) {
-        const std::string_view bye_text = "bye";
-        (void)co_await talk.receive(Clock::now() + std::chrono::seconds(5), bye_text,
-                                    kMaxHelloBytes);
+    return out;
+}
+
+// Everything the controller has to say, without waiting for an answer:
+// its hello and the probe (one write), every check, bye.
+asio::awaitable<HostExpected<void>> send_all(Conversation& talk, const CheckPlan& plan,
+                                             const std::vector<PlannedCheck>& checks) {
+    const std::string opening = protocol::encode(protocol::ControllerHello{}) +
+                                protocol::encode(protocol::ProbeRequest{plan.probe_features});
+    CO_TRY(co_await talk.send(opening));
+    for (const PlannedCheck& p : checks) {
+        CO_TRY(co_await talk.send(p.request));
+        CO_TRY(co_await talk.send(p.object));
     }
-    if (!any_object) {
-        HostFailure f{HostStatus::UnsupportedArch, "run", unsupported, false, false};
-        co_return tl::unexpected(f);
+    const std::string bye = protocol::encode(protocol::Bye{});
+    co_return co_await talk.send(bye);
+}
+
+// The agent's answers, in the order of the requests: hello, probe, one
+// check reply per request, bye.
+asio::awaitable<HostExpected<void>> receive_all(Conversation& talk, const CheckPlan& plan,
+                                                std::vector<PlannedCheck>& checks, HostResult& host,
+                                                const std::string& machine) {
+    const std::string_view hello_text = "hello";
+    CO_TRY_ASSIGN(auto hello_frame,
+                  co_await talk.receive(Clock::now() + kHelloTimeout, hello_text, kMaxHelloBytes));
+    auto hello = read_hello(hello_frame);
+    if (!hello) {
+        co_return tl::unexpected(hello.error());
+    }
+    if (hello->kernel.arch != machine) {
+        co_return tl::unexpected(invalid("the host said uname -m = " + machine +
+                                         " but the agent runs on " + hello->kernel.arch));
+    }
+    const std::string_view probe_text = "probe reply";
+    CO_TRY_ASSIGN(auto probe_frame,
+                  co_await talk.receive(Clock::now() + kProbeTimeout, probe_text, kMaxFactsBytes));
+    auto probe = read_reply<protocol::ProbeReply>(probe_frame, protocol::MessageType::Probe,
+                                                  protocol::parse_probe_reply, "probe");
+    if (!probe) {
+        co_return tl::unexpected(probe.error());
+    }
+    host.facts = std::move(probe->facts);
+    std::uint64_t id = 0;
+    for (PlannedCheck& p : checks) {
+        ++id;
+        // Each reply has its own time from the previous one: the agent
+        // checks the objects in turn.
+        const std::string_view report_text = "check report";
+        CO_TRY_ASSIGN(auto reply_frame,
+                      co_await talk.receive(
+                          Clock::now() + std::chrono::seconds(plan.options.timeout_seconds + 60),
+                          report_text, kMaxCheckReplyBytes));
+        auto reply = read_reply<protocol::CheckReply>(reply_frame, protocol::MessageType::Check,
+                                                      protocol::parse_check_reply, "check");
+        if (!reply) {
+            co_return tl::unexpected(reply.error());
+        }
+        if (reply->id != id) {
+            co_return tl::unexpected(invalid("invalid check reply from the agent: it answers "
+                                             "request " +
+                                             std::to_string(reply->id) + ", not " +
+                                             std::to_string(id)));
+        }
+        p.check.report = std::move(reply->report);
+        if (auto over = log_over_cap(p.check.report, plan.options.log_cap)) {
+            co_return tl::unexpected(invalid(*over));
+        }
+        host.checks.push_back(std::move(p.check));
+    }
+    // A polite end; its answer is not needed (the channel's end ends serve too).
+    const std::string_view bye_text = "bye";
+    (void)co_await talk.receive(Clock::now() + std::chrono::seconds(5), bye_text, kMaxHelloBytes);
+    co_return HostExpected<void>{};
+}
+
+} // namespace
+
+asio::awaitable<HostExpected<void>> converse(AgentStream& stream, const CheckPlan& plan,
+                                             HostResult& host, Deadline deadline,
+                                             std::string machine) {
+    using namespace asio::experimental::awaitable_operators;
+    if (machine.empty()) {
+        machine = machine_arch();
+    }
+    std::string unsupported;
+    std::vector<PlannedCheck> checks = plan_checks(plan, machine, unsupported);
+    Conversation talk(stream, deadline);
+    // The requests go out while the answers come in: the two must run at
+    // once, since an agent whose output nobody reads stops reading its input
+    // once the SSH windows (or pipes) between them are full.
+    std::optional<HostFailure> send_failure;
+    auto sender = [&]() -> asio::awaitable<void> {
+        auto sent = co_await send_all(talk, plan, checks);
+        if (!sent) {
+            send_failure = sent.error();
+            if (sent.error().status != HostStatus::AgentError) {
+                co_return; // the connection, the deadline or a cancel: nothing more will come
+            }
+        }
+        // Every request is out (or the agent stopped taking them, and its
+        // answers or its end say why): the receiver decides.
+        asio::steady_timer park(co_await asio::this_coro::executor, deadline);
+        (void)co_await park.async_wait(asio::as_tuple(asio::use_awaitable));
+    };
+    auto received = co_await (receive_all(talk, plan, checks, host, machine) || sender());
+    if (received.index() == 1) {
+        co_return tl::unexpected(send_failure ? *send_failure
+                                              : HostFailure{HostStatus::Timeout, "run",
+                                                            "no answer from the agent in time",
+                                                            false, false});
+    }
+    if (auto& result = std::get<0>(received); !result) {
+        co_return tl::unexpected(result.error());
+    }
+    if (plan.artifacts != nullptr && !plan.artifacts->empty() && checks.empty()) {
+        co_return tl::unexpected(
+            HostFailure{HostStatus::UnsupportedArch, "run", unsupported, false, false});
     }
     co_return HostExpected<void>{};
 }

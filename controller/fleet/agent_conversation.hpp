@@ -1,5 +1,7 @@
 // The protocol conversation with one `bpfleet-agent serve` (docs/protocol.md):
-// hello, probe, one check per object the host's architecture takes, bye.
+// hello, probe, one check per object the host's architecture takes, bye,
+// pipelined: every request goes out without waiting for an answer, while the
+// agent's answers stream in (one round trip per host, not one per request).
 // Every reply is bounded (FrameReader) and read with its typed parser
 // (protocol/messages.hpp: the hello, the probe's HostFacts, the check reply's
 // id and its bpfleet.check/v1 report); anything garbled, oversized or late is
@@ -42,11 +44,13 @@ struct CheckPlan {
 
 // Fills host.facts and host.checks; on failure they hold what was done so
 // far (facts come first, so they are kept even when a check fails).
-// `expected_arch`, when set, is what `uname -m` said before the agent was
-// chosen; an agent reporting another architecture is an agent_error.
+// `machine` is the host's architecture as the agent names it (what the
+// start command's `uname -m` said; "" for this machine, the local
+// transport): the objects are chosen by it before the agent's hello arrives,
+// and an agent reporting another architecture is an agent_error.
 // (By value: a coroutine keeps its parameters, not what references point at.)
 asio::awaitable<HostExpected<void>> converse(AgentStream& stream, const CheckPlan& plan,
                                              HostResult& host, Deadline deadline,
-                                             std::string expected_arch = {});
+                                             std::string machine = {});
 
 } // namespace bpfleet::fleet

@@ -40,7 +40,8 @@ public:
     explicit SshAgentStream(std::unique_ptr<ExecChannel> channel, std::string pending = {})
         : m_channel(std::move(channel)), m_pending(std::move(pending)) {}
     asio::awaitable<HostExpected<void>> write(std::string_view bytes, Deadline deadline) override {
-        return m_channel->write_all(bytes, deadline);
+        // The conversation reads the agent's answers while it writes.
+        return m_channel->write_all(bytes, deadline, {.output_read_elsewhere = true});
     }
     asio::awaitable<HostExpected<std::size_t>> read_some(std::span<char> buffer,
                                                          Deadline deadline) override {

@@ -20,6 +20,8 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr std::size_t kMaxAgentBytes = 64u << 20;
+// Without keepalives, how long the upload may see a shut window.
+constexpr std::chrono::seconds kUploadStall{30};
 
 // The architectures bpfleet builds an agent for (the agent's names), each
 // with the `uname -m` spellings of the hosts it runs on: an armhf agent also
@@ -289,7 +291,14 @@ asio::awaitable<HostExpected<StartedAgent>> start_agent(std::shared_ptr<SshLink>
     if (fields->have == "no") {
         // The shell reads exactly the agent's size with `head -c`, then
         // starts it on the same stdin: nothing else is sent before its hello.
-        CO_TRY(co_await channel->write_all(*agent->bytes, deadline));
+        // `head -c` takes the upload as fast as it comes: a window shut for
+        // two keepalive intervals while the connection lives (keepalives
+        // answered) is a host that stopped taking it, which would otherwise
+        // hold the host until its command timeout.
+        const auto keepalive = link->settings().keepalive;
+        const std::chrono::milliseconds stall =
+            keepalive.count() > 0 ? 2 * keepalive : std::chrono::milliseconds(kUploadStall);
+        CO_TRY(co_await channel->write_all(*agent->bytes, deadline, {.stall_limit = stall}));
         d.uploaded = true;
     }
     StartedAgent started;

@@ -65,8 +65,10 @@ HostFailure ExecChannel::channel_failure(std::string_view doing) {
                        false, false};
 }
 
-asio::awaitable<HostExpected<void>> ExecChannel::write_all(std::string_view bytes,
-                                                           Deadline deadline) {
+asio::awaitable<HostExpected<void>>
+ExecChannel::write_all(std::string_view bytes, Deadline deadline, WriteOptions options) {
+    const std::size_t total = bytes.size();
+    auto last_progress = Clock::now();
     while (!bytes.empty()) {
         drain_stderr();
         if (ssh_channel_is_closed(m_channel.get()) || ssh_channel_is_eof(m_channel.get())) {
@@ -77,17 +79,38 @@ asio::awaitable<HostExpected<void>> ExecChannel::write_all(std::string_view byte
         }
         std::size_t window = ssh_channel_window_size(m_channel.get());
         if (window == 0) {
-            WaitResult why = co_await m_link->wait(deadline);
+            if (options.stall_limit.count() > 0 &&
+                Clock::now() - last_progress >= options.stall_limit) {
+                drain_stderr();
+                co_return host_failure(
+                    HostStatus::AgentError, m_stage,
+                    "the host took none of the input for " +
+                        std::to_string(
+                            std::chrono::duration_cast<std::chrono::seconds>(options.stall_limit)
+                                .count()) +
+                        " s (its SSH window stayed shut after " +
+                        std::to_string(total - bytes.size()) + " of " + std::to_string(total) +
+                        " bytes)" +
+                        (m_stderr.empty() ? std::string()
+                                          : "; stderr: " + m_stderr.substr(0, 300)));
+            }
+            WaitResult why =
+                co_await m_link->wait(options.stall_limit.count() > 0
+                                          ? std::min(deadline, last_progress + options.stall_limit)
+                                          : deadline);
+            if (why == WaitResult::TimedOut && Clock::now() < deadline) {
+                continue; // the stall limit: decided above
+            }
             if (why != WaitResult::Ready) {
                 co_return tl::unexpected(m_link->stopped(why, m_stage, "sending data"));
             }
-            // Lets libssh read the window adjustment (stdout is empty while
-            // the controller writes: requests and answers take turns).
+            // Lets libssh read the window adjustment (it reads no packets
+            // while stdout holds unread bytes).
             const int pending = ssh_channel_poll(m_channel.get(), 0);
             if (pending == SSH_ERROR) {
                 co_return tl::unexpected(channel_failure("sending data"));
             }
-            if (pending > 0) {
+            if (pending > 0 && !options.output_read_elsewhere) {
                 // It answered without taking its input, and libssh reads no
                 // further (nor a close) while that answer waits: it has given up.
                 char head[300];
@@ -121,7 +144,9 @@ asio::awaitable<HostExpected<void>> ExecChannel::write_all(std::string_view byte
             co_return tl::unexpected(channel_failure("sending data"));
         }
         bytes.remove_prefix(static_cast<std::size_t>(rc));
-        if (rc == 0) {
+        if (rc > 0) {
+            last_progress = Clock::now();
+        } else {
             WaitResult why = co_await m_link->wait(deadline);
             if (why != WaitResult::Ready) {
                 co_return tl::unexpected(m_link->stopped(why, m_stage, "sending data"));

@@ -13,6 +13,7 @@
 #include "fleet/ssh_link.hpp"
 
 #include <boost/asio/awaitable.hpp>
+#include <chrono>
 #include <cstddef>
 #include <memory>
 #include <span>
@@ -32,8 +33,23 @@ public:
     ExecChannel& operator=(const ExecChannel&) = delete;
     ~ExecChannel() = default;
 
+    struct WriteOptions {
+        // Someone reads the command's stdout meanwhile (the pipelined
+        // conversation): output waiting to be read is no sign that the
+        // command gave up on its input.
+        bool output_read_elsewhere = false;
+        // Fail when the host has taken none of the bytes for this long (its
+        // window stays shut while the connection lives: keepalives are
+        // answered, the command's deadline is far away). 0: no limit, for a
+        // reader that may rightly pause (an agent checking an object).
+        std::chrono::milliseconds stall_limit{0};
+    };
     // Writes every byte to the command's stdin (respecting the channel window).
-    asio::awaitable<HostExpected<void>> write_all(std::string_view bytes, Deadline deadline);
+    asio::awaitable<HostExpected<void>> write_all(std::string_view bytes, Deadline deadline,
+                                                  WriteOptions options);
+    asio::awaitable<HostExpected<void>> write_all(std::string_view bytes, Deadline deadline) {
+        return write_all(bytes, deadline, WriteOptions{});
+    }
     asio::awaitable<HostExpected<void>> send_eof(Deadline deadline);
     // Some stdout bytes; 0 at end of output. Stderr is collected on the way.
     asio::awaitable<HostExpected<std::size_t>> read_some(std::span<char> buffer, Deadline deadline);

@@ -26,12 +26,15 @@ constexpr std::size_t kMaxStderr = 64 << 10;
 
 struct LocalProcess {
     explicit LocalProcess(const asio::any_io_executor& executor)
-        : in(executor), out(executor), err(executor), timer(executor) {}
+        : in(executor), out(executor), err(executor), timer(executor), write_timer(executor) {}
     Process process; // reaped by reap(), else killed and reaped when this goes
     asio::posix::stream_descriptor in;
     asio::posix::stream_descriptor out;
     asio::posix::stream_descriptor err;
     asio::steady_timer timer;
+    // The writer's own: the conversation writes and reads at once, and a
+    // shared timer re-armed by one would wake the other at every turn.
+    asio::steady_timer write_timer;
     std::string stderr_text;
     const bool* cancelled = nullptr;
 };
@@ -138,11 +141,11 @@ asio::awaitable<HostExpected<void>> LocalAgentStream::write(std::string_view byt
     LocalProcess& p = *m_process;
     while (!bytes.empty()) {
         CO_TRY(check_stop(p, deadline, "sending to the agent"));
-        p.timer.expires_at(std::min(deadline, Clock::now() + kTick));
+        p.write_timer.expires_at(std::min(deadline, Clock::now() + kTick));
         auto done = co_await (
             p.in.async_write_some(
                 asio::buffer(bytes.data(), std::min<std::size_t>(bytes.size(), 1 << 20)), kTuple) ||
-            p.timer.async_wait(kTuple));
+            p.write_timer.async_wait(kTuple));
         if (done.index() == 0) {
             auto [ec, n] = std::get<0>(done);
             if (ec) {

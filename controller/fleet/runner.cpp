@@ -90,8 +90,8 @@ asio::awaitable<HostExpected<void>> attempt_local(const inventory::InventoryHost
     if (const AgentBinary* a = run.agents.find(machine_arch())) {
         out.result.agent = AgentDeployment{a->arch, a->sha256, a->path, false};
     }
-    auto talked =
-        co_await converse(*stream, run.plan, out.result, Clock::now() + h.command_timeout);
+    auto talked = co_await converse(*stream, run.plan, out.result, Clock::now() + h.command_timeout,
+                                    machine_arch());
     out.agent_stderr = stream->stderr_text();
     co_return talked;
 }

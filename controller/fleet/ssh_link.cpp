@@ -35,6 +35,20 @@ SshLink::SshLink(asio::any_io_executor executor, inventory::Endpoint hop,
     : m_executor(std::move(executor)), m_hop(std::move(hop)), m_label(endpoint_text(m_hop)),
       m_settings(settings), m_conduit(std::make_shared<Conduit>(m_executor)) {}
 
+SshLink::Waiter::Waiter(SshLink& link) : m_link(link) {
+    if (m_link.m_waiters++ > 0) {
+        m_own.emplace(m_link.m_executor);
+    }
+}
+
+SshLink::Waiter::~Waiter() {
+    --m_link.m_waiters;
+}
+
+asio::steady_timer& SshLink::Waiter::timer() {
+    return m_own ? *m_own : m_link.m_conduit->tick;
+}
+
 SshLink::~SshLink() {
     boost::system::error_code ignored;
     m_conduit->ssh_side.close(ignored); // our duplicate; libssh closes its own
@@ -85,9 +99,16 @@ asio::awaitable<WaitResult> SshLink::wait(Deadline deadline) {
     if (ssh_get_poll_flags(m_session.get()) & SSH_WRITE_PENDING) {
         ssh_blocking_flush(m_session.get(), 0);
     }
-    m_conduit->tick.expires_at(std::min(deadline, Clock::now() + kTick));
-    co_await (m_conduit->ssh_side.async_wait(asio::posix::descriptor_base::wait_read, kTuple) ||
-              m_conduit->tick.async_wait(kTuple));
+    {
+        // A channel's writer and reader may wait at once (the pipelined
+        // conversation): the second gets a timer of its own, since re-arming
+        // the first's would wake it at every turn.
+        Waiter waiter(*this);
+        asio::steady_timer& tick = waiter.timer();
+        tick.expires_at(std::min(deadline, Clock::now() + kTick));
+        co_await (m_conduit->ssh_side.async_wait(asio::posix::descriptor_base::wait_read, kTuple) ||
+                  tick.async_wait(kTuple));
+    }
     // The caller goes on with libssh calls for this link.
     logging::libssh_peer(m_label);
     if (auto stop = must_stop(deadline); stop && *stop != WaitResult::TimedOut) {
@@ -107,9 +128,14 @@ asio::awaitable<WaitResult> SshLink::wait_writable(Deadline deadline) {
     if (auto stop = must_stop(deadline)) {
         co_return *stop;
     }
-    m_conduit->tick.expires_at(std::min(deadline, Clock::now() + kTick));
-    co_await (m_conduit->ssh_side.async_wait(asio::posix::descriptor_base::wait_write, kTuple) ||
-              m_conduit->tick.async_wait(kTuple));
+    {
+        Waiter waiter(*this);
+        asio::steady_timer& tick = waiter.timer();
+        tick.expires_at(std::min(deadline, Clock::now() + kTick));
+        co_await (
+            m_conduit->ssh_side.async_wait(asio::posix::descriptor_base::wait_write, kTuple) ||
+            tick.async_wait(kTuple));
+    }
     logging::libssh_peer(m_label);
     ssh_blocking_flush(m_session.get(), 0);
     co_return WaitResult::Ready;

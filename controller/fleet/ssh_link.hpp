@@ -20,6 +20,7 @@
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <memory>
 #include <optional>
@@ -123,7 +124,23 @@ private:
     // The session on libssh's end of the socketpair, and the SSH handshake.
     asio::awaitable<HostExpected<void>> handshake(Deadline deadline);
 
+    // The timer for one wait: the conduit's tick for the first waiter, a
+    // timer of its own for a second one waiting at the same time.
+    class Waiter {
+    public:
+        explicit Waiter(SshLink& link);
+        ~Waiter();
+        Waiter(const Waiter&) = delete;
+        Waiter& operator=(const Waiter&) = delete;
+        asio::steady_timer& timer();
+
+    private:
+        SshLink& m_link;
+        std::optional<asio::steady_timer> m_own;
+    };
+
     asio::any_io_executor m_executor;
+    int m_waiters = 0;
     inventory::Endpoint m_hop;
     std::string m_label; // describe()
     const SshSettings& m_settings;

@@ -129,6 +129,10 @@ std::string encode(const Hello& m) {
                        {"kernel", Json{{"release", m.kernel.release}, {"arch", m.kernel.arch}}}});
 }
 
+std::string encode(const ControllerHello& m) {
+    return encode(Json{{"type", "hello"}, {"protocol", m.protocol}});
+}
+
 std::string encode(const ProbeRequest& m) {
     return encode(Json{{"type", "probe"}, {"features", m.features}});
 }

@@ -47,6 +47,14 @@ struct Hello {
     KernelInfo kernel; // release and `uname -m` of the host
 };
 
+// The controller's own hello, the first line it sends, without waiting for
+// the agent's: both hellos cross in flight, so that an agent learns the
+// controller's protocol version before any request (docs/protocol.md,
+// "Pipelining"). Agents of protocol 1 read it and carry on.
+struct ControllerHello {
+    int protocol = kVersion;
+};
+
 struct ProbeRequest {
     // Also the BPF feature fingerprint (about a second of probe loads).
     bool features = true;
@@ -89,6 +97,7 @@ struct ErrorReply {
 };
 
 std::string encode(const Hello& m);
+std::string encode(const ControllerHello& m);
 std::string encode(const ProbeRequest& m);
 std::string encode(const ProbeReply& m);
 std::string encode(const CheckRequest& m);

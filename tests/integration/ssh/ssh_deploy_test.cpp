@@ -148,6 +148,29 @@ TEST_F(SshRun, OneExecRequestPerHostColdAndWarm) {
     }
 }
 
+// Issue: a host could hold its upload until the command timeout, the
+// controller waiting for an SSH window that never opened while the host
+// answered every keepalive. Here the host's command announces that it wants
+// the agent and then never reads it (the 20 MB agent is ten times sshd's
+// window): the upload ends after two keepalive intervals without progress,
+// an agent_error that says so, long before the 60 s command timeout (which
+// would be a timeout status).
+TEST_F(SshRun, AnUploadTheHostStopsTakingEndsWithoutWaitingForTheTimeout) {
+    auto a = sshd(
+        "a", SshdOptions{.extra_config = {"ForceCommand echo 'bpfleet-deploy have=no arch=x86_64 "
+                                          "dir=/nonexistent'; exec sleep 90"}});
+    ASSERT_SSHD(a);
+    HostSpec spec = host("host-a", *a);
+    spec.command_timeout = 60;
+    auto inv = inventory({spec});
+    auto r = run(inv, {"pass"}, {"--keepalive", "1", "--host-retries", "0"});
+    EXPECT_NE(r.exit_code, 0) << r.describe();
+    LOAD_REPORT(rep, m_out, r);
+    FIND_HOST(h, rep, "host-a", r);
+    EXPECT_EQ((*h).value("status", ""), "agent_error") << h->dump();
+    EXPECT_NE(h->dump().find("took none of the input for 2 s"), std::string::npos) << h->dump();
+}
+
 // A --remote-dir that the SSH user does not own is refused before anything
 // runs from it.
 TEST_F(SshRun, RemoteDirOwnedBySomeoneElseIsRefused) {

@@ -5,6 +5,9 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/use_future.hpp>
 #include <deque>
 #include <gtest/gtest.h>
@@ -19,13 +22,26 @@ public:
     std::optional<HostFailure> fail_after_script; // instead of EOF
     std::string written;
     std::string err;
+    // An agent that answers nothing before it has read the last request.
+    bool answer_after_bye = false;
+    // A window that opens only once the controller has read every answer:
+    // writes after the first wait for the reads.
+    bool writes_wait_for_reads = false;
 
-    asio::awaitable<HostExpected<void>> write(std::string_view bytes, Deadline) override {
+    asio::awaitable<HostExpected<void>> write(std::string_view bytes, Deadline deadline) override {
+        if (writes_wait_for_reads && !written.empty()) {
+            CO_TRY(co_await until([&] { return chunks.empty(); }, deadline));
+        }
         written.append(bytes);
         co_return HostExpected<void>{};
     }
     asio::awaitable<HostExpected<std::size_t>> read_some(std::span<char> buffer,
-                                                         Deadline) override {
+                                                         Deadline deadline) override {
+        if (answer_after_bye) {
+            CO_TRY(co_await until(
+                [&] { return written.find("{\"type\":\"bye\"}\n") != std::string::npos; },
+                deadline));
+        }
         if (chunks.empty()) {
             if (fail_after_script) {
                 co_return tl::unexpected(*fail_after_script);
@@ -42,6 +58,20 @@ public:
         co_return n;
     }
     [[nodiscard]] std::string stderr_text() const override { return err; }
+
+private:
+    template <typename Pred>
+    static asio::awaitable<HostExpected<void>> until(Pred done, Deadline deadline) {
+        asio::steady_timer timer(co_await asio::this_coro::executor);
+        while (!done()) {
+            if (Clock::now() >= deadline) {
+                co_return host_failure(HostStatus::Timeout, "run", "the script waited in vain");
+            }
+            timer.expires_after(std::chrono::milliseconds(1));
+            co_await timer.async_wait(asio::use_awaitable);
+        }
+        co_return HostExpected<void>{};
+    }
 };
 
 std::string hello(const std::string& arch = "x86_64", int version = protocol::kVersion) {
@@ -86,7 +116,8 @@ protected:
     HostExpected<void> talk(ScriptedStream& stream, HostResult& host) {
         asio::io_context context;
         auto future = asio::co_spawn(
-            context, converse(stream, m_plan, host, Clock::now() + std::chrono::seconds(5)),
+            context,
+            converse(stream, m_plan, host, Clock::now() + std::chrono::seconds(5), m_machine),
             asio::use_future);
         context.run();
         return future.get();
@@ -94,6 +125,7 @@ protected:
 
     std::vector<ArtifactInput> m_artifacts;
     CheckPlan m_plan;
+    std::string m_machine = "x86_64"; // what the start command's uname -m said
 };
 
 TEST_F(ConversationTest, GoodAgentGivesFactsAndOneCheckPerObject) {
@@ -120,6 +152,39 @@ TEST_F(ConversationTest, GoodAgentGivesFactsAndOneCheckPerObject) {
                              "ELF"),
               std::string::npos);
     EXPECT_NE(s.written.find("{\"type\":\"bye\"}"), std::string::npos);
+}
+
+// Pipelining: the controller's hello, the probe, every check and bye go out
+// before the agent has said anything. A controller that waited for the
+// hello (or any answer) would wait here until its deadline.
+TEST_F(ConversationTest, EveryRequestGoesOutBeforeTheFirstAnswer) {
+    ScriptedStream s;
+    s.answer_after_bye = true;
+    s.chunks = {hello(), probe(), check_reply(1), check_reply(2), "{\"type\":\"bye\"}\n"};
+    m_artifacts.push_back(m_artifacts.front());
+    HostResult host;
+    auto r = talk(s, host);
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_EQ(host.checks.size(), 2u);
+    // In this order, the controller's hello first (its protocol version).
+    const auto at = [&](std::string_view what) { return s.written.find(what); };
+    EXPECT_EQ(at("{\"type\":\"hello\",\"protocol\":1}\n"), 0u) << s.written.substr(0, 200);
+    EXPECT_LT(at("\"type\":\"probe\""), at("\"id\":1"));
+    EXPECT_LT(at("\"id\":1"), at("\"id\":2"));
+    EXPECT_LT(at("\"id\":2"), at("{\"type\":\"bye\"}"));
+}
+
+// The answers are read while a request waits for the window: an agent whose
+// output nobody reads stops reading its input, and the two would wait for
+// each other until the deadline.
+TEST_F(ConversationTest, AnswersAreReadWhileARequestWaitsForTheWindow) {
+    ScriptedStream s;
+    s.writes_wait_for_reads = true;
+    s.chunks = {hello(), probe(), check_reply(1), "{\"type\":\"bye\"}\n"};
+    HostResult host;
+    auto r = talk(s, host);
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_EQ(host.checks.size(), 1u);
 }
 
 TEST_F(ConversationTest, GarbageIsAnAgentErrorNamingTheBytes) {
@@ -297,6 +362,7 @@ TEST_F(ConversationTest, PlainObjectGoesToAnyArchitecture) {
     // A plain .bpf.o carries no platform: an s390x host is sent it too (only
     // OCI images say which architectures they have).
     ScriptedStream s;
+    m_machine = "s390x";
     s.chunks = {hello("s390x"), probe(), check_reply(1), "{\"type\":\"bye\"}\n"};
     HostResult host;
     auto r = talk(s, host);
