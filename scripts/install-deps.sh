@@ -19,6 +19,8 @@ packages=(
     nlohmann-json3-dev
     # tests
     googletest libgtest-dev libgmock-dev python3 python3-jsonschema
+    # the controller's micro benchmarks (bench/micro) and the profile bench/run records
+    libbenchmark-dev linux-perf
     # real third-party BPF objects and tools to compare against
     bpftool libxdp1 xdp-tests
     # OCI integration tests: a real registry, skopeo to fill it, nginx for the
