@@ -5,6 +5,9 @@
 #   bpfleet       bpfleet run -i INVENTORY --forks N (uploads the agent, reuses it)
 #   Ansible       ansible-playbook -f N, pipelining: copy agent + object, run the check
 #   parallel-ssh  parallel-scp -p N agent + object, then parallel-ssh -p N the check
+#   floor         the plain loop: `xargs -P N` one `ssh HOST AGENT check --object OBJ` per
+#                 host (cold: one `scp` of agent + object per host first), one SSH
+#                 session and one command per host: the least any tool can do
 # each cold (the tool's remote folder emptied first) and warm (files already
 # there), REPS runs of each, interleaved; a run counts only if every host
 # passed. Prints a markdown table of medians (wall time, ratio to bpfleet, peak
@@ -16,7 +19,7 @@
 #   BPFLEET_BUILD_DIR     build tree (build/default)
 #   FANOUT_BASE_PORT      first port of the farm (3001); N ports from there
 #   FANOUT_ANSIBLE_REPS   Ansible's runs: R for every N, or N:R,... per N (REPS)
-#   FANOUT_TOOLS          which tools ("bpfleet ansible pssh"; also "baseline")
+#   FANOUT_TOOLS          which tools ("bpfleet ansible pssh floor"; also "baseline")
 #   FANOUT_BASELINE_BUILD another build tree of bpfleet (e.g. of an older commit): the
 #                         tool "baseline" runs its bpfleet and agent exactly as "bpfleet"
 #                         runs this one's, interleaved, so that a change is measured
@@ -51,13 +54,13 @@ ns=("$@")
 for n in "${ns[@]}"; do
     [[ $n =~ ^[1-9][0-9]*$ && $n -le 4000 ]] || die "N must be 1..4000, not '$n'"
 done
-read -r -a tools <<<"${FANOUT_TOOLS:-bpfleet ansible pssh}"
+read -r -a tools <<<"${FANOUT_TOOLS:-bpfleet ansible pssh floor}"
 baseline_build=${FANOUT_BASELINE_BUILD:-}
 if [[ -n $baseline_build && " ${tools[*]} " != *" baseline "* ]]; then
     tools+=(baseline)
 fi
 for t in "${tools[@]}"; do
-    case $t in bpfleet | ansible | pssh | baseline) ;; *) die "FANOUT_TOOLS: unknown tool '$t' (bpfleet, ansible, pssh, baseline)" ;; esac
+    case $t in bpfleet | ansible | pssh | floor | baseline) ;; *) die "FANOUT_TOOLS: unknown tool '$t' (bpfleet, ansible, pssh, floor, baseline)" ;; esac
 done
 if [[ " ${tools[*]} " == *" baseline "* ]]; then
     [[ -n $baseline_build ]] || die "the tool 'baseline' needs FANOUT_BASELINE_BUILD=DIR (a build tree)"
@@ -105,6 +108,7 @@ farm=$out/farm
 remote_bpfleet=/tmp/bpfleet-bench-agent
 remote_ansible=/tmp/bpfleet-bench-ansible
 remote_pssh=/tmp/bpfleet-bench-pssh
+remote_floor=/tmp/bpfleet-bench-floor
 remote_baseline=/tmp/bpfleet-bench-baseline
 
 # A copy of the binaries, so that a rebuild during the run changes nothing.
@@ -156,7 +160,7 @@ cleanup() {
         rm -rf "$d"
     done
     [[ -d $farm ]] && scripts/sshd-farm.sh stop "$farm" >/dev/null 2>&1
-    rm -rf "$remote_bpfleet" "$remote_ansible" "$remote_pssh" "$remote_baseline"
+    rm -rf "$remote_bpfleet" "$remote_ansible" "$remote_pssh" "$remote_floor" "$remote_baseline"
     exit "$rc"
 }
 trap cleanup EXIT
@@ -414,6 +418,39 @@ exit $((s | $?))'
         "$n" "$failed" "$note"
 }
 
+run_floor() { # n mode rep
+    local n=$1 mode=$2 rep=$3 o=$out/runs/n$1/floor-$2-$3 m0 m1
+    if [[ $mode == cold ]]; then empty_dir "$remote_floor"; else mkdir -p -m 0700 "$remote_floor"; fi
+    wait_idle
+    load=$(load1)
+    mkdir -p "$o"
+    # One line per host from hosts.txt (root@127.0.0.1:PORT); each host's
+    # output in its own file, "ok" or "FAIL" on the run's stdout.
+    local script='h=${1%:*} p=${1##*:} o=$2 a=$3 b=$4 r=$5 mode=$6
+x=(-i "$FLOOR_KEY" -o UserKnownHostsFile="$FLOOR_KNOWN" -o BatchMode=yes)
+if [[ $mode == cold ]]; then scp -q -P "$p" "${x[@]}" "$a" "$b" "$h:$r/" || { echo "FAIL $1 scp"; exit 0; }; fi
+if ssh -p "$p" "${x[@]}" "$h" "$r/bpfleet-agent check --object $r/pass.bpf.o" >"$o/$p.out" 2>&1; then echo "ok $1"; else echo "FAIL $1 $?"; fi'
+    m0=$(hosts_cpu)
+    FLOOR_KEY=$farm/id_ed25519 FLOOR_KNOWN=$farm/known_hosts \
+        timed "$o.time" xargs -a "$farm/hosts.txt" -P "$n" -I{} bash -c "$script" floor {} "$o" "$agent" "$object" "$remote_floor" "$mode" \
+        >"$o.stdout" 2>"$o.stderr"
+    wait_idle
+    m1=$(hosts_cpu)
+    local good valid=1 note=
+    good=$(grep -c '^ok ' "$o.stdout" || true)
+    if [[ $rc -ne 0 || $good -ne $n ]]; then
+        valid=0
+        note="exit $rc, $good/$n hosts ok"
+        report_invalid "floor, N = $n, $mode run $rep: $note" "xargs -P $n ssh HOST ..." "$o.stdout" \
+            "$(grep -m3 FAIL "$o.stdout" | tr '\n' ' ')"
+        echo "bench: INVALID floor run (N = $n, $mode #$rep): $note; see $o" >&2
+    else
+        rm -rf "$o"
+    fi
+    record "$n" floor "$mode" "$rep" "$valid" "$(awk -v a="$m1" -v b="$m0" 'BEGIN { print a - b }')" - \
+        "$([[ $mode == cold ]] && echo "$n" || echo 0)" "$((n - good))" "$note"
+}
+
 has_tool() { [[ " ${tools[*]} " == *" $1 "* ]]; }
 
 # Machine facts, for the results file.
@@ -476,6 +513,7 @@ for n in "${ns[@]}"; do
             if has_tool bpfleet; then run_bpfleet "$n" "$mode" "$i"; fi
             if has_tool ansible && ((i <= ar)); then run_ansible "$n" "$mode" "$i"; fi
             if has_tool pssh; then run_pssh "$n" "$mode" "$i"; fi
+            if has_tool floor; then run_floor "$n" "$mode" "$i"; fi
             if has_tool baseline; then run_baseline "$n" "$mode" "$i"; fi
         done
     done

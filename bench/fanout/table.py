@@ -5,15 +5,16 @@
 
 One row per N, tool and run kind (cold, warm), over the valid runs only. Ratios are
 tool / bpfleet of the same N and kind. Targets: bpfleet >= 5x faster than Ansible and
-faster than parallel-ssh at N = 100, bpfleet peak RSS <= 100 MiB at N = 200.
+faster than parallel-ssh at N = 100, bpfleet peak RSS <= 100 MiB at N = 200, bpfleet warm
+no slower than the `xargs -P N ssh` floor at N >= 50.
 """
 import csv
 import statistics
 import sys
 
-TOOLS = ("bpfleet", "baseline", "ansible", "pssh")
+TOOLS = ("bpfleet", "baseline", "floor", "ansible", "pssh")
 LABEL = {"bpfleet": "bpfleet", "baseline": "bpfleet (baseline build)", "ansible": "Ansible",
-         "pssh": "parallel-ssh"}
+         "pssh": "parallel-ssh", "floor": "xargs -P N ssh (floor)"}
 KINDS = ("cold", "warm")
 RSS_TARGET_MIB = 100
 ANSIBLE_TARGET = 5.0
@@ -106,6 +107,12 @@ def main():
               f"(target > 1×, bpfleet faster): {'met' if met else 'NOT met'}")
     else:
         print("- N = 100, parallel-ssh / bpfleet: not measured")
+    for n in ns:
+        f = ratios_at(n, "floor")
+        if f and n >= 50:
+            met = all(x >= 1.0 for k, x in f if k == "warm")
+            print(f"- N = {n}, bpfleet / floor: {', '.join(f'{k} {1 / x:.2f}×' for k, x in f)} "
+                  f"(target warm ≤ 1.0×): {'met' if met else 'NOT met'}")
     b = valid(200, "bpfleet", "cold") + valid(200, "bpfleet", "warm")
     if b:
         peak = max(float(r["rss_kib"]) for r in b) / 1024
