@@ -421,15 +421,19 @@ exit $((s | $?))'
 run_floor() { # n mode rep
     local n=$1 mode=$2 rep=$3 o=$out/runs/n$1/floor-$2-$3 m0 m1
     if [[ $mode == cold ]]; then empty_dir "$remote_floor"; else mkdir -p -m 0700 "$remote_floor"; fi
+    sed 's/.*://' "$farm/hosts.txt" | (cd "$remote_floor" && xargs mkdir -p)
     wait_idle
     load=$(load1)
     mkdir -p "$o"
     # One line per host from hosts.txt (root@127.0.0.1:PORT); each host's
-    # output in its own file, "ok" or "FAIL" on the run's stdout.
+    # output in its own file, "ok" or "FAIL" on the run's stdout. Every farm
+    # host is this machine: each gets a folder of its own (named by its port,
+    # made here as a real host would have it), or one host's scp would
+    # overwrite the agent another is running (exit 126, "Text file busy").
     local script='h=${1%:*} p=${1##*:} o=$2 a=$3 b=$4 r=$5 mode=$6
 x=(-i "$FLOOR_KEY" -o UserKnownHostsFile="$FLOOR_KNOWN" -o BatchMode=yes)
-if [[ $mode == cold ]]; then scp -q -P "$p" "${x[@]}" "$a" "$b" "$h:$r/" || { echo "FAIL $1 scp"; exit 0; }; fi
-if ssh -p "$p" "${x[@]}" "$h" "$r/bpfleet-agent check --object $r/pass.bpf.o" >"$o/$p.out" 2>&1; then echo "ok $1"; else echo "FAIL $1 $?"; fi'
+if [[ $mode == cold ]]; then scp -q -P "$p" "${x[@]}" "$a" "$b" "$h:$r/$p/" || { echo "FAIL $1 scp"; exit 0; }; fi
+if ssh -p "$p" "${x[@]}" "$h" "$r/$p/bpfleet-agent check --object $r/$p/pass.bpf.o" >"$o/$p.out" 2>&1; then echo "ok $1"; else echo "FAIL $1 $?"; fi'
     m0=$(hosts_cpu)
     FLOOR_KEY=$farm/id_ed25519 FLOOR_KNOWN=$farm/known_hosts \
         timed "$o.time" xargs -a "$farm/hosts.txt" -P "$n" -I{} bash -c "$script" floor {} "$o" "$agent" "$object" "$remote_floor" "$mode" \
