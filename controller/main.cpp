@@ -3,6 +3,7 @@
 
 #include "cli/command_line.hpp"
 #include "cli/commands.hpp"
+#include "cli/usage_errors.hpp"
 #include "logging/log.hpp"
 
 #include <exception>
@@ -38,8 +39,13 @@ int main(int argc, char** argv) {
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
-        int rc = app.exit(e);
-        return rc == 0 ? kExitOk : kExitUsage;
+        if (e.get_exit_code() == 0) { // --help, --version
+            return app.exit(e);
+        }
+        for (const auto& line : describe_parse_error(app, e, {argv + 1, argv + argc})) {
+            spdlog::error("{}", line);
+        }
+        return kExitUsage;
     }
     try {
         for (auto& [sub, action] : actions) {

@@ -6,6 +6,7 @@
 #include "cli/artifact_options.hpp"
 #include "cli/command_line.hpp"
 #include "cli/commands.hpp"
+#include "cli/list_hosts.hpp"
 #include "common/arch.hpp"
 #include "common/sha256.hpp"
 #include "fleet/runner.hpp"
@@ -51,6 +52,7 @@ struct RunOptions {
     bool probe_features = false;
     unsigned check_timeout = 120;
     bool quiet = false;
+    bool list_hosts = false;
     int verbose = 0; // -v, -vv
     ArtifactCliOptions artifact_options;
 };
@@ -180,6 +182,16 @@ fleet::FleetOptions fleet_options_of(const RunOptions& options) {
 // recorder (journal, hosts/NAME/), the finished report to the run's writers.
 int run(const RunOptions& options, bool probe_only) {
     logging::init(logging::verbosity_of(options.quiet, options.verbose));
+    if (options.list_hosts) {
+        inventory::Inventory inv;
+        auto hosts = select_fleet(options, inv);
+        if (!hosts) {
+            print_error(hosts.error());
+            return kExitUsage;
+        }
+        print_host_list(stdout, inv, *hosts, options.limit);
+        return kExitOk;
+    }
     report::RunReportBuilder builder(options.artifacts, options.inventory);
     auto prepared = prepare(options, probe_only);
     if (!prepared) {
@@ -252,14 +264,17 @@ int run(const RunOptions& options, bool probe_only) {
 // The options `run` and `probe` share: the fleet, the output, the transport.
 void add_fleet_options(CLI::App* cmd, RunOptions& o) {
     cmd->add_option("-i,--inventory", o.inventory, "Inventory TOML file (docs/inventory.md)");
-    cmd->add_option("--limit", o.limit,
-                    "Hosts to run: names, globs, tag:T, group:G, !TERM (comma list)");
+    cmd->add_option("-l,--limit", o.limit,
+                    "Hosts to run: names, globs, tag:T, group:G, @FILE (one name per line); "
+                    "!TERM removes, &TERM intersects (comma list)");
+    cmd->add_flag("--list-hosts", o.list_hosts,
+                  "Print the selected hosts and their settings, then exit (nothing is contacted)");
     cmd->add_option("--shard", o.shard, "Run slice I of N of the selected hosts (I/N)");
     cmd->add_option("-o,--output", o.output, "Output directory")->capture_default_str();
     cmd->add_option("--resume", o.resume,
                     "Journal of an interrupted run of this same command: hosts already in it are "
                     "not run again (a journal of another run is refused)");
-    cmd->add_option("--forks", o.forks, "Hosts in flight at once")
+    cmd->add_option("-f,--forks", o.forks, "Hosts in flight at once")
         ->capture_default_str()
         ->check(CLI::Range(std::size_t{1}, std::size_t{100000}));
     cmd->add_option("--host-retries", o.retries,

@@ -129,9 +129,12 @@ Inventory local_inventory();
 //   tag:T       hosts carrying tag T (T may be a glob)
 //   group:G     members of group G (an unknown group is an error)
 //   all or *    every host
-// and any term may be prefixed with '!' to remove what it selects. Hosts
-// selected by the positive terms (all hosts when there are none) minus those
-// of the negative terms; jump_only hosts are never selected. An empty result
+//   @FILE       the names or patterns in FILE, one per line ('#' comments)
+// and any term may be prefixed with '!' to remove what it selects or '&' to
+// keep only hosts it also selects (Ansible's intersection). Hosts selected by
+// the positive terms (all hosts when there are none), in every '&' term, minus
+// those of the '!' terms; jump_only hosts are never selected. Unknown host and
+// group names are errors with the nearest known name suggested. An empty result
 // is an error. The result is sorted by name. An empty selector selects all.
 Result<std::vector<InventoryHost>> select_hosts(const Inventory& inventory,
                                                 std::string_view selector);

@@ -1,15 +1,20 @@
 // select_hosts, parse_shard and shard (declared in inventory/inventory.hpp).
+#include "common/suggest.hpp"
 #include "inventory/glob.hpp"
 #include "inventory/inventory.hpp"
 
 #include <algorithm>
 #include <charconv>
+#include <filesystem>
+#include <fstream>
+#include <map>
 #include <set>
 
 namespace bpfleet::inventory {
 namespace {
 
 constexpr std::size_t kMaxShards = 100000;
+constexpr std::uintmax_t kMaxHostListBytes = 4u << 20;
 
 std::string_view trim(std::string_view text) {
     while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) {
@@ -61,8 +66,12 @@ Result<std::set<std::string>> match_term(const Inventory& inventory, std::string
             }
         }
         if (!any && !has_glob(name)) {
+            std::vector<std::string> groups;
+            for (const auto& group : inventory.groups) {
+                groups.push_back(group.name);
+            }
             return selector_error("unknown group '" + std::string(name) + "' in " +
-                                  inventory.source);
+                                  inventory.source + did_you_mean(name, groups));
         }
         return matched;
     }
@@ -86,53 +95,145 @@ Result<std::set<std::string>> match_term(const Inventory& inventory, std::string
     return matched;
 }
 
+// One term of the selector with its sign: "NAME", "!NAME", "&NAME".
+struct Term {
+    enum class Sign { Include, Exclude, Intersect };
+    Sign sign = Sign::Include;
+    std::string text;
+    std::string origin; // "" or "FILE:LINE" for a term read from @FILE
+    // The terms of one '&' intersect as one set: a '&@FILE' keeps the hosts
+    // in the file, not only those on every line of it.
+    std::size_t set = 0;
+};
+
+// @FILE: one host name or pattern per line; blank lines and '#' comments are
+// skipped (a list of failed hosts from an earlier run, written by hand or a script).
+Result<std::vector<Term>> read_host_list(const std::string& path, Term::Sign sign) {
+    auto fail = [&](const std::string& why) {
+        return make_error("SELECTOR_INVALID", why, 0, "--limit @" + path);
+    };
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(path, ec)) {
+        return fail("no such file");
+    }
+    if (std::filesystem::file_size(path, ec) > kMaxHostListBytes) {
+        return fail("larger than 4 MiB");
+    }
+    std::ifstream in(path);
+    if (!in) {
+        return fail("cannot be read");
+    }
+    std::vector<Term> terms;
+    std::string line;
+    for (std::size_t number = 1; std::getline(in, line); ++number) {
+        if (!line.empty() && line.back() == '\r') {
+            line.pop_back();
+        }
+        std::string_view text = trim(line);
+        if (text.empty() || text.starts_with('#')) {
+            continue;
+        }
+        if (text.starts_with('@') || text.starts_with('!') || text.starts_with('&')) {
+            return make_error("SELECTOR_INVALID",
+                              "a host list holds host names or patterns, not '" +
+                                  std::string(text.substr(0, 1)) + "' terms",
+                              0, path + ":" + std::to_string(number));
+        }
+        terms.push_back({sign, std::string(text), path + ":" + std::to_string(number)});
+    }
+    return terms;
+}
+
+Result<std::vector<Term>> parse_terms(std::string_view selector) {
+    std::vector<Term> terms;
+    std::size_t start = 0;
+    while (true) {
+        std::size_t comma = selector.find(',', start);
+        std::string_view text = trim(selector.substr(
+            start, comma == std::string_view::npos ? std::string_view::npos : comma - start));
+        Term::Sign sign = Term::Sign::Include;
+        if (text.starts_with('!')) {
+            sign = Term::Sign::Exclude;
+        } else if (text.starts_with('&')) {
+            sign = Term::Sign::Intersect;
+        }
+        if (sign != Term::Sign::Include) {
+            text = trim(text.substr(1));
+        }
+        if (text.empty()) {
+            return selector_error("empty term in '" + std::string(selector) + "'");
+        }
+        const std::size_t set = terms.size();
+        if (text.starts_with('@')) {
+            std::vector<Term> listed;
+            TRY_ASSIGN(listed, read_host_list(std::string(text.substr(1)), sign));
+            for (auto& term : listed) {
+                term.set = set;
+            }
+            terms.insert(terms.end(), listed.begin(), listed.end());
+        } else {
+            terms.push_back({sign, std::string(text), "", set});
+        }
+        if (comma == std::string_view::npos) {
+            break;
+        }
+        start = comma + 1;
+    }
+    return terms;
+}
+
 } // namespace
 
 Result<std::vector<InventoryHost>> select_hosts(const Inventory& inventory,
                                                 std::string_view selector) {
     std::set<std::string> included;
     std::set<std::string> excluded;
+    std::map<std::size_t, std::set<std::string>> intersections; // by Term::set
     std::vector<std::string> unknown;
     bool any_positive = false;
     selector = trim(selector);
+    std::vector<Term> terms;
     if (!selector.empty()) {
-        std::size_t start = 0;
-        while (true) {
-            std::size_t comma = selector.find(',', start);
-            std::string_view term = trim(selector.substr(
-                start, comma == std::string_view::npos ? std::string_view::npos : comma - start));
-            const bool negated = term.starts_with("!");
-            if (negated) {
-                term = trim(term.substr(1));
-            }
-            if (term.empty()) {
-                return selector_error("empty term in '" + std::string(selector) + "'");
-            }
-            TRY_ASSIGN(auto matched, match_term(inventory, term, unknown));
-            if (negated) {
-                excluded.insert(matched.begin(), matched.end());
-            } else {
-                any_positive = true;
-                for (const auto& name : matched) {
-                    const InventoryHost* host = inventory.find_host(name);
-                    if (host && host->jump_only && name == term) {
-                        return selector_error("'" + name +
-                                              "' is a jump host only (jump_only = true) and is "
-                                              "never checked");
-                    }
-                    included.insert(name);
+        TRY_ASSIGN(terms, parse_terms(selector));
+    }
+    for (const Term& term : terms) {
+        std::size_t unknown_before = unknown.size();
+        TRY_ASSIGN(auto matched, match_term(inventory, term.text, unknown));
+        if (!term.origin.empty() && unknown.size() > unknown_before) {
+            unknown.back() += " (" + term.origin + ")";
+        }
+        switch (term.sign) {
+        case Term::Sign::Exclude:
+            excluded.insert(matched.begin(), matched.end());
+            break;
+        case Term::Sign::Intersect:
+            intersections[term.set].insert(matched.begin(), matched.end());
+            break;
+        case Term::Sign::Include:
+            any_positive = true;
+            for (const auto& name : matched) {
+                const InventoryHost* host = inventory.find_host(name);
+                if (host && host->jump_only && name == term.text) {
+                    return selector_error("'" + name +
+                                          "' is a jump host only (jump_only = true) and is "
+                                          "never checked");
                 }
+                included.insert(name);
             }
-            if (comma == std::string_view::npos) {
-                break;
-            }
-            start = comma + 1;
+            break;
         }
     }
     if (!unknown.empty()) {
+        std::vector<std::string> known;
+        for (const auto& host : inventory.hosts) {
+            if (!host.jump_only) {
+                known.push_back(host.name);
+            }
+        }
         std::string names;
         for (const auto& name : unknown) {
-            names += (names.empty() ? "" : ", ") + name;
+            std::string bare = name.substr(0, name.find(' '));
+            names += (names.empty() ? "" : ", ") + name + did_you_mean(bare, known);
         }
         return selector_error(
             std::string(unknown.size() == 1 ? "unknown host " : "unknown hosts ") + names +
@@ -140,7 +241,10 @@ Result<std::vector<InventoryHost>> select_hosts(const Inventory& inventory,
     }
     std::vector<InventoryHost> selected;
     for (const auto& host : inventory.hosts) {
-        const bool in = any_positive ? included.count(host.name) > 0 : true;
+        bool in = any_positive ? included.count(host.name) > 0 : true;
+        for (const auto& [set, required] : intersections) {
+            in = in && required.count(host.name) > 0;
+        }
         if (in && !excluded.count(host.name) && !host.jump_only) {
             selected.push_back(host);
         }

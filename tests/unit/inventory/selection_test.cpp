@@ -1,6 +1,8 @@
 #include "inventory/inventory.hpp"
 
 #include <algorithm>
+#include <filesystem>
+#include <fstream>
 #include <gtest/gtest.h>
 #include <random>
 #include <set>
@@ -115,6 +117,60 @@ TEST(Select, Errors) {
         EXPECT_NE(selected.error().message.find(c.message), std::string::npos)
             << c.selector << ": " << selected.error().message;
     }
+}
+
+TEST(Select, AmpersandKeepsOnlyHostsInEveryIntersection) {
+    // Ansible's "boards:&slow": boards that are also slow.
+    EXPECT_EQ(select("group:boards,&tag:slow"), (Names{"rock5b-01"}));
+    EXPECT_EQ(select("tag:arm64,&tag:cloud"), (Names{"graviton"}));
+    // Only intersections: all hosts, narrowed.
+    EXPECT_EQ(select("&tag:slow"), (Names{"rhel8-db", "rock5b-01"}));
+    EXPECT_EQ(select("all,&tag:slow,!rhel8-db"), (Names{"rock5b-01"}));
+    auto none = select_hosts(fleet(), "group:rhel,&group:boards");
+    ASSERT_FALSE(none);
+    EXPECT_NE(none.error().message.find("selects no host"), std::string::npos);
+}
+
+TEST(Select, AtFileReadsAHostListWithCommentsAndPlacesErrors) {
+    char dir[] = "/tmp/bpfleet-select.XXXXXX";
+    ASSERT_NE(::mkdtemp(dir), nullptr);
+    std::string list = std::string(dir) + "/failed.txt";
+    {
+        std::ofstream out(list);
+        out << "# the hosts that failed last night\nrpi4-01\n\n  rhel9-app  \r\n";
+    }
+    EXPECT_EQ(select("@" + list), (Names{"rhel9-app", "rpi4-01"}));
+    EXPECT_EQ(select("group:boards,!@" + list), (Names{"rock5b-01", "rpi5-01"}));
+    EXPECT_EQ(select("tag:arm64,&@" + list), (Names{"rpi4-01"}));
+    {
+        std::ofstream out(list);
+        out << "rpi4-01\nrpi4-O1\n";
+    }
+    auto typo = select_hosts(fleet(), "@" + list);
+    ASSERT_FALSE(typo);
+    EXPECT_NE(typo.error().message.find("unknown host rpi4-O1 (" + list +
+                                        ":2) (did you mean 'rpi4-01'?)"),
+              std::string::npos)
+        << typo.error().message;
+    auto missing = select_hosts(fleet(), "@" + std::string(dir) + "/nope.txt");
+    ASSERT_FALSE(missing);
+    EXPECT_EQ(missing.error().context, "--limit @" + std::string(dir) + "/nope.txt");
+    std::filesystem::remove_all(dir);
+}
+
+TEST(Select, UnknownNamesGetTheNearestKnownName) {
+    auto host = select_hosts(fleet(), "rhel9-ap");
+    ASSERT_FALSE(host);
+    EXPECT_NE(host.error().message.find("unknown host rhel9-ap (did you mean 'rhel9-app'?)"),
+              std::string::npos)
+        << host.error().message;
+    auto far = select_hosts(fleet(), "mainframe");
+    ASSERT_FALSE(far);
+    EXPECT_EQ(far.error().message.find("did you mean"), std::string::npos);
+    auto group = select_hosts(fleet(), "group:board");
+    ASSERT_FALSE(group);
+    EXPECT_NE(group.error().message.find("(did you mean 'boards'?)"), std::string::npos)
+        << group.error().message;
 }
 
 TEST(Shard, ParsesIOverN) {
