@@ -36,6 +36,11 @@ constexpr const char* kCheckUsage =
     "  --no-fire                attach in the sandbox but trigger nothing\n"
     "  --timeout SECONDS        watchdog for the whole check (default 120); on expiry\n"
     "                           unfinished programs get an error verdict\n"
+    "  --btf FILE               external kernel BTF (raw .btf) for CO-RE, used when the\n"
+    "                           kernel has no /sys/kernel/btf/vmlinux (docs/btf.md)\n"
+    "  --force-btf              use --btf even where the kernel has its own BTF\n"
+    "  --ignore-kernel-btf      behave as on a kernel without BTF (hides\n"
+    "                           /sys/kernel/btf from the check)\n"
     "  -v, --verbose            echo libbpf's messages to stderr\n"
     "\n"
     "exit status: 0 every program passed every stage, 1 a program failed or errored,\n"
@@ -52,6 +57,9 @@ struct CheckOptions {
     bool load_only = false;
     bool fire = true;
     unsigned timeout = 120;
+    std::string btf;
+    bool force_btf = false;
+    bool ignore_kernel_btf = false;
 };
 
 Result<std::uint64_t> parse_size(std::string_view option, const char* text) {
@@ -114,6 +122,16 @@ Result<CheckOptions> parse_options(std::span<char*> args) {
                 return make_error("usage", "--timeout must be between 1 and 86400 seconds");
             }
             o.timeout = static_cast<unsigned>(seconds);
+        } else if (arg == "--btf") {
+            TRY_ASSIGN(const char* v, value());
+            o.btf = v;
+            if (o.btf.empty()) {
+                return make_error("usage", "--btf needs a file name");
+            }
+        } else if (arg == "--force-btf") {
+            o.force_btf = true;
+        } else if (arg == "--ignore-kernel-btf") {
+            o.ignore_kernel_btf = true;
         } else if (arg == "-v" || arg == "--verbose") {
             o.verbose = true;
         } else {
@@ -122,6 +140,9 @@ Result<CheckOptions> parse_options(std::span<char*> args) {
     }
     if (o.object.empty()) {
         return make_error("usage", "--object PATH|- is required");
+    }
+    if (o.force_btf && o.btf.empty()) {
+        return make_error("usage", "--force-btf needs --btf FILE");
     }
     if (o.name.empty()) {
         auto slash = o.object.find_last_of('/');
@@ -202,6 +223,9 @@ int run_check(std::span<char*> args) {
     run.load_only = options->load_only;
     run.fire = options->fire;
     run.timeout_seconds = options->timeout;
+    run.external_btf = options->btf;
+    run.force_external_btf = options->force_btf;
+    run.ignore_kernel_btf = options->ignore_kernel_btf;
     run_check_supervised(*bytes, run, report);
     return finish();
 }

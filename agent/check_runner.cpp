@@ -6,6 +6,7 @@
 #include "check_runner.hpp"
 
 #include "bpf/attach.hpp"
+#include "bpf/external_btf.hpp"
 #include "bpf/load_check.hpp"
 #include "bpf/sandbox.hpp"
 #include "common/subprocess.hpp"
@@ -43,7 +44,7 @@ void send(const protocol::CheckEvent& event) {
 // The disposable check process: everything it creates dies with it. Its
 // exit status says how it ended (0: the stream ended on its own).
 int check_process(const ObjectBytes& bytes, const CheckRunOptions& options,
-                  const bpf::ScratchCgroup* cgroup) {
+                  const std::string& btf_custom_path, const bpf::ScratchCgroup* cgroup) {
     bpf::AttachEnv env;
     env.host = bpf::detect_host_context();
     env.fire = options.fire;
@@ -55,11 +56,24 @@ int check_process(const ObjectBytes& bytes, const CheckRunOptions& options,
         }
         env.lo_ifindex = ns->lo_ifindex;
     }
+    if (options.ignore_kernel_btf) {
+        auto hidden = options.load_only ? bpf::enter_private_mount_namespace() : Result<void>{};
+        if (hidden) {
+            hidden = bpf::hide_kernel_btf();
+        }
+        if (!hidden) {
+            send(protocol::SandboxFailed{hidden.error().describe()});
+            return 4;
+        }
+        env.host.kernel_btf = false;
+    }
+    env.host.external_btf = !btf_custom_path.empty();
     env.cgroup = cgroup;
 
     bpf::LoadCheckOptions load;
     load.log_cap = options.log_cap;
     load.rules = options.rules;
+    load.btf_custom_path = btf_custom_path;
     load.on_object = [](const ObjectFacts& facts, const std::vector<Fixup>& fixups) {
         send(protocol::ObjectOpened{facts, fixups});
     };
@@ -175,11 +189,34 @@ private:
     std::chrono::steady_clock::time_point m_started = std::chrono::steady_clock::now();
 };
 
+// Which kernel BTF the check uses, recorded in the report; the path for
+// libbpf's btf_custom_path (empty: the kernel's own). An external file that
+// is not usable BTF for this host stops the check: loading against it would
+// only produce misleading verdicts.
+Result<std::string> choose_btf(const CheckRunOptions& options, CheckReport& report) {
+    const char* kKernelBtf = "/sys/kernel/btf/vmlinux";
+    const bool kernel_btf = !options.ignore_kernel_btf && access(kKernelBtf, R_OK) == 0;
+    if (!options.external_btf.empty() && (!kernel_btf || options.force_external_btf)) {
+        TRY_ASSIGN(auto facts, bpf::check_external_btf(options.external_btf, report.kernel.arch));
+        report.btf = BtfUsed{"external", options.external_btf, facts.sha256};
+        return options.external_btf;
+    }
+    report.btf = kernel_btf ? BtfUsed{"kernel", kKernelBtf, ""} : BtfUsed{"none", "", ""};
+    return std::string();
+}
+
 } // namespace
 
 void run_check_supervised(const ObjectBytes& bytes, const CheckRunOptions& options,
                           CheckReport& report) {
     const DurationStamp stamp(report);
+    auto btf_custom_path = choose_btf(options, report);
+    if (!btf_custom_path) {
+        report.object_error =
+            ObjectError{FailureCode::MissingKernelBtf, btf_custom_path.error().errnum,
+                        "unusable external BTF: " + btf_custom_path.error().message};
+        return;
+    }
     std::optional<bpf::ScratchCgroup> cgroup;
     std::optional<bpf::CgroupReaper> reaper;
     std::string cgroup_error;
@@ -202,7 +239,9 @@ void run_check_supervised(const ObjectBytes& bytes, const CheckRunOptions& optio
     }
 
     auto child = Process::fork_call(
-        [&] { return check_process(bytes, options, cgroup ? &*cgroup : nullptr); },
+        [&] {
+            return check_process(bytes, options, *btf_custom_path, cgroup ? &*cgroup : nullptr);
+        },
         {.in = Stdio::null(), .out = Stdio::pipe(), .die_with_parent = true});
     if (!child) {
         report.object_error =

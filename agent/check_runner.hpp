@@ -23,6 +23,13 @@ struct CheckRunOptions {
     bool load_only = false;
     bool fire = true;
     unsigned timeout_seconds = 120;
+    // Behave as on a kernel without BTF: /sys/kernel/btf hidden from the
+    // check process (bpf::hide_kernel_btf).
+    bool ignore_kernel_btf = false;
+    // External kernel BTF (docs/btf.md): used where the kernel has none, or
+    // always when forced. Checked before anything loads.
+    std::string external_btf;
+    bool force_external_btf = false;
 };
 
 // Fills report.object, fixups, programs (and object_error) for `bytes`, and

@@ -43,6 +43,13 @@ std::string render_table(const CheckReport& report) {
         out += "  sha256:" + report.object.sha256.substr(0, 12);
     }
     out += "\nkernel  " + report.kernel.release + " " + report.kernel.arch + "\n";
+    if (report.btf) {
+        out += "btf     " + report.btf->source;
+        if (!report.btf->path.empty()) {
+            out += " " + report.btf->path;
+        }
+        out += "\n";
+    }
     if (report.object_error) {
         out += "error   " + std::string(to_string(report.object_error->code)) + ": " +
                report.object_error->message + "\n";

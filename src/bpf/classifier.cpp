@@ -65,6 +65,13 @@ bool is_trampoline_type(std::string_view type) {
     return type == "tracing" || type == "lsm" || type == "ext";
 }
 
+// Program types the kernel attaches by the type ids of its own BTF (fentry,
+// fexit, fmod_ret, tp_btf and iter are all "tracing"): no BTF file from
+// elsewhere can stand in for the kernel's.
+bool needs_kernel_btf_ids(std::string_view type) {
+    return type == "tracing" || type == "lsm" || type == "struct_ops";
+}
+
 Classification make(FailureCode code, std::string message, std::string evidence,
                     std::string hint = {}) {
     Classification c;
@@ -130,13 +137,23 @@ Classification classify_load_failure(const LoadFailure& f, const HostContext& ho
     if (auto line = find_line(log_lines, msgs,
                               {"failed to find valid kernel BTF", "Error loading vmlinux BTF",
                                "failed to load vmlinux BTF", "failed to parse target BTF"})) {
+        if (!host.kernel_btf && needs_kernel_btf_ids(f.prog_type)) {
+            return make(FailureCode::MissingKernelBtf,
+                        "a " + f.prog_type +
+                            " program attaches by the type ids of the kernel's own BTF, and this "
+                            "host has no /sys/kernel/btf/vmlinux (external BTF cannot stand in)",
+                        *line,
+                        "fentry/fexit/fmod_ret, tp_btf, lsm, iter and struct_ops programs need a "
+                        "kernel built with CONFIG_DEBUG_INFO_BTF; use a kprobe, tracepoint or "
+                        "raw_tracepoint variant of the program on this kernel.");
+        }
         return make(FailureCode::MissingKernelBtf, "no usable kernel BTF on this host", *line);
     }
 
     if (auto line = find_line(log_lines, msgs,
                               {"failed to resolve CO-RE relocation", "<invalid CO-RE relocation>",
                                "relocation failed", "unknown#195896080"})) {
-        if (!host.kernel_btf) {
+        if (!host.kernel_btf && !host.external_btf) {
             return make(FailureCode::MissingKernelBtf,
                         "CO-RE relocations need kernel BTF, which this host lacks", *line);
         }

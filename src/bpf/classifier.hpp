@@ -21,6 +21,7 @@ struct HostContext {
     bool privileged = true;                  // CAP_SYS_ADMIN or CAP_BPF in the effective set
     std::string lockdown;                    // "none", "integrity", "confidentiality", "" unknown
     bool kernel_btf = true;                  // /sys/kernel/btf/vmlinux is present
+    bool external_btf = false;               // CO-RE was resolved against an external BTF file
     std::optional<bool> prog_type_supported; // libbpf_probe_bpf_prog_type() for this program
     bool kprobe_pmu = true;                  // /sys/bus/event_source/devices/kprobe exists
     bool uprobe_pmu = true;                  // /sys/bus/event_source/devices/uprobe exists

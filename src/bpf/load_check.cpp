@@ -58,11 +58,13 @@ std::vector<std::string> zero_sized_maps(bpf_object* obj) {
 
 // Opens the object afresh, applies the fixups, autoloads only `only` (or
 // every program when empty) and loads it with the given log settings.
-Attempt load_attempt(const ObjectBytes& bytes, const std::string& name, const FixupRules& rules,
-                     const std::string& only, std::uint32_t level, std::size_t log_size) {
+Attempt load_attempt(const ObjectBytes& bytes, const std::string& name,
+                     const LoadCheckOptions& options, const std::string& only, std::uint32_t level,
+                     std::size_t log_size) {
+    const FixupRules& rules = options.rules;
     Attempt a;
     a.level = level;
-    auto opened = open_bpf_object(bytes, name, &a.messages);
+    auto opened = open_bpf_object(bytes, name, &a.messages, options.btf_custom_path);
     if (!opened) {
         a.err = opened.error().errnum ? opened.error().errnum : EINVAL;
         return a;
@@ -172,11 +174,10 @@ std::pair<StageResult, std::optional<LoadedProgram>>
 load_one(const ObjectBytes& bytes, const std::string& name, const LoadCheckOptions& options,
          const HostContext& host, const ProgramFacts& facts) {
     StageResult stage;
-    Attempt stats =
-        load_attempt(bytes, name, options.rules, facts.name, kLogLevelStats, kStatsLogSize);
+    Attempt stats = load_attempt(bytes, name, options, facts.name, kLogLevelStats, kStatsLogSize);
     if (stats.err == EINVAL && stats.log.empty() && !failed_before_verifier(stats.messages)) {
         // Kernels before 5.2 refuse BPF_LOG_STATS; libbpf then raises the level itself.
-        stats = load_attempt(bytes, name, options.rules, facts.name, 0, options.log_cap);
+        stats = load_attempt(bytes, name, options, facts.name, 0, options.log_cap);
     }
     if (stats.err == 0) {
         stage.verdict = Verdict::Pass;
@@ -186,15 +187,14 @@ load_one(const ObjectBytes& bytes, const std::string& name, const LoadCheckOptio
     }
 
     Attempt verbose =
-        load_attempt(bytes, name, options.rules, facts.name, kLogLevelVerbose | kLogLevelStats,
+        load_attempt(bytes, name, options, facts.name, kLogLevelVerbose | kLogLevelStats,
                      std::max<std::size_t>(options.log_cap, kStatsLogSize) + 1);
     if (verbose.err == EINVAL && verbose.log.empty() && !failed_before_verifier(verbose.messages)) {
-        verbose = load_attempt(bytes, name, options.rules, facts.name, kLogLevelVerbose,
-                               options.log_cap + 1);
+        verbose =
+            load_attempt(bytes, name, options, facts.name, kLogLevelVerbose, options.log_cap + 1);
     }
     if (verbose.log_full && verbose.err == ENOSPC) {
-        verbose =
-            load_attempt(bytes, name, options.rules, facts.name, kLogLevelVerbose, kMaxKernelLog);
+        verbose = load_attempt(bytes, name, options, facts.name, kLogLevelVerbose, kMaxKernelLog);
     }
     if (verbose.err == 0) {
         // Passed once the log was on: a kernel or libbpf quirk; report it as passing.
@@ -253,7 +253,7 @@ LoadCheckResult check_object_load(const ObjectBytes& bytes, const std::string& n
         return result;
     }
     std::vector<std::string> open_messages;
-    auto opened = open_bpf_object(bytes, name, &open_messages);
+    auto opened = open_bpf_object(bytes, name, &open_messages, options.btf_custom_path);
     if (!opened) {
         result.error =
             ObjectError{FailureCode::ObjectInvalid, opened.error().errnum, opened.error().message};

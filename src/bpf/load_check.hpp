@@ -25,6 +25,9 @@ namespace bpfleet::bpf {
 struct LoadCheckOptions {
     std::size_t log_cap = 1 << 20; // bytes of verifier log kept per program
     FixupRules rules;
+    // External kernel BTF for CO-RE (libbpf's btf_custom_path); empty: the
+    // kernel's own.
+    std::string btf_custom_path;
     // Called once the object is open and fixed up, before anything loads.
     std::function<void(const ObjectFacts&, const std::vector<Fixup>&)> on_object;
     // Called as each program's load verdict is known (index into facts.programs).

@@ -58,9 +58,13 @@ std::string map_type_name(unsigned type) {
 }
 
 Result<OpenedObject> open_bpf_object(const ObjectBytes& bytes, const std::string& name,
-                                     std::vector<std::string>* libbpf_messages) {
+                                     std::vector<std::string>* libbpf_messages,
+                                     const std::string& btf_custom_path) {
     auto opts = libbpf_opts<bpf_object_open_opts>();
     opts.object_name = name.c_str();
+    if (!btf_custom_path.empty()) {
+        opts.btf_custom_path = btf_custom_path.c_str();
+    }
     std::vector<std::string> scratch;
     auto& msgs = libbpf_messages ? *libbpf_messages : scratch;
     bpf_object* obj = nullptr;

@@ -39,9 +39,12 @@ struct OpenedObject {
 };
 
 // Opens `bytes` with libbpf. `libbpf_messages` receives libbpf's warnings.
+// `btf_custom_path`, when not empty, is the kernel BTF libbpf resolves CO-RE
+// relocations against instead of /sys/kernel/btf/vmlinux (external BTF).
 // Errors are OBJECT_INVALID with libbpf's reason.
 Result<OpenedObject> open_bpf_object(const ObjectBytes& bytes, const std::string& name,
-                                     std::vector<std::string>* libbpf_messages = nullptr);
+                                     std::vector<std::string>* libbpf_messages = nullptr,
+                                     const std::string& btf_custom_path = {});
 
 // Programs and maps of an opened object, plus ELF facts and the sha256.
 ObjectFacts collect_object_facts(bpf_object* obj, std::span<const std::uint8_t> bytes,

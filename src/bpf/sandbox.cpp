@@ -14,6 +14,7 @@
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <thread>
 #include <unistd.h>
 
@@ -241,6 +242,33 @@ Result<void> enter_private_mount_namespace() {
     if (mount("none", "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) {
         int err = errno;
         return make_error("sandbox", "making mounts private: " + errno_text(err), err);
+    }
+    return {};
+}
+
+Result<void> hide_kernel_btf() {
+    if (mount("none", "/sys/kernel/btf", "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+              "size=4k") != 0) {
+        const int err = errno;
+        return make_error("sandbox", "hiding /sys/kernel/btf: " + errno_text(err), err);
+    }
+    // libbpf 1.x tries these after /sys/kernel/btf/vmlinux; /dev/null is no
+    // ELF, so it moves on to the next and finally reports no kernel BTF.
+    utsname u{};
+    uname(&u);
+    const std::string release = u.release;
+    for (const std::string& path :
+         {"/boot/vmlinux-" + release, "/lib/modules/" + release + "/vmlinux-" + release,
+          "/lib/modules/" + release + "/build/vmlinux",
+          "/usr/lib/modules/" + release + "/kernel/vmlinux",
+          "/usr/lib/debug/boot/vmlinux-" + release,
+          "/usr/lib/debug/boot/vmlinux-" + release + ".debug",
+          "/usr/lib/debug/lib/modules/" + release + "/vmlinux"}) {
+        if (access(path.c_str(), F_OK) == 0 &&
+            mount("/dev/null", path.c_str(), nullptr, MS_BIND, nullptr) != 0) {
+            const int err = errno;
+            return make_error("sandbox", "hiding " + path + ": " + errno_text(err), err);
+        }
     }
     return {};
 }

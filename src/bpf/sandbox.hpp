@@ -80,6 +80,13 @@ private:
 // Gives the calling process a private mount namespace (propagation private).
 Result<void> enter_private_mount_namespace();
 
+// Makes the kernel's BTF invisible to this process, as on a kernel built
+// without it: an empty tmpfs over /sys/kernel/btf, /dev/null over the other
+// places libbpf looks for a vmlinux (/boot/vmlinux-$(uname -r), ...). Only
+// user space is fooled (the kernel keeps its BTF), which is what a test of
+// the loader's side needs. The caller must be in a private mount namespace.
+Result<void> hide_kernel_btf();
+
 struct NamespaceInfo {
     bool tracefs_mounted_by_us = false;
     int lo_ifindex = 1;

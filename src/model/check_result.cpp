@@ -269,9 +269,11 @@ Verdict ProgramResult::overall() const {
 
 int CheckReport::exit_status() const {
     if (object_error) {
-        // Bad input is 2; a sandbox or watchdog failure is trouble on the host: 1.
+        // Bad input (the object, its fixups, the external BTF given for it)
+        // is 2; a sandbox or watchdog failure is trouble on the host: 1.
         return (object_error->code == FailureCode::ObjectInvalid ||
-                object_error->code == FailureCode::LoaderContract)
+                object_error->code == FailureCode::LoaderContract ||
+                object_error->code == FailureCode::MissingKernelBtf)
                    ? 2
                    : 1;
     }
@@ -442,6 +444,12 @@ void to_json(Json& j, const CheckReport& v) {
     j["agent"] = Json{
         {"version", v.agent.version}, {"libbpf", v.agent.libbpf_version}, {"arch", v.agent.arch}};
     j["kernel"] = Json{{"release", v.kernel.release}, {"arch", v.kernel.arch}};
+    if (v.btf) {
+        j["btf"] = Json{{"source", v.btf->source}, {"path", v.btf->path}};
+        if (!v.btf->sha256.empty()) {
+            j["btf"]["sha256"] = v.btf->sha256;
+        }
+    }
     if (v.object_error) {
         j["error"] = Json{{"code", to_string(v.object_error->code)},
                           {"errno", v.object_error->errnum},
@@ -473,6 +481,14 @@ void from_json(const Json& j, CheckReport& v) {
     const auto& kernel = j.at("kernel");
     v.kernel.release = kernel.at("release").get<std::string>();
     v.kernel.arch = kernel.at("arch").get<std::string>();
+    v.btf.reset();
+    if (auto it = j.find("btf"); it != j.end()) {
+        BtfUsed btf;
+        btf.source = it->at("source").get<std::string>();
+        get_if_present(*it, "path", btf.path);
+        get_if_present(*it, "sha256", btf.sha256);
+        v.btf = std::move(btf);
+    }
     v.object_error.reset();
     if (auto it = j.find("error"); it != j.end() && !it->is_null()) {
         ObjectError err;

@@ -156,9 +156,17 @@ struct CheckSummary {
     int error = 0;
 };
 
+// The kernel BTF a check's loads were resolved against (docs/btf.md).
+struct BtfUsed {
+    std::string source; // "kernel": /sys/kernel/btf/vmlinux; "external": a file; "none"
+    std::string path;   // the file libbpf read; empty for "none"
+    std::string sha256; // of an external file; empty otherwise
+};
+
 struct CheckReport {
     AgentInfo agent;
     KernelInfo kernel;
+    std::optional<BtfUsed> btf; // absent from agents that predate it
     ObjectFacts object;
     std::vector<Fixup> fixups;
     std::vector<ProgramResult> programs;

@@ -150,6 +150,38 @@ TEST(Classifier, MissingKernelBtf) {
     EXPECT_EQ(c.code, FailureCode::MissingKernelBtf);
 }
 
+// A trampoline program on a host without kernel BTF: the reason names the
+// kernel's own BTF ids, which no external BTF replaces; a program that only
+// needs CO-RE keeps the generic message.
+TEST(Classifier, MissingKernelBtfForBtfIdProgramsSaysWhy) {
+    HostContext host;
+    host.kernel_btf = false;
+    host.external_btf = true;
+    const std::vector<std::string> msgs = {"libbpf: Error loading vmlinux BTF: -2"};
+    for (const char* type : {"tracing", "lsm", "struct_ops"}) {
+        auto c = classify_load_failure(failure(ENOENT, type, "", msgs), host);
+        EXPECT_EQ(c.code, FailureCode::MissingKernelBtf) << type;
+        EXPECT_NE(c.message.find("kernel's own BTF"), std::string::npos) << c.message;
+        EXPECT_NE(c.hint.find("CONFIG_DEBUG_INFO_BTF"), std::string::npos) << c.hint;
+    }
+    auto c = classify_load_failure(failure(ENOENT, "raw_tracepoint", "", msgs), host);
+    EXPECT_EQ(c.code, FailureCode::MissingKernelBtf);
+    EXPECT_EQ(c.message.find("kernel's own BTF"), std::string::npos) << c.message;
+}
+
+// With external BTF in use, a relocation that fails is the program's (or the
+// file's) mismatch, not a lack of BTF.
+TEST(Classifier, CoreFailureAgainstExternalBtfIsCoreRelocationFailed) {
+    constexpr std::string_view log = "4: <invalid CO-RE relocation>\n"
+                                     "failed to resolve CO-RE relocation <byte_off> [2] "
+                                     "struct task_struct.x (0:0 @ offset 0)\n";
+    HostContext host;
+    host.kernel_btf = false;
+    host.external_btf = true;
+    auto c = classify_load_failure(failure(EINVAL, "raw_tracepoint", log), host);
+    EXPECT_EQ(c.code, FailureCode::CoreRelocationFailed);
+}
+
 TEST(Classifier, CoreFailureWithoutKernelBtfIsMissingBtf) {
     constexpr std::string_view log = "4: <invalid CO-RE relocation>\n"
                                      "failed to resolve CO-RE relocation <byte_off> [2] "
