@@ -35,6 +35,7 @@ int main(int argc, char** argv) {
     add(register_inspect);
     add(register_pull);
     add(register_lab);
+    add(register_report);
 
     try {
         app.parse(argc, argv);

@@ -21,6 +21,10 @@ packages=(
     googletest libgtest-dev libgmock-dev python3 python3-jsonschema
     # the controller's micro benchmarks (bench/micro) and the profile bench/run records
     libbenchmark-dev linux-perf
+    # report documents: xmllint checks junit.xml against the JUnit schema;
+    # report.html is loaded and clicked in headless Chromium, driven by Node
+    # over the DevTools pipe (tests/report)
+    libxml2-utils chromium nodejs
     # real third-party BPF objects and tools to compare against
     bpftool libxdp1 xdp-tests
     # OCI integration tests: a real registry, skopeo to fill it, nginx for the

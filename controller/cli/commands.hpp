@@ -28,6 +28,8 @@ Action register_probe(CLI::App& app);
 Action register_inspect(CLI::App& app);
 // bpfleet pull ARTIFACT [--arch ARCH]... (cli/pull_command.cpp)
 Action register_pull(CLI::App& app);
+// bpfleet report diff|render|merge (cli/report_command.cpp)
+Action register_report(CLI::App& app);
 // bpfleet lab up|status|down (cli/lab_command.cpp, lab/)
 Action register_lab(CLI::App& app);
 

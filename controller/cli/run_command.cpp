@@ -12,18 +12,23 @@
 #include "fleet/runner.hpp"
 #include "inventory/inventory.hpp"
 #include "logging/log.hpp"
+#include "model/report_diff.hpp"
 #include "model/run_report.hpp"
 #include "oci/resolve.hpp"
 #include "protocol/protocol.hpp"
+#include "report/expectations.hpp"
+#include "report/json_report.hpp"
 #include "report/run_outputs.hpp"
 #include "report/run_recorder.hpp"
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <memory>
+#include <optional>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
@@ -42,6 +47,8 @@ struct RunOptions {
     std::string resume;
     std::vector<std::string> agents;
     std::string fixups;
+    std::string expect;
+    std::string baseline;
     std::string known_hosts;
     std::string remote_dir;
     std::size_t forks = 100;
@@ -74,6 +81,29 @@ parse_agent_options(const std::vector<std::string>& specs) {
     return out;
 }
 
+// --shard auto: the CI engine's own job index and count. GitLab's `parallel:
+// N` sets CI_NODE_INDEX (1-based) and CI_NODE_TOTAL; other engines set the
+// same two variables or pass I/N themselves (docs/ci.md).
+Result<std::string> resolve_shard(const std::string& shard) {
+    if (shard != "auto") {
+        return shard;
+    }
+    const char* index = std::getenv("CI_NODE_INDEX");
+    const char* total = std::getenv("CI_NODE_TOTAL");
+    if (index == nullptr || total == nullptr || *index == '\0' || *total == '\0') {
+        return make_error("usage",
+                          "--shard auto reads CI_NODE_INDEX and CI_NODE_TOTAL (GitLab's parallel "
+                          "jobs set them); they are not set: pass --shard I/N, or set them "
+                          "(docs/ci.md)");
+    }
+    const std::string spec = std::string(index) + "/" + total;
+    if (auto parsed = inventory::parse_shard(spec); !parsed) {
+        return make_error("usage", "--shard auto: CI_NODE_INDEX/CI_NODE_TOTAL is '" + spec +
+                                       "': " + parsed.error().message);
+    }
+    return spec;
+}
+
 // The hosts of this run: the inventory (or this machine), --limit, --shard.
 Result<std::vector<inventory::InventoryHost>> select_fleet(const RunOptions& options,
                                                            inventory::Inventory& inv) {
@@ -101,6 +131,8 @@ struct PreparedRun {
     fleet::AgentCatalog agents;
     std::vector<fleet::ArtifactInput> artifacts; // the plan points here
     fleet::CheckPlan plan;
+    std::optional<report::Expectations> expectations;
+    std::optional<RunReport> baseline;
 };
 
 Result<std::unique_ptr<PreparedRun>> prepare(const RunOptions& options, bool probe_only) {
@@ -126,6 +158,24 @@ Result<std::unique_ptr<PreparedRun>> prepare(const RunOptions& options, bool pro
         run->artifacts.push_back({spec, std::move(artifact)});
     }
     plan.artifacts = &run->artifacts;
+    if (!options.expect.empty()) {
+        // Checked here too: a typo is exit 2 naming FILE:LINE before any host is touched.
+        TRY_ASSIGN(run->expectations, report::load_expectations(options.expect));
+        std::vector<report::HostView> views;
+        for (const auto& h : run->inventory.hosts) {
+            views.push_back({h.name, h.tags, h.groups, "", ""});
+        }
+        TRY(report::check_rules_match(*run->expectations, views, options.artifacts));
+    }
+    if (!options.baseline.empty()) {
+        // Read and compared in kind now: a baseline of another check is exit 2, not a
+        // diff of nothing after the run.
+        TRY_ASSIGN(run->baseline, report::read_run_report(options.baseline));
+        RunReport shape;
+        shape.run.identity.mode = probe_only ? "probe" : "run";
+        shape.artifacts = options.artifacts;
+        TRY(diff_reports(*run->baseline, shape, options.baseline, "this run"));
+    }
     return run;
 }
 
@@ -180,8 +230,14 @@ fleet::FleetOptions fleet_options_of(const RunOptions& options) {
 
 // Wiring only: the hosts go to the runner, each finished host to the
 // recorder (journal, hosts/NAME/), the finished report to the run's writers.
-int run(const RunOptions& options, bool probe_only) {
+int run(RunOptions options, bool probe_only) {
     logging::init(logging::verbosity_of(options.quiet, options.verbose));
+    if (auto shard = resolve_shard(options.shard); shard) {
+        options.shard = *shard;
+    } else {
+        print_error(shard.error());
+        return kExitUsage;
+    }
     if (options.list_hosts) {
         inventory::Inventory inv;
         auto hosts = select_fleet(options, inv);
@@ -213,12 +269,15 @@ int run(const RunOptions& options, bool probe_only) {
         print_error(identity.error());
         return kExitUsage;
     }
+    identity->id = new_run_id();
     auto recorder =
         report::RunRecorder::open({options.output, options.resume, *identity}, std::move(builder));
     if (!recorder) {
         print_error(recorder.error());
         return kExitUsage;
     }
+    recorder->builder().set_run(
+        {recorder->identity(), BPFLEET_VERSION, command_line(), options.shard});
     if (recorder->torn_line() > 0) {
         spdlog::warn("{}:{} was cut short by a kill: dropped, that host runs again", options.resume,
                      recorder->torn_line());
@@ -249,7 +308,19 @@ int run(const RunOptions& options, bool probe_only) {
         spdlog::warn("cancelled by {}; to finish this run:\n  {}", cancelled,
                      resume_command(recorder->journal_path().string()));
     }
-    const RunReport report = recorder->finish(cancelled);
+    RunReport report = recorder->finish(cancelled);
+    if (run.expectations) {
+        report.expectations = report::apply_expectations(*run.expectations, report);
+    }
+    if (run.baseline) {
+        auto diff = diff_reports(*run.baseline, report, options.baseline,
+                                 (recorder->output_dir() / "report.json").string());
+        if (diff) {
+            report.baseline = std::move(*diff);
+        } else {
+            print_error(diff.error()); // e.g. no host in common: the report is still written
+        }
+    }
     const report::RunOutputs outputs{
         recorder->output(), probe_only ? report::TableKind::Facts : report::TableKind::Programs,
         options.quiet ? nullptr : stdout};
@@ -269,7 +340,9 @@ void add_fleet_options(CLI::App* cmd, RunOptions& o) {
                     "!TERM removes, &TERM intersects (comma list)");
     cmd->add_flag("--list-hosts", o.list_hosts,
                   "Print the selected hosts and their settings, then exit (nothing is contacted)");
-    cmd->add_option("--shard", o.shard, "Run slice I of N of the selected hosts (I/N)");
+    cmd->add_option("--shard", o.shard,
+                    "Run slice I of N of the selected hosts (I/N), or auto: I and N from "
+                    "CI_NODE_INDEX and CI_NODE_TOTAL (GitLab parallel jobs)");
     cmd->add_option("-o,--output", o.output, "Output directory")->capture_default_str();
     cmd->add_option("--resume", o.resume,
                     "Journal of an interrupted run of this same command: hosts already in it are "
@@ -315,6 +388,12 @@ Action register_run(CLI::App& app) {
     add_fleet_options(cmd, *options);
     cmd->add_option("--fixups", options->fixups,
                     "Fixups TOML, checked here, then applied to every check");
+    cmd->add_option("--expect", options->expect,
+                    "Expectations TOML (docs/expectations.md): known failures pass, surprises "
+                    "fail, 'arch not expected here' is not a miss");
+    cmd->add_option("--baseline", options->baseline,
+                    "An earlier run's report.json: the report says what changed since, and a "
+                    "regression (pass -> fail, error or miss) exits 1");
     cmd->add_flag("--load-only", options->load_only, "Load only: no attach, no trigger");
     cmd->add_flag("--no-fire", options->no_fire, "Attach but do not trigger");
     cmd->add_flag("--probe-features", options->probe_features,

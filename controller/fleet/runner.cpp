@@ -101,6 +101,9 @@ HostResult identity(const inventory::InventoryHost& h) {
     r.name = h.name;
     r.address = h.address;
     r.transport = std::string(inventory::to_string(h.transport));
+    r.tags = h.tags;
+    r.groups = h.groups;
+    r.vars = h.vars;
     if (h.transport == inventory::Transport::Ssh) {
         r.port = h.port;
         r.user = h.user;

@@ -1,5 +1,6 @@
 #include "report/host_files.hpp"
 
+#include <filesystem>
 #include <optional>
 #include <utility>
 
@@ -56,8 +57,11 @@ std::vector<Error> write_host_files(const OutputDir& hosts, const HostResult& ho
                 }
                 logs = std::move(*made);
             }
-            note(logs->write_file(file_name_part(c.object) + "." + file_name_part(p.name) + ".log",
-                                  p.load.log->text));
+            const std::string name =
+                std::filesystem::path(log_file_path(host.name, c.object, p.name))
+                    .filename()
+                    .string();
+            note(logs->write_file(name, p.load.log->text));
         }
     }
     if (left_out > 0) {
@@ -68,6 +72,12 @@ std::vector<Error> write_host_files(const OutputDir& hosts, const HostResult& ho
                                (dir->path() / "logs").string()});
     }
     return errors;
+}
+
+std::string log_file_path(const std::string& host, const std::string& object,
+                          const std::string& program) {
+    return "hosts/" + file_name_part(host) + "/logs/" + file_name_part(object) + "." +
+           file_name_part(program) + ".log";
 }
 
 } // namespace bpfleet::report

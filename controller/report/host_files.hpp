@@ -26,6 +26,12 @@ inline constexpr std::size_t kMaxLogFiles = 1000;
 std::vector<Error> write_host_files(const OutputDir& hosts, const HostResult& host,
                                     const std::string& agent_stderr);
 
+// Where write_host_files() puts a program's verifier log, relative to the
+// output directory ("hosts/rpi4-01/logs/probe.bpf.o.handle_exec.log"): the
+// writers point at it.
+std::string log_file_path(const std::string& host, const std::string& object,
+                          const std::string& program);
+
 // A name from a host's answer (an object path, a program name) as one safe
 // file name: only [A-Za-z0-9._-] are kept, anything else (and '/') becomes
 // '_', never a leading dot (no "..", no hidden files), at most 200 bytes.

@@ -29,6 +29,9 @@ Result<RunReport> parse_run_report(std::string_view text) {
             return make_error("report", "not a " + std::string(kRunSchema) + " document");
         }
         RunReport report;
+        if (auto run = j.find("run"); run != j.end()) { // absent in early v1 reports
+            report.run = run->get<RunInfo>();
+        }
         report.started = j.value("started", std::string());
         report.finished = j.value("finished", std::string());
         report.inventory = j.value("inventory", std::string());
@@ -36,6 +39,12 @@ Result<RunReport> parse_run_report(std::string_view text) {
         report.duration_ms = j.value("duration_ms", 0.0);
         report.artifacts = j.value("artifacts", std::vector<std::string>{});
         report.hosts = j.value("hosts", std::vector<HostResult>{});
+        if (auto e = j.find("expectations"); e != j.end()) {
+            report.expectations = e->get<ExpectationsApplied>();
+        }
+        if (auto b = j.find("baseline"); b != j.end()) {
+            report.baseline = b->get<ReportDiff>();
+        }
         return report;
     } catch (const std::exception& e) {
         return make_error("report", std::string("not a bpfleet report: ") + e.what());

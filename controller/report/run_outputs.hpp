@@ -1,6 +1,6 @@
 // The files and text a finished run leaves: which writers render its report,
-// in which order. Today report.json in the output directory, then the table
-// on stdout; further formats are further writers in this list.
+// in which order: report.json in the output directory, for `bpfleet run` also
+// junit.xml, summary.md and report.html, then the table on stdout.
 #pragma once
 
 #include "report/output_dir.hpp"

@@ -34,14 +34,21 @@ Result<RunRecorder> RunRecorder::open(const RecorderOptions& options, RunReportB
     const fs::path journal_path = out.path() / kJournalName;
     if (options.resume.empty()) {
         TRY_ASSIGN(Journal journal, Journal::create(out, options.identity));
-        return RunRecorder(std::move(out), std::move(hosts), journal_path, std::move(journal),
-                           std::move(builder));
+        RunRecorder recorder(std::move(out), std::move(hosts), journal_path, std::move(journal),
+                             std::move(builder));
+        recorder.m_identity = options.identity;
+        return recorder;
     }
     // Read (and, when it is this output's journal, appended) through one
     // descriptor opened without following a link.
     TRY_ASSIGN(Fd resume_fd, open_user_file_append(options.resume));
     JournalContents previous;
     TRY_ASSIGN(previous, read_journal(resume_fd, options.resume));
+    // The resumed run is the interrupted one: it keeps its id.
+    RunIdentity identity = options.identity;
+    if (!previous.identity.id.empty()) {
+        identity.id = previous.identity.id;
+    }
     if (const std::string diff = identity_difference(previous.identity, options.identity);
         !diff.empty()) {
         return make_error("usage",
@@ -69,13 +76,14 @@ Result<RunRecorder> RunRecorder::open(const RecorderOptions& options, RunReportB
         }
         journal.emplace(std::move(resume_fd));
     } else {
-        TRY_ASSIGN(Journal created, Journal::create(out, options.identity, carried));
+        TRY_ASSIGN(Journal created, Journal::create(out, identity, carried));
         journal.emplace(std::move(created));
     }
     RunRecorder recorder(std::move(out), std::move(hosts), journal_path, std::move(*journal),
                          std::move(builder));
     recorder.m_resumed = std::move(resumed);
     recorder.m_torn_line = previous.torn_line;
+    recorder.m_identity = std::move(identity);
     return recorder;
 }
 

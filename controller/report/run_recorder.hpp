@@ -52,6 +52,8 @@ public:
     // The checked output directory: every writer of the run's outputs uses it.
     [[nodiscard]] const OutputDir& output() const { return m_output; }
     [[nodiscard]] RunReportBuilder& builder() { return m_builder; }
+    // The run's identity as journaled: a resumed run's id is the journal's.
+    [[nodiscard]] const RunIdentity& identity() const { return m_identity; }
 
     // One host's end. An answer (not `cancelled`) is journaled at once and
     // its hosts/NAME/ files written; every result goes to the report. Returns
@@ -77,6 +79,7 @@ private:
     std::filesystem::path m_journal_path;
     Journal m_journal;
     RunReportBuilder m_builder;
+    RunIdentity m_identity;
     std::set<std::string> m_resumed; // host names answered in the resumed journal
     bool m_journal_failed = false;
     int m_torn_line = 0;

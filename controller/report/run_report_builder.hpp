@@ -12,6 +12,7 @@
 #include <chrono>
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace bpfleet::report {
@@ -24,6 +25,8 @@ public:
     // The selected hosts, in the order the report lists them. A result for a
     // host that is not selected is kept out of the report.
     void select(std::vector<std::string> host_names);
+    // What the report says about the run itself (report.json's `run`).
+    void set_run(RunInfo run) { m_report.run = std::move(run); }
     // A host's result; a second one for the same host replaces the first.
     void add(HostResult host);
     [[nodiscard]] bool has(const std::string& host_name) const;

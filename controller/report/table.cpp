@@ -2,6 +2,7 @@
 
 #include "common/file.hpp"
 #include "logging/terminal_text.hpp"
+#include "model/report_diff.hpp"
 
 #include <cerrno>
 #include <cstdlib>
@@ -14,6 +15,34 @@ namespace {
 std::string pad(std::string s, std::size_t w) {
     s.append(s.size() < w ? w - s.size() : 1, ' ');
     return s;
+}
+
+// The expectations' tally, then every unmet and stale one with its rule.
+void print_expectations(std::FILE* out, const ExpectationsApplied& e) {
+    std::fprintf(out, "expectations (%s): %d met, %d unmet, %d stale\n", e.file.c_str(),
+                 e.count(ExpectationOutcome::Met), e.count(ExpectationOutcome::Unmet),
+                 e.count(ExpectationOutcome::Stale));
+    for (const auto& r : e.results) {
+        if (r.outcome == ExpectationOutcome::Met) {
+            continue;
+        }
+        std::string what = r.host + " " + r.artifact;
+        if (!r.program.empty()) {
+            what += " " + r.object + " " + r.program + (r.stage.empty() ? "" : " " + r.stage);
+        }
+        std::string expected(to_string(r.expected));
+        if (r.expected_code != FailureCode::None) {
+            expected += " " + std::string(to_string(r.expected_code));
+        }
+        std::string actual(to_string(r.actual));
+        if (r.actual_code != FailureCode::None) {
+            actual += " " + std::string(to_string(r.actual_code));
+        }
+        std::fprintf(out, "  %s %s: expected %s, got %s (%s%s)\n",
+                     std::string(to_string(r.outcome)).c_str(), what.c_str(), expected.c_str(),
+                     actual.c_str(), r.rule.c_str(),
+                     r.reason.empty() ? "" : (": " + r.reason).c_str());
+    }
 }
 
 void print_programs(std::FILE* out, const RunReport& report) {
@@ -82,6 +111,13 @@ void print_programs(std::FILE* out, const RunReport& report) {
                  "%d skip, %d error; %d miss\n",
                  s.hosts, s.hosts_ok, s.hosts_unanswered, s.programs, s.pass, s.fail, s.skip,
                  s.error, s.miss);
+    if (report.expectations) {
+        print_expectations(out, *report.expectations);
+    }
+    if (report.baseline) {
+        std::fprintf(out, "against the baseline %s:\n%s", report.baseline->old_file.c_str(),
+                     diff_text(*report.baseline).c_str());
+    }
 }
 
 // A fact as text, "-" when the host did not say (or never answered).

@@ -267,6 +267,15 @@ Verdict ProgramResult::overall() const {
     return load.verdict == Verdict::Skip ? Verdict::Skip : Verdict::Pass;
 }
 
+FailureCode ProgramResult::overall_code() const {
+    for (const StageResult* stage : {&load, attach ? &*attach : nullptr, fire ? &*fire : nullptr}) {
+        if (stage && stage->verdict != Verdict::Pass && stage->code != FailureCode::None) {
+            return stage->code;
+        }
+    }
+    return FailureCode::None;
+}
+
 int CheckReport::exit_status() const {
     if (object_error) {
         // Bad input (the object, its fixups, the external BTF given for it)

@@ -129,6 +129,9 @@ struct ProgramResult {
     // error if a stage errored or is missing, fail if one failed, skip if the
     // program was not loaded on purpose, else pass.
     [[nodiscard]] Verdict overall() const;
+    // The code that explains overall(): that of the first stage that did not
+    // pass and has one; None when every stage passed.
+    [[nodiscard]] FailureCode overall_code() const;
 };
 
 struct AgentInfo {

@@ -1,7 +1,12 @@
 #include "model/run_report.hpp"
 
 #include <array>
+#include <cstdio>
+#include <ctime>
+#include <random>
+#include <set>
 #include <stdexcept>
+#include <tuple>
 #include <utility>
 
 namespace bpfleet {
@@ -69,7 +74,140 @@ std::string missing_reason(const HostResult& h) {
     return "no object for the host's architecture" + (arch.empty() ? "" : " (" + arch + ")");
 }
 
+using ProgramKey = std::tuple<std::string, std::string, std::string, std::string>;
+
+// exit_status() under expectations: a failure a rule expected, and a miss a
+// rule expected, no longer count; an unmet expectation does.
+int judged_exit_status(const RunReport& report, const RunSummary& s) {
+    std::set<ProgramKey> excused;
+    std::set<std::pair<std::string, std::string>> expected_miss;
+    bool unmet = false;
+    for (const auto& r : report.expectations->results) {
+        unmet = unmet || r.outcome == ExpectationOutcome::Unmet;
+        if (r.outcome == ExpectationOutcome::Unmet) {
+            continue;
+        }
+        if (r.program.empty()) {
+            expected_miss.emplace(r.host, r.artifact);
+        } else {
+            excused.emplace(r.host, r.artifact, r.object, r.program);
+        }
+    }
+    bool failed = unmet;
+    for (const auto& h : report.hosts) {
+        for (const auto& c : h.checks) {
+            failed = failed || c.report.object_error.has_value();
+            for (const auto& p : c.report.programs) {
+                const Verdict v = p.overall();
+                if ((v == Verdict::Fail || v == Verdict::Error) &&
+                    excused.count({h.name, c.artifact, c.object, p.name}) == 0) {
+                    failed = true;
+                }
+            }
+        }
+    }
+    if (failed) {
+        return 1;
+    }
+    for (const auto& m : s.missing) {
+        if (expected_miss.count({m.host, m.artifact}) == 0) {
+            return 3;
+        }
+    }
+    // Without artifacts (probe) a host without an answer has no pair to miss.
+    return report.artifacts.empty() && s.hosts_unanswered > 0 ? 3 : 0;
+}
+
 } // namespace
+
+std::string_view to_string(ExpectationOutcome o) {
+    switch (o) {
+    case ExpectationOutcome::Met:
+        return "met";
+    case ExpectationOutcome::Unmet:
+        return "unmet";
+    case ExpectationOutcome::Stale:
+        return "stale";
+    }
+    return "unmet";
+}
+
+int ExpectationsApplied::count(ExpectationOutcome o) const {
+    int n = 0;
+    for (const auto& r : results) {
+        n += r.outcome == o ? 1 : 0;
+    }
+    return n;
+}
+
+void to_json(Json& j, const ExpectationsApplied& v) {
+    Json results = Json::array();
+    for (const auto& r : v.results) {
+        results.push_back(Json{{"rule", r.rule},
+                               {"host", r.host},
+                               {"artifact", r.artifact},
+                               {"object", r.object},
+                               {"program", r.program},
+                               {"stage", r.stage},
+                               {"expected", to_string(r.expected)},
+                               {"expected_code", to_string(r.expected_code)},
+                               {"actual", to_string(r.actual)},
+                               {"actual_code", to_string(r.actual_code)},
+                               {"outcome", to_string(r.outcome)},
+                               {"reason", r.reason}});
+    }
+    j = Json{{"file", v.file},
+             {"sha256", v.sha256},
+             {"met", v.count(ExpectationOutcome::Met)},
+             {"unmet", v.count(ExpectationOutcome::Unmet)},
+             {"stale", v.count(ExpectationOutcome::Stale)},
+             {"results", results}};
+}
+
+void from_json(const Json& j, ExpectationsApplied& v) {
+    auto verdict = [](const Json& r, const char* key) {
+        auto parsed = verdict_from_string(r.at(key).get<std::string>());
+        if (!parsed) {
+            throw std::invalid_argument(std::string("expectations: unknown verdict in ") + key);
+        }
+        return *parsed;
+    };
+    auto code = [](const Json& r, const char* key) {
+        auto parsed = failure_code_from_string(r.at(key).get<std::string>());
+        if (!parsed) {
+            throw std::invalid_argument(std::string("expectations: unknown code in ") + key);
+        }
+        return *parsed;
+    };
+    v.file = j.at("file").get<std::string>();
+    v.sha256 = j.at("sha256").get<std::string>();
+    v.results.clear();
+    for (const Json& r : j.at("results")) {
+        ExpectationResult e;
+        e.rule = r.at("rule").get<std::string>();
+        e.host = r.at("host").get<std::string>();
+        e.artifact = r.at("artifact").get<std::string>();
+        e.object = r.at("object").get<std::string>();
+        e.program = r.at("program").get<std::string>();
+        e.stage = r.at("stage").get<std::string>();
+        e.expected = verdict(r, "expected");
+        e.expected_code = code(r, "expected_code");
+        e.actual = verdict(r, "actual");
+        e.actual_code = code(r, "actual_code");
+        const auto outcome = r.at("outcome").get<std::string>();
+        if (outcome == "met") {
+            e.outcome = ExpectationOutcome::Met;
+        } else if (outcome == "unmet") {
+            e.outcome = ExpectationOutcome::Unmet;
+        } else if (outcome == "stale") {
+            e.outcome = ExpectationOutcome::Stale;
+        } else {
+            throw std::invalid_argument("expectations: unknown outcome '" + outcome + "'");
+        }
+        e.reason = r.value("reason", std::string());
+        v.results.push_back(std::move(e));
+    }
+}
 
 RunSummary RunReport::summary() const {
     RunSummary s;
@@ -113,7 +251,13 @@ int RunReport::exit_status() const {
     if (cancelled == "SIGTERM") {
         return 143;
     }
+    if (baseline && baseline->regressed()) {
+        return 1;
+    }
     auto s = summary();
+    if (expectations) {
+        return judged_exit_status(*this, s);
+    }
     if (s.fail > 0 || s.error > 0) {
         return 1;
     }
@@ -156,7 +300,10 @@ void to_json(Json& j, const HostResult& v) {
              {"attempts", v.attempts},
              {"facts", v.facts ? Json(*v.facts) : Json::object()},
              {"checks", v.checks},
-             {"duration_ms", v.duration_ms}};
+             {"duration_ms", v.duration_ms},
+             {"tags", v.tags},
+             {"groups", v.groups},
+             {"vars", v.vars}};
     if (v.agent) {
         j["agent"] = Json{{"arch", v.agent->arch},
                           {"sha256", v.agent->sha256},
@@ -195,6 +342,12 @@ void from_json(const Json& j, HostResult& v) {
     }
     v.checks = j.value("checks", std::vector<ObjectCheck>{});
     v.duration_ms = j.value("duration_ms", 0.0);
+    v.tags = j.value("tags", std::vector<std::string>{});
+    v.groups = j.value("groups", std::vector<std::string>{});
+    v.vars = j.value("vars", Json::object());
+    if (!v.vars.is_object()) {
+        throw std::invalid_argument("vars is not an object");
+    }
 }
 
 void to_json(Json& j, const RunReport& v) {
@@ -204,6 +357,7 @@ void to_json(Json& j, const RunReport& v) {
         missing.push_back(Json{{"host", m.host}, {"artifact", m.artifact}, {"reason", m.reason}});
     }
     j = Json{{"schema", kRunSchema},
+             {"run", v.run},
              {"inventory", v.inventory},
              {"cancelled", v.cancelled},
              {"started", v.started},
@@ -223,6 +377,12 @@ void to_json(Json& j, const RunReport& v) {
                               {"complete", s.complete()},
                               {"missing", missing}}},
              {"exit_status", v.exit_status()}};
+    if (v.expectations) {
+        j["expectations"] = *v.expectations;
+    }
+    if (v.baseline) {
+        j["baseline"] = *v.baseline;
+    }
 }
 
 void to_json(Json& j, const RunIdentity& v) {
@@ -235,13 +395,15 @@ void to_json(Json& j, const RunIdentity& v) {
         artifacts.push_back(
             Json{{"spec", a.spec}, {"image_digest", a.image_digest}, {"objects", objects}});
     }
-    j = Json{{"mode", v.mode},
+    j = Json{{"id", v.id},
+             {"mode", v.mode},
              {"artifacts", artifacts},
              {"options", v.options},
              {"inventory_sha256", v.inventory_sha256}};
 }
 
 void from_json(const Json& j, RunIdentity& v) {
+    v.id = j.value("id", std::string());
     v.mode = j.at("mode").get<std::string>();
     v.options = j.at("options");
     if (!v.options.is_object()) {
@@ -259,6 +421,34 @@ void from_json(const Json& j, RunIdentity& v) {
         }
         v.artifacts.push_back(std::move(d));
     }
+}
+
+void to_json(Json& j, const RunInfo& v) {
+    j = Json(v.identity);
+    j["bpfleet_version"] = v.bpfleet_version;
+    j["command_line"] = v.command_line;
+    j["shard"] = v.shard;
+}
+
+void from_json(const Json& j, RunInfo& v) {
+    v.identity = j.get<RunIdentity>();
+    v.bpfleet_version = j.value("bpfleet_version", std::string());
+    v.command_line = j.value("command_line", std::vector<std::string>{});
+    v.shard = j.value("shard", std::string());
+}
+
+std::string new_run_id() {
+    std::time_t t = std::time(nullptr);
+    std::tm utc{};
+    gmtime_r(&t, &utc);
+    char stamp[32];
+    std::strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &utc);
+    std::random_device random;
+    const std::uint64_t bits =
+        (static_cast<std::uint64_t>(random()) << 32U | random()) & 0xffffffffffffULL;
+    char hex[16];
+    std::snprintf(hex, sizeof hex, "%012llx", static_cast<unsigned long long>(bits));
+    return std::string(stamp) + "-" + hex;
 }
 
 namespace {

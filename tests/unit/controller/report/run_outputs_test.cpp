@@ -66,6 +66,10 @@ TEST(RunOutputs, ReportJsonThenTheTableNamingIt) {
     EXPECT_NE(w.table.find("good"), std::string::npos) << w.table;
     EXPECT_NE(w.table.find("report: " + (dir / "report.json").string() + "\n"), std::string::npos)
         << w.table;
+    // bpfleet run writes the documents for CI and people too.
+    EXPECT_TRUE(std::filesystem::exists(dir / "junit.xml"));
+    EXPECT_TRUE(std::filesystem::exists(dir / "summary.md"));
+    EXPECT_TRUE(std::filesystem::exists(dir / "report.html"));
 }
 
 TEST(RunOutputs, QuietWritesTheReportAndPrintsNothing) {

@@ -80,7 +80,9 @@ TEST(RunRecorder, ResumeTakesJournaledHostsIntoTheNewOutputsJournal) {
     test::TempDir dir;
     const auto first = dir / "first";
     {
-        auto recorder = RunRecorder::open({first, {}, identity()}, builder_for({"a", "b"}));
+        RunIdentity first_identity = identity();
+        first_identity.id = "20250105T221804Z-000000000001";
+        auto recorder = RunRecorder::open({first, {}, first_identity}, builder_for({"a", "b"}));
         ASSERT_TRUE(recorder);
         ASSERT_TRUE(
             recorder->record(sample_host("a", {sample_program("p", Verdict::Pass)}), "", false)
@@ -88,9 +90,13 @@ TEST(RunRecorder, ResumeTakesJournaledHostsIntoTheNewOutputsJournal) {
     }
     const auto old_journal = first / "journal.jsonl";
     const std::string old_text = read_text(old_journal);
+    RunIdentity second_identity = identity();
+    second_identity.id = "20250105T230000Z-000000000002";
     auto recorder =
-        RunRecorder::open({dir / "second", old_journal, identity()}, builder_for({"a", "b"}));
+        RunRecorder::open({dir / "second", old_journal, second_identity}, builder_for({"a", "b"}));
     ASSERT_TRUE(recorder) << recorder.error().describe();
+    // The interrupted run goes on under its own id, in the new journal too.
+    EXPECT_EQ(recorder->identity().id, "20250105T221804Z-000000000001");
     EXPECT_TRUE(recorder->resumed("a"));
     EXPECT_FALSE(recorder->resumed("b"));
     EXPECT_EQ(recorder->resumed_count(), 1u);
@@ -107,6 +113,7 @@ TEST(RunRecorder, ResumeTakesJournaledHostsIntoTheNewOutputsJournal) {
     auto hosts = read_journal(dir / "second" / "journal.jsonl");
     ASSERT_TRUE(hosts) << hosts.error().describe();
     EXPECT_EQ(hosts->hosts.size(), 2u);
+    EXPECT_EQ(hosts->identity.id, "20250105T221804Z-000000000001");
     EXPECT_EQ(read_text(old_journal), old_text) << "the old run's journal is not touched";
     EXPECT_TRUE(fs::exists(dir / "second" / "hosts" / "b"));
 }

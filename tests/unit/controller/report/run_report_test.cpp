@@ -196,6 +196,38 @@ TEST(JsonReport, RoundTripsThroughReportJson) {
     EXPECT_EQ(std::distance(fs::directory_iterator(dir.path()), fs::directory_iterator{}), 1);
 }
 
+TEST(JsonReport, CarriesTheRunsMetadataAndEachHostsTagsGroupsAndVars) {
+    test::TempDir dir;
+    auto report = report_of({sample_host("a", {sample_program("p1", Verdict::Pass)})});
+    report.run.identity.id = new_run_id();
+    report.run.identity.artifacts.push_back({"build/probe.bpf.o", "", {{"", "probe.bpf.o", ""}}});
+    report.run.identity.options = Json{{"load_only", true}};
+    report.run.bpfleet_version = "0.1.0";
+    report.run.command_line = {"bpfleet", "run", "--creds", "<hidden>"};
+    report.run.shard = "2/3";
+    report.hosts[0].tags = {"arm64", "lab"};
+    report.hosts[0].groups = {"boards"};
+    report.hosts[0].vars = Json{{"rack", "B2"}, {"slots", {1, 2}}};
+    auto out = OutputDir::open(dir.path());
+    ASSERT_TRUE(out) << out.error().describe();
+    ASSERT_TRUE(JsonReportWriter(*out).write(report));
+
+    const Json written = Json::parse(std::ifstream(dir / "report.json"));
+    EXPECT_EQ(written["run"]["id"], report.run.identity.id);
+    EXPECT_EQ(written["run"]["mode"], "run");
+    EXPECT_EQ(written["run"]["options"]["load_only"], true);
+    EXPECT_EQ(written["run"]["command_line"][3], "<hidden>");
+    EXPECT_EQ(written["run"]["shard"], "2/3");
+    EXPECT_EQ(written["hosts"][0]["tags"], Json({"arm64", "lab"}));
+    EXPECT_EQ(written["hosts"][0]["vars"]["rack"], "B2");
+    auto back = read_run_report(dir / "report.json");
+    ASSERT_TRUE(back) << back.error().describe();
+    EXPECT_EQ(Json(*back), Json(report));
+    EXPECT_EQ(back->hosts[0].groups, std::vector<std::string>{"boards"});
+    // Two ids made one after the other differ.
+    EXPECT_NE(new_run_id(), new_run_id());
+}
+
 TEST(JsonReport, RefusesWhatIsNotARunReport) {
     EXPECT_FALSE(parse_run_report("not json"));
     EXPECT_FALSE(parse_run_report(R"({"schema":"bpfleet.check/v1"})"));
