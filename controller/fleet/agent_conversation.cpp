@@ -229,7 +229,8 @@ asio::awaitable<HostExpected<void>> send_all(Conversation& talk, const CheckPlan
 // check reply per request, bye.
 asio::awaitable<HostExpected<void>> receive_all(Conversation& talk, const CheckPlan& plan,
                                                 std::vector<PlannedCheck>& checks, HostResult& host,
-                                                const std::string& machine) {
+                                                const std::string& machine,
+                                                asio::steady_timer& hello_seen) {
     const std::string_view hello_text = "hello";
     CO_TRY_ASSIGN(auto hello_frame,
                   co_await talk.receive(Clock::now() + kHelloTimeout, hello_text, kMaxHelloBytes));
@@ -241,6 +242,7 @@ asio::awaitable<HostExpected<void>> receive_all(Conversation& talk, const CheckP
         co_return tl::unexpected(invalid("the host said uname -m = " + machine +
                                          " but the agent runs on " + hello->kernel.arch));
     }
+    hello_seen.cancel();
     const std::string_view probe_text = "probe reply";
     CO_TRY_ASSIGN(auto probe_frame,
                   co_await talk.receive(Clock::now() + kProbeTimeout, probe_text, kMaxFactsBytes));
@@ -287,7 +289,7 @@ asio::awaitable<HostExpected<void>> receive_all(Conversation& talk, const CheckP
 
 asio::awaitable<HostExpected<void>> converse(AgentStream& stream, const CheckPlan& plan,
                                              HostResult& host, Deadline deadline,
-                                             std::string machine) {
+                                             std::string machine, bool after_hello) {
     using namespace asio::experimental::awaitable_operators;
     if (machine.empty()) {
         machine = machine_arch();
@@ -299,7 +301,12 @@ asio::awaitable<HostExpected<void>> converse(AgentStream& stream, const CheckPla
     // once, since an agent whose output nobody reads stops reading its input
     // once the SSH windows (or pipes) between them are full.
     std::optional<HostFailure> send_failure;
+    asio::steady_timer hello_seen(co_await asio::this_coro::executor, deadline);
     auto sender = [&]() -> asio::awaitable<void> {
+        if (after_hello) {
+            // Ended by the receiver once the agent said hello (or by the deadline).
+            (void)co_await hello_seen.async_wait(asio::as_tuple(asio::use_awaitable));
+        }
         auto sent = co_await send_all(talk, plan, checks);
         if (!sent) {
             send_failure = sent.error();
@@ -312,7 +319,8 @@ asio::awaitable<HostExpected<void>> converse(AgentStream& stream, const CheckPla
         asio::steady_timer park(co_await asio::this_coro::executor, deadline);
         (void)co_await park.async_wait(asio::as_tuple(asio::use_awaitable));
     };
-    auto received = co_await (receive_all(talk, plan, checks, host, machine) || sender());
+    auto received =
+        co_await (receive_all(talk, plan, checks, host, machine, hello_seen) || sender());
     if (received.index() == 1) {
         co_return tl::unexpected(send_failure ? *send_failure
                                               : HostFailure{HostStatus::Timeout, "run",

@@ -49,8 +49,12 @@ struct CheckPlan {
 // transport): the objects are chosen by it before the agent's hello arrives,
 // and an agent reporting another architecture is an agent_error.
 // (By value: a coroutine keeps its parameters, not what references point at.)
+// `after_hello`: send nothing until the agent's hello has arrived. Needed
+// after an upload: the host's shell reads the agent from the channel's stdin
+// with `head -c`, and a `head` that reads ahead (busybox's does) would swallow
+// requests sent before the agent itself runs.
 asio::awaitable<HostExpected<void>> converse(AgentStream& stream, const CheckPlan& plan,
                                              HostResult& host, Deadline deadline,
-                                             std::string machine = {});
+                                             std::string machine = {}, bool after_hello = false);
 
 } // namespace bpfleet::fleet

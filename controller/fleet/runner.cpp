@@ -66,7 +66,8 @@ asio::awaitable<HostExpected<void>> attempt_ssh(const inventory::InventoryHost& 
     }
     run.progress.stage(h.name, "run");
     AgentStream& stream = *started.stream;
-    auto talked = co_await converse(stream, run.plan, r, deadline, deployed.arch);
+    auto talked =
+        co_await converse(stream, run.plan, r, deadline, deployed.arch, deployed.uploaded);
     out.agent_stderr = stream.stderr_text();
     co_return talked;
 }
