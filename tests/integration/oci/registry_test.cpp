@@ -10,6 +10,7 @@
 #include "support/require.hpp"
 
 #include <gtest/gtest.h>
+#include <memory>
 
 namespace bpfleet::test {
 namespace {
@@ -240,17 +241,28 @@ protected:
         o.credentials.use_environment = false;
         return o;
     }
+    // A registry behind basic auth (alice / s3cret-pw) holding private/x:latest.
+    std::unique_ptr<RegistryServer> private_registry() {
+        RegistryConfig cfg;
+        cfg.htpasswd = m_htpasswd;
+        auto reg = std::make_unique<RegistryServer>(m_dir.path(), cfg);
+        if (reg->ok()) {
+            m_push_error = reg->push(m_layout, "latest", "private/x:latest", "alice:s3cret-pw");
+        }
+        return reg;
+    }
+
     TempDir m_dir;
     fs::path m_htpasswd;
     fs::path m_layout;
+    std::string m_push_error;
 };
 
 TEST_F(AuthRegistry, BasicAuth) {
-    RegistryConfig cfg;
-    cfg.htpasswd = m_htpasswd;
-    RegistryServer reg(m_dir.path(), cfg);
+    auto server = private_registry();
+    RegistryServer& reg = *server;
     ASSERT_TRUE(reg.ok()) << reg.error();
-    ASSERT_EQ(reg.push(m_layout, "latest", "private/x:latest", "alice:s3cret-pw"), "");
+    ASSERT_EQ(m_push_error, "");
     std::string r = reg.host() + "/private/x:latest";
 
     auto anon = oci::resolve_artifact(r, options());
@@ -297,11 +309,10 @@ TEST_F(AuthRegistry, BasicAuth) {
 // option: a credential helper named by credHelpers or credsStore (a script
 // speaking the helper protocol), and podman's containers/auth.json.
 TEST_F(AuthRegistry, LoginsLeftByDockerAndPodmanAreFoundThroughTheCli) {
-    RegistryConfig cfg;
-    cfg.htpasswd = m_htpasswd;
-    RegistryServer reg(m_dir.path(), cfg);
+    auto server = private_registry();
+    RegistryServer& reg = *server;
     ASSERT_TRUE(reg.ok()) << reg.error();
-    ASSERT_EQ(reg.push(m_layout, "latest", "private/x:latest", "alice:s3cret-pw"), "");
+    ASSERT_EQ(m_push_error, "");
     std::string r = reg.host() + "/private/x:latest";
     fs::path home = m_dir.path() / "home";
     fs::path bin = m_dir.path() / "bin";
