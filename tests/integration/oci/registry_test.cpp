@@ -7,6 +7,7 @@
 #include "oci/image_builder.hpp"
 #include "oci/resolve.hpp"
 #include "oci/test_servers.hpp"
+#include "support/credential_helper.hpp"
 #include "support/require.hpp"
 
 #include <gtest/gtest.h>
@@ -318,12 +319,7 @@ TEST_F(AuthRegistry, LoginsLeftByDockerAndPodmanAreFoundThroughTheCli) {
     fs::path bin = m_dir.path() / "bin";
     fs::path log = m_dir.path() / "helper.log";
     write_text(bin / "docker-credential-labstore",
-               "#!/bin/sh\nserver=$(cat)\necho \"$1 $server\" >> " + log.string() +
-                   "\nif [ \"$server\" = '" + reg.host() +
-                   "' ]; then\n  printf "
-                   "'{\"ServerURL\":\"%s\",\"Username\":\"alice\",\"Secret\":\"s3cret-pw\"}' "
-                   "\"$server\"\nelse\n  echo 'credentials not found in native keychain'; exit "
-                   "1\nfi\n");
+               credential_helper_script(reg.host(), "s3cret-pw", log.string()));
     fs::permissions(bin / "docker-credential-labstore", fs::perms::owner_all);
     const char* path = std::getenv("PATH");
     int pulls = 0;

@@ -1,5 +1,6 @@
 #include "oci/credentials.hpp"
 #include "oci/image_builder.hpp"
+#include "support/credential_helper.hpp"
 #include "support/scoped_env.hpp"
 
 #include <filesystem>
@@ -72,13 +73,9 @@ protected:
     // A helper that knows `server` as alice / `secret`.
     void knowing_helper(const std::string& name, const std::string& server,
                         const std::string& secret) {
-        helper(name, "server=$(cat)\necho \"$1 $server\" >> " + log().string() +
-                         "\nif [ \"$server\" = '" + server +
-                         "' ]; then\n"
-                         "  printf '{\"ServerURL\":\"%s\",\"Username\":\"alice\",\"Secret\":\"" +
-                         secret +
-                         "\"}' \"$server\"\nelse\n"
-                         "  echo 'credentials not found in native keychain'; exit 1\nfi\n");
+        auto file = m_dir.path() / "bin" / ("docker-credential-" + name);
+        test::write_text(file, test::credential_helper_script(server, secret, log().string()));
+        std::filesystem::permissions(file, std::filesystem::perms::owner_all);
     }
     std::filesystem::path log() const { return m_dir.path() / "helper.log"; }
     std::string read_log() const {
