@@ -1,6 +1,7 @@
 #include "report/junit_writer.hpp"
 
 #include "report/host_files.hpp"
+#include "report/text_escape.hpp"
 
 #include <cstdio>
 #include <string_view>
@@ -13,36 +14,16 @@ namespace {
 // replaced by U+FFFD, so that a verifier log or a hostile host's text never
 // breaks the document. (The report's strings are UTF-8 already: JSON carried
 // them.)
+constexpr EscapeTable kXml = EscapeTable()
+                                 .replace('&', "&amp;")
+                                 .replace('<', "&lt;")
+                                 .replace('>', "&gt;")
+                                 .replace('"', "&quot;")
+                                 .replace('\'', "&apos;")
+                                 .replace_controls("\xEF\xBF\xBD", "\n\t\r");
+
 std::string xml_text(std::string_view s) {
-    std::string out;
-    out.reserve(s.size());
-    for (char ch : s) {
-        const auto c = static_cast<unsigned char>(ch);
-        switch (ch) {
-        case '&':
-            out += "&amp;";
-            break;
-        case '<':
-            out += "&lt;";
-            break;
-        case '>':
-            out += "&gt;";
-            break;
-        case '"':
-            out += "&quot;";
-            break;
-        case '\'':
-            out += "&apos;";
-            break;
-        default:
-            if (c < 0x20 && ch != '\n' && ch != '\t' && ch != '\r') {
-                out += "\xEF\xBF\xBD";
-            } else {
-                out += ch;
-            }
-        }
-    }
-    return out;
+    return escape(s, kXml);
 }
 
 std::string seconds(double ms) {

@@ -1,6 +1,7 @@
 #include "report/markdown_writer.hpp"
 
 #include "model/report_diff.hpp"
+#include "report/text_escape.hpp"
 
 #include <algorithm>
 #include <map>
@@ -14,43 +15,24 @@ namespace {
 
 // Text from a host or a file inside a table cell: no line breaks, no cell
 // separators, no HTML, no code spans or emphasis that would run on.
+constexpr EscapeTable kMarkdownCell = EscapeTable()
+                                          .replace_controls("")
+                                          .replace('|', "\\|")
+                                          .replace('<', "&lt;")
+                                          .replace('>', "&gt;")
+                                          .replace('&', "&amp;")
+                                          .replace('`', "\\`")
+                                          .replace('*', "\\*")
+                                          .replace('_', "\\_")
+                                          .replace('[', "\\[")
+                                          .replace(']', "\\]")
+                                          .replace('\\', "\\\\")
+                                          .replace('\n', " ")
+                                          .replace('\r', " ")
+                                          .replace('\t', " ");
+
 std::string md(std::string_view s) {
-    std::string out;
-    for (char ch : s) {
-        switch (ch) {
-        case '|':
-            out += "\\|";
-            break;
-        case '<':
-            out += "&lt;";
-            break;
-        case '>':
-            out += "&gt;";
-            break;
-        case '&':
-            out += "&amp;";
-            break;
-        case '`':
-        case '*':
-        case '_':
-        case '[':
-        case ']':
-        case '\\':
-            out += '\\';
-            out += ch;
-            break;
-        case '\n':
-        case '\r':
-        case '\t':
-            out += ' ';
-            break;
-        default:
-            if (static_cast<unsigned char>(ch) >= 0x20) {
-                out += ch;
-            }
-        }
-    }
-    return out;
+    return escape(s, kMarkdownCell);
 }
 
 std::string mark(Verdict v) {

@@ -20,22 +20,14 @@
 # BPFLEET_REQUIRE_ALL=1 a missing prerequisite is a failure (1), not a skip.
 set -euo pipefail
 
-readonly PYTHON=/usr/bin/python3 # not the python3 on PATH: it may lack jsonschema
-readonly AGENT_TIMEOUT=300       # seconds per agent run; its own watchdog is 120 s
+# shellcheck source=common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+readonly AGENT_TIMEOUT=300 # seconds per agent run; its own watchdog is 120 s
 
 # Test objects that are invalid as a whole by design: the agent answers 2.
 readonly OBJECT_LEVEL_FAILURES=(
     legacy_maps.bpf.o # pre-BTF "maps" section, which libbpf 1.0+ refuses
 )
-
-skip() {
-    echo "schema: skipped: $*" >&2
-    if [[ "${BPFLEET_REQUIRE_ALL:-0}" == 1 ]]; then
-        echo "schema: BPFLEET_REQUIRE_ALL=1: a missing prerequisite is a failure" >&2
-        exit 1
-    fi
-    exit 125
-}
 
 if [[ $# -ne 3 ]]; then
     echo "usage: $0 AGENT BPF_DIR SCHEMA" >&2
@@ -49,17 +41,9 @@ if [[ ! -r "$schema" ]]; then
     echo "schema: cannot read the schema '$schema'" >&2
     exit 1
 fi
-if [[ $(id -u) -ne 0 ]]; then
-    skip "needs root: the agent loads BPF programs"
-fi
+require_root_and_jsonschema
 if [[ ! -x "$agent" ]]; then
     skip "no agent at '$agent' (build bpfleet-agent first)"
-fi
-if [[ ! -x "$PYTHON" ]]; then
-    skip "$PYTHON is missing"
-fi
-if ! "$PYTHON" -c 'from jsonschema import Draft202012Validator' 2>/dev/null; then
-    skip "$PYTHON has no jsonschema >= 4 (apt-get install python3-jsonschema)"
 fi
 
 shopt -s nullglob

@@ -19,16 +19,8 @@
 # prerequisite is a failure (1), not a skip.
 set -euo pipefail
 
-readonly PYTHON=/usr/bin/python3 # not the python3 on PATH: it may lack jsonschema
-
-skip() {
-    echo "schema: skipped: $*" >&2
-    if [[ "${BPFLEET_REQUIRE_ALL:-0}" == 1 ]]; then
-        echo "schema: BPFLEET_REQUIRE_ALL=1: a missing prerequisite is a failure" >&2
-        exit 1
-    fi
-    exit 125
-}
+# shellcheck source=common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 if [[ $# -ne 5 ]]; then
     echo "usage: $0 BPFLEET AGENT BPF_DIR DOCS_DIR FIXTURES_DIR" >&2
@@ -40,12 +32,7 @@ bpf_dir=$3
 docs=$4
 fixtures=$5
 
-if [[ $(id -u) -ne 0 ]]; then
-    skip "needs root: the agent loads BPF programs"
-fi
-if ! "$PYTHON" -c 'from jsonschema import Draft202012Validator' 2>/dev/null; then
-    skip "$PYTHON has no jsonschema >= 4 (apt-get install python3-jsonschema)"
-fi
+require_root_and_jsonschema
 command -v xmllint >/dev/null || skip "no xmllint for junit.xml (apt-get install libxml2-utils)"
 for f in "$bpfleet" "$agent" "$bpf_dir/pass.bpf.o" "$bpf_dir/mixed.bpf.o"; do
     [[ -e "$f" ]] || skip "'$f' is missing (build first)"
