@@ -98,16 +98,19 @@ int render(const RenderOptions& options) {
         return report->exit_status();
     }
     std::string text;
-    if (options.format == "json") {
-        text = Json(*report).dump(2) + "\n";
-    } else if (options.format == "junit") {
+    if (options.format == "junit") {
         text = report::junit_xml(*report);
     } else if (options.format == "markdown") {
         text = report::summary_markdown(*report);
     } else if (options.format == "html") {
         text = report::report_html(*report);
     } else {
-        report::TableWriter table(report::TableKind::Programs, stdout, "");
+        auto kind =
+            report::table_kind_from_string(options.format).value_or(report::TableKind::Programs);
+        if (kind == report::TableKind::Programs && report->run.identity.mode == "probe") {
+            kind = report::TableKind::Facts; // as `bpfleet probe` printed it
+        }
+        report::TableWriter table(kind, stdout, "");
         if (auto written = table.write(*report); !written) {
             print_error(written.error());
             return kExitUsage;
@@ -161,10 +164,10 @@ Action register_report(CLI::App& app) {
     render_cmd->add_option("REPORT", render_options->report, "A report.json")->required();
     render_cmd
         ->add_option("--format", render_options->format,
-                     "For stdout: table, junit (junit.xml), markdown (summary.md), html "
-                     "(report.html) or json")
+                     "For stdout: table, matrix (hosts x programs), junit (junit.xml), markdown "
+                     "(summary.md), html (report.html) or json")
         ->capture_default_str()
-        ->check(CLI::IsMember({"table", "junit", "markdown", "html", "json"}));
+        ->check(CLI::IsMember({"table", "matrix", "junit", "markdown", "html", "json"}));
     render_cmd->add_option("-o,--output", render_options->output_dir,
                            "Write report.json, junit.xml, summary.md and report.html into this "
                            "folder instead");

@@ -59,6 +59,7 @@ struct RunOptions {
     bool probe_features = false;
     unsigned check_timeout = 120;
     bool quiet = false;
+    std::string format = "table"; // run: what stdout gets (table, matrix, json)
     bool list_hosts = false;
     int verbose = 0; // -v, -vv
     ArtifactCliOptions artifact_options;
@@ -322,7 +323,10 @@ int run(RunOptions options, bool probe_only) {
         }
     }
     const report::RunOutputs outputs{
-        recorder->output(), probe_only ? report::TableKind::Facts : report::TableKind::Programs,
+        recorder->output(),
+        probe_only
+            ? report::TableKind::Facts
+            : report::table_kind_from_string(options.format).value_or(report::TableKind::Programs),
         options.quiet ? nullptr : stdout};
     if (auto written = report::write_run_outputs(report, outputs); !written) {
         print_error(written.error());
@@ -403,6 +407,11 @@ Action register_run(CLI::App& app) {
                     "Watchdog for one object's check on a host, in seconds")
         ->capture_default_str()
         ->check(CLI::Range(1u, 86400u));
+    cmd->add_option("--format", options->format,
+                    "What stdout gets: table (identical results across hosts on one row), matrix "
+                    "(hosts x programs) or json (the report)")
+        ->capture_default_str()
+        ->check(CLI::IsMember({"table", "matrix", "json"}));
     add_artifact_options(cmd, options->artifact_options, false);
     return [options] { return run(*options, false); };
 }

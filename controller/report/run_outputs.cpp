@@ -11,7 +11,7 @@ std::vector<std::unique_ptr<ReportWriter>> run_writers(const RunOutputs& outputs
     const std::filesystem::path report_path = outputs.output_dir.path() / "report.json";
     std::vector<std::unique_ptr<ReportWriter>> writers;
     writers.push_back(std::make_unique<JsonReportWriter>(outputs.output_dir, "report.json"));
-    if (outputs.table == TableKind::Programs) {
+    if (outputs.table != TableKind::Facts) {
         // bpfleet run: the documents for CI and for people (probe has no programs)
         writers.push_back(std::make_unique<JunitWriter>(outputs.output_dir));
         writers.push_back(std::make_unique<MarkdownWriter>(outputs.output_dir));

@@ -16,7 +16,7 @@ namespace bpfleet::report {
 
 struct RunOutputs {
     OutputDir output_dir;                  // every file goes through it (RunRecorder::output())
-    TableKind table = TableKind::Programs; // bpfleet probe: Facts
+    TableKind table = TableKind::Programs; // --format; bpfleet probe: Facts
     std::FILE* table_out = stdout;         // nullptr: no table (-q)
 };
 

@@ -3,10 +3,13 @@
 #include "common/file.hpp"
 #include "logging/terminal_text.hpp"
 #include "model/report_diff.hpp"
+#include "report/fleet_table.hpp"
 
-#include <cerrno>
+#include <algorithm>
+#include <charconv>
 #include <cstdlib>
-#include <initializer_list>
+#include <sys/ioctl.h>
+#include <unistd.h>
 
 namespace bpfleet::report {
 namespace {
@@ -45,67 +48,9 @@ void print_expectations(std::FILE* out, const ExpectationsApplied& e) {
     }
 }
 
-void print_programs(std::FILE* out, const RunReport& report) {
-    std::fprintf(out, "%s%s%s%s%s%s%s%s\n", pad("HOST", 14).c_str(), pad("OBJECT", 22).c_str(),
-                 pad("PROGRAM", 24).c_str(), pad("LOAD", 6).c_str(), pad("ATTACH", 8).c_str(),
-                 pad("FIRED", 7).c_str(), pad("CODE", 26).c_str(), "DETAIL");
-    for (const auto& h : report.hosts) {
-        if (h.status != HostStatus::Ok) {
-            std::fprintf(out, "%s%s %s (%s): %s\n", pad(h.name, 14).c_str(), "host",
-                         std::string(to_string(h.status)).c_str(), h.stage.c_str(),
-                         h.error.c_str());
-            continue;
-        }
-        for (const auto& c : h.checks) {
-            if (c.report.object_error) {
-                std::fprintf(out, "%s%s%s\n", pad(h.name, 14).c_str(), pad(c.object, 22).c_str(),
-                             c.report.object_error->message.c_str());
-            }
-            for (const auto& p : c.report.programs) {
-                const StageResult* why = &p.load;
-                if (p.load.verdict == Verdict::Pass && p.attach &&
-                    p.attach->verdict == Verdict::Fail) {
-                    why = &*p.attach;
-                } else if (p.load.verdict == Verdict::Pass && p.fire &&
-                           p.fire->verdict == Verdict::Fail) {
-                    why = &*p.fire;
-                }
-                std::string fired = "-";
-                if (p.fire && p.fire->fired) {
-                    fired = *p.fire->fired ? "yes" : "no";
-                } else if (p.fire) {
-                    fired = std::string(to_string(p.fire->verdict));
-                }
-                std::string detail = why->code == FailureCode::None ? "" : why->evidence;
-                if (why->verdict == Verdict::Error) {
-                    detail = why->message;
-                }
-                if (detail.size() > 80) {
-                    detail = detail.substr(0, 77) + "...";
-                }
-                std::fprintf(
-                    out, "%s%s%s%s%s%s%s%s\n", pad(h.name, 14).c_str(), pad(c.object, 22).c_str(),
-                    pad(p.name, 24).c_str(), pad(std::string(to_string(p.load.verdict)), 6).c_str(),
-                    pad(p.attach ? std::string(to_string(p.attach->verdict)) : "-", 8).c_str(),
-                    pad(fired, 7).c_str(),
-                    pad(why->code == FailureCode::None ? "-" : std::string(to_string(why->code)),
-                        26)
-                        .c_str(),
-                    detail.c_str());
-            }
-        }
-    }
+// The summary line, then expectations and the baseline diff.
+void print_verdicts(std::FILE* out, const RunReport& report) {
     auto s = report.summary();
-    // Pairs of answered hosts that got no verdict (an artifact without an
-    // object for the host's architecture): host trouble has its row above.
-    for (const auto& m : s.missing) {
-        for (const auto& h : report.hosts) {
-            if (h.name == m.host && h.status == HostStatus::Ok) {
-                std::fprintf(out, "%s%s miss: %s\n", pad(m.host, 14).c_str(), m.artifact.c_str(),
-                             m.reason.c_str());
-            }
-        }
-    }
     std::fprintf(out,
                  "\n%d host(s): %d ok, %d without answer; %d program(s): %d pass, %d fail, "
                  "%d skip, %d error; %d miss\n",
@@ -126,7 +71,13 @@ std::string fact_text(const std::optional<std::string>& v) {
 }
 
 void print_facts(std::FILE* out, const RunReport& report) {
-    std::fprintf(out, "%s%s%s%s%s%s\n", pad("HOST", 14).c_str(), pad("ARCH", 9).c_str(),
+    std::size_t w_host = 12;
+    for (const auto& h : report.hosts) {
+        w_host = std::max(w_host, display_width(h.name) + 2);
+    }
+    w_host = std::min<std::size_t>(w_host, 30);
+    auto host_cell = [&](const std::string& name) { return pad(fit(name, w_host - 2), w_host); };
+    std::fprintf(out, "%s%s%s%s%s%s\n", pad("HOST", w_host).c_str(), pad("ARCH", 9).c_str(),
                  pad("KERNEL", 26).c_str(), pad("OS", 30).c_str(), pad("BTF", 5).c_str(), "STATUS");
     for (const auto& h : report.hosts) {
         static const HostFacts kNoFacts;
@@ -136,7 +87,7 @@ void print_facts(std::FILE* out, const RunReport& report) {
                                                         : std::string(to_string(h.status)) + " (" +
                                                               h.stage + "): " + h.error;
         std::fprintf(
-            out, "%s%s%s%s%s%s\n", pad(h.name, 14).c_str(), pad(fact_text(f.arch), 9).c_str(),
+            out, "%s%s%s%s%s%s\n", host_cell(h.name).c_str(), pad(fact_text(f.arch), 9).c_str(),
             pad(fact_text(f.kernel.release), 26).c_str(),
             pad(fact_text(f.os.pretty_name), 30).c_str(), pad(btf, 5).c_str(), status.c_str());
     }
@@ -147,28 +98,74 @@ void print_facts(std::FILE* out, const RunReport& report) {
 
 } // namespace
 
-Result<void> TableWriter::write(const RunReport& report) {
-    // The table is made in memory first: nearly every cell comes from a host
-    // (errors, object, program and kernel names, verifier evidence), so the
-    // whole text is made terminal-safe before any of it is printed.
+std::optional<TableKind> table_kind_from_string(std::string_view word) {
+    if (word == "table") {
+        return TableKind::Programs;
+    }
+    if (word == "matrix") {
+        return TableKind::Matrix;
+    }
+    if (word == "json") {
+        return TableKind::Json;
+    }
+    return std::nullopt;
+}
+
+std::size_t terminal_width(std::FILE* out) {
+    constexpr std::size_t kNarrowest = 40;
+    constexpr std::size_t kWidest = 1000;
+    if (const char* columns = std::getenv("COLUMNS")) {
+        std::size_t n = 0;
+        const std::string_view text(columns);
+        auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+        if (ec == std::errc() && end == text.data() + text.size() && n > 0) {
+            return std::clamp(n, kNarrowest, kWidest);
+        }
+    }
+    winsize ws{};
+    if (out && ::ioctl(::fileno(out), TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0) {
+        return std::clamp<std::size_t>(ws.ws_col, kNarrowest, kWidest);
+    }
+    return kDefaultWidth;
+}
+
+std::string table_text(const RunReport& report, TableKind kind, std::size_t width,
+                       const std::string& report_path) {
+    if (kind == TableKind::Json) {
+        return Json(report).dump(2) + "\n";
+    }
+    // Made in a memory stream: the summary parts print with printf.
     char* text = nullptr;
     std::size_t size = 0;
     {
         FilePtr buffer(open_memstream(&text, &size));
         if (!buffer) {
-            return make_error("io", "cannot make the table: out of memory", errno);
+            return "bpfleet: cannot make the table: out of memory\n";
         }
-        if (m_kind == TableKind::Facts) {
+        if (kind == TableKind::Facts) {
             print_facts(buffer.get(), report);
         } else {
-            print_programs(buffer.get(), report);
+            const std::string rows = kind == TableKind::Matrix ? matrix_text(report, width)
+                                                               : fleet_table_text(report, width);
+            std::fwrite(rows.data(), 1, rows.size(), buffer.get());
+            print_verdicts(buffer.get(), report);
         }
-        if (!m_report_path.empty()) {
-            std::fprintf(buffer.get(), "report: %s\n", m_report_path.c_str());
+        if (!report_path.empty()) {
+            std::fprintf(buffer.get(), "report: %s\n", report_path.c_str());
         }
     } // text and size are final once the stream is closed
-    const std::string safe = logging::terminal_safe_lines(std::string_view(text, size));
+    std::string out(text, size);
     std::free(text); // NOLINT(cppcoreguidelines-owning-memory): open_memstream mallocs it
+    return out;
+}
+
+Result<void> TableWriter::write(const RunReport& report) {
+    const std::size_t width = m_width != 0 ? m_width : terminal_width(m_out);
+    const std::string text = table_text(report, m_kind, width, m_report_path);
+    // Nearly every cell comes from a host (errors, object, program and kernel
+    // names, verifier evidence): the whole text is made terminal-safe before
+    // any of it is printed. JSON is safe already (its strings are escaped).
+    const std::string safe = m_kind == TableKind::Json ? text : logging::terminal_safe_lines(text);
     std::fwrite(safe.data(), 1, safe.size(), m_out);
     // A closed or full stdout is not an error of the run: report.json holds it all.
     std::fflush(m_out);

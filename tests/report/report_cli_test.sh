@@ -22,6 +22,7 @@ if ! command -v xmllint >/dev/null; then
     exit 125
 fi
 bpfleet=$(readlink -f "$1")
+export COLUMNS=100 # the table is fitted to the terminal: the golden files are 100 wide
 fixtures=$(readlink -f "$2")
 reports=$fixtures/reports
 golden=$reports/golden
@@ -68,6 +69,7 @@ expect_refused() {
 
 # render: every format, from the nightly fixture (exit 1: it has failures)
 expect_run render-table 1 nightly.table.txt report render nightly.json
+expect_run render-matrix 1 nightly.matrix.txt report render --format matrix nightly.json
 expect_run render-junit 1 nightly.junit.xml report render --format junit nightly.json
 expect_run render-markdown 1 nightly.summary.md report render --format markdown nightly.json
 expect_run render-html 1 nightly.report.html report render --format html nightly.json

@@ -230,18 +230,19 @@ std::string table_of(TableKind kind, const RunReport& report, const std::string&
     return s;
 }
 
-TEST(TableWriter, OneRowPerProgramHostTroubleOnItsOwnRowAndTheSummary) {
+TEST(TableWriter, OneRowPerProgramResultHostTroubleGroupedAndTheSummary) {
     RunReportBuilder builder({"build/probe.bpf.o"}, "");
     builder.select({"a", "b"});
     builder.add(sample_host("a", {sample_program("good", Verdict::Pass, Verdict::Pass),
                                   sample_program("bad", Verdict::Fail)}));
     builder.add(sample_unanswered("b", HostStatus::Unreachable));
     const std::string text = table_of(TableKind::Programs, builder.finish(""), "out/report.json");
-    EXPECT_NE(text.find("HOST"), std::string::npos) << text;
+    EXPECT_NE(text.find("HOSTS"), std::string::npos) << text;
     EXPECT_NE(text.find("good"), std::string::npos) << text;
     EXPECT_NE(text.find("VERIFIER_REJECT"), std::string::npos) << text;
     EXPECT_NE(text.find("R1 invalid mem access"), std::string::npos) << text;
-    EXPECT_NE(text.find("b             host unreachable (connect): cannot connect"),
+    EXPECT_NE(text.find("hosts without an answer:\n  unreachable (connect)  1/2  b\n"
+                        "    b: cannot connect"),
               std::string::npos)
         << text;
     EXPECT_NE(text.find("2 host(s): 1 ok, 1 without answer; 2 program(s): 1 pass, 1 fail, "
