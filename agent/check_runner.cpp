@@ -12,6 +12,7 @@
 #include "common/subprocess.hpp"
 #include "protocol/check_stream.hpp"
 
+#include <array>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -257,6 +258,7 @@ void run_check_supervised(const ObjectBytes& bytes, const CheckRunOptions& optio
     std::size_t total = 0;
     bool ended = false;
     bool timed_out = false;
+    bool hung_up = false;
     std::string protocol_error;
     while (!ended) {
         auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now());
@@ -264,12 +266,23 @@ void run_check_supervised(const ObjectBytes& bytes, const CheckRunOptions& optio
             timed_out = true;
             break;
         }
-        pollfd p{stream.get(), POLLIN, 0};
-        int rc = poll(&p, 1, static_cast<int>(std::min<long long>(left.count(), 1000)));
+        // Only the hang-up of the controller's end is watched there (no
+        // POLLIN): a request it pipelines stays unread for serve.
+        std::array<pollfd, 2> p{pollfd{stream.get(), POLLIN, 0},
+                                pollfd{options.hangup_fd, POLLRDHUP, 0}};
+        const nfds_t watched = options.hangup_fd >= 0 ? 2 : 1;
+        int rc = poll(p.data(), watched, static_cast<int>(std::min<long long>(left.count(), 1000)));
         if (rc < 0 && errno == EINTR) {
             continue;
         }
         if (rc <= 0) {
+            continue;
+        }
+        if (watched == 2 && (p[1].revents & (POLLHUP | POLLRDHUP | POLLERR)) != 0) {
+            hung_up = true;
+            break;
+        }
+        if ((p[0].revents & (POLLIN | POLLHUP | POLLERR)) == 0) {
             continue;
         }
         char chunk[65536];
@@ -312,7 +325,9 @@ void run_check_supervised(const ObjectBytes& bytes, const CheckRunOptions& optio
         child->kill();
     }
     const ExitStatus status = child->wait();
-    if (timed_out) {
+    if (hung_up) {
+        fill_missing(report, "the controller hung up: the check was stopped", options.load_only);
+    } else if (timed_out) {
         fill_missing(
             report, "timed out after " + std::to_string(options.timeout_seconds) + " s (--timeout)",
             options.load_only);
@@ -330,6 +345,7 @@ void run_check_supervised(const ObjectBytes& bytes, const CheckRunOptions& optio
         report.object_error =
             ObjectError{FailureCode::Unknown, 0,
                         timed_out ? "timed out before the object was opened (--timeout)"
+                        : hung_up ? "the controller hung up before the object was opened"
                                   : "the check process ended before the object was opened"};
     }
     if (!cgroup_error.empty()) {

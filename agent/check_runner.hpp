@@ -4,8 +4,9 @@
 // attaches and fires each program, and streams each result to the supervisor
 // as a JSON line the moment it is known. The supervisor owns the scratch
 // cgroup (and a reaper process that removes it should the supervisor itself
-// be killed), enforces the watchdog timeout, and assembles the report: on a
-// timeout or a crash of the child every program still gets a verdict.
+// be killed), enforces the watchdog timeout, stops the check when the
+// controller hangs up, and assembles the report: on a timeout or a crash of
+// the child every program still gets a verdict.
 #pragma once
 
 #include "bpf/fixups.hpp"
@@ -30,6 +31,12 @@ struct CheckRunOptions {
     // always when forced. Checked before anything loads.
     std::string external_btf;
     bool force_external_btf = false;
+    // The controller's end (serve's stdin), -1 for none. When it hangs up
+    // (the controller gave up on this host, was cancelled or killed) nobody
+    // waits for the answer: the check is killed at once and its sandbox
+    // (scratch cgroup, namespaces) removed, instead of running on until the
+    // watchdog.
+    int hangup_fd = -1;
 };
 
 // Fills report.object, fixups, programs (and object_error) for `bytes`, and

@@ -60,6 +60,7 @@ protocol::CheckReply handle_check(const protocol::Frame& frame) {
     run.load_only = options.load_only;
     run.fire = options.fire;
     run.timeout_seconds = options.timeout_seconds;
+    run.hangup_fd = STDIN_FILENO;
     if (options.fixups) {
         // Checked by the controller; this libbpf may still not know a type.
         if (auto known = bpf::check_fixup_rules(*options.fixups); !known) {
