@@ -301,6 +301,9 @@ asio::awaitable<HostExpected<StartedAgent>> start_agent(std::shared_ptr<SshLink>
         CO_TRY(co_await channel->write_all(*agent->bytes, deadline, {.stall_limit = stall}));
         d.uploaded = true;
     }
+    // The agent runs from here on (started by the shell after the line, or
+    // after the upload): the channel's failures are the conversation's.
+    channel->set_stage("run");
     StartedAgent started;
     started.deployed = std::move(d);
     started.stream = std::make_unique<SshAgentStream>(std::move(channel), head.substr(newline + 1));

@@ -19,6 +19,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace bpfleet::fleet {
 
@@ -57,6 +58,11 @@ public:
     asio::awaitable<HostExpected<std::string>> read_all(std::size_t limit, Deadline deadline);
     // The exit status once the command has ended (-1 when it was killed by a signal).
     asio::awaitable<HostExpected<int>> exit_status(Deadline deadline);
+
+    // The stage its failures name from now on: the deploy command's channel
+    // carries the agent's conversation once the agent runs ("run"), and a
+    // host lost mid-check is lost in `run`, not in `deploy`.
+    void set_stage(std::string stage) { m_stage = std::move(stage); }
 
     // What the command wrote to stderr so far (the first 64 KiB).
     [[nodiscard]] const std::string& stderr_text() const { return m_stderr; }

@@ -3,7 +3,7 @@
 // controller is cancelled: the agent must stop the check, remove its sandbox
 // and exit at once, not run on until its own watchdog.
 
-#include "ssh/ssh_run_fixture.hpp"
+#include "ssh/fault_fixture.hpp"
 
 #include <chrono>
 #include <csignal>
@@ -17,39 +17,6 @@ namespace bpfleet::test {
 namespace {
 
 using namespace std::chrono_literals;
-
-std::string link_of(const fs::path& p) {
-    std::error_code ec;
-    auto target = fs::read_symlink(p, ec);
-    return ec ? std::string() : target.string();
-}
-
-// The agents `serve` processes below `root` and, for each, the check
-// process: its child in a network namespace of its own.
-struct AgentTree {
-    std::vector<pid_t> agents;
-    pid_t check = -1;
-};
-
-AgentTree agent_tree(pid_t root) {
-    AgentTree tree;
-    const auto all = descendants(root);
-    for (pid_t p : all) {
-        if (process_cmdline(p).find(" serve") != std::string::npos) {
-            tree.agents.push_back(p);
-        }
-    }
-    for (pid_t p : tree.agents) {
-        const std::string ns = link_of("/proc/" + std::to_string(p) + "/ns/net");
-        for (pid_t c : descendants(p)) {
-            const std::string child_ns = link_of("/proc/" + std::to_string(c) + "/ns/net");
-            if (!child_ns.empty() && child_ns != ns) {
-                tree.check = c;
-            }
-        }
-    }
-    return tree;
-}
 
 // The finding (#10): an agent whose controller went away kept running its
 // check until --check-timeout (here 90 s), with its scratch cgroup. The
