@@ -4,6 +4,7 @@
 // document from a bad host refused with the member named.
 #include "model/host_facts.hpp"
 #include "model/run_report.hpp"
+#include "support/lazy_json.hpp"
 
 #include <fstream>
 #include <gtest/gtest.h>
@@ -158,7 +159,7 @@ TEST(HostFacts, MembersANewerAgentAddsAreKeptWhereTheyWere) {
 struct BadFacts {
     const char* name;
     const char* pointer;
-    Json value; // discarded: remove the member
+    test::LazyJson value; // discarded: remove the member
     std::string expected;
 };
 
@@ -168,10 +169,11 @@ TEST_P(BadFactsDocument, IsRefusedNamingTheMember) {
     const BadFacts& b = GetParam();
     Json doc = full_facts();
     const Json::json_pointer at(b.pointer);
-    if (b.value.is_discarded()) {
+    Json value = b.value.get();
+    if (value.is_discarded()) {
         doc[at.parent_pointer()].erase(at.back());
     } else {
-        doc[at] = b.value;
+        doc[at] = std::move(value);
     }
     auto read = parse_host_facts(doc);
     ASSERT_FALSE(read) << doc.dump().substr(0, 300);
@@ -226,10 +228,13 @@ INSTANTIATE_TEST_SUITE_P(
                  "integer"},
         BadFacts{"LongHostname", "/hostname", std::string(4097, 'h'),
                  "facts.hostname: a string of 4097 bytes, over the 4096-byte limit"},
-        BadFacts{"LongOsName", "/os/pretty_name", std::string(kMaxFieldString + 1, 'o'),
+        BadFacts{"LongOsName", "/os/pretty_name", test::LazyJson::made_by([] {
+                     return Json(std::string(kMaxFieldString + 1, 'o'));
+                 }),
                  "facts.os.pretty_name: a string of 262145 bytes"},
-        BadFacts{"ManyLsms", "/security/lsm",
-                 Json(std::vector<std::string>(kMaxFieldItems + 1, "bpf")),
+        BadFacts{"ManyLsms", "/security/lsm", test::LazyJson::made_by([] {
+                     return Json(std::vector<std::string>(kMaxFieldItems + 1, "bpf"));
+                 }),
                  "facts.security.lsm: 65537 items, over the limit of 65536"}),
     [](const auto& param_info) { return param_info.param.name; });
 

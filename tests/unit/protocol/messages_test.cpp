@@ -3,6 +3,7 @@
 // of the wrong type, oversized, nested too deep, a message of another type):
 // an error that names the member, never an exception.
 #include "protocol/messages.hpp"
+#include "support/lazy_json.hpp"
 
 #include <gtest/gtest.h>
 #include <string>
@@ -232,8 +233,8 @@ TEST(Messages, EveryParserTakesItsOwnGoodMessage) {
 struct Bad {
     const char* name;
     Kind kind;
-    const char* pointer; // the member to change ("" for none)
-    Json value;          // its new value; discarded: remove it
+    const char* pointer;  // the member to change ("" for none)
+    test::LazyJson value; // its new value; discarded: remove it
     std::string expected;
 };
 
@@ -243,10 +244,11 @@ TEST_P(BadMessage, IsRefusedNamingTheMember) {
     const Bad& b = GetParam();
     Json m = good(b.kind);
     const Json::json_pointer at(b.pointer);
-    if (b.value.is_discarded()) {
+    Json value = b.value.get();
+    if (value.is_discarded()) {
         m[at.parent_pointer()].erase(at.back());
     } else {
-        m[at] = b.value;
+        m[at] = std::move(value);
     }
     const std::string error = parse_error(b.kind, m);
     EXPECT_NE(error.find(b.expected), std::string::npos)
@@ -351,12 +353,15 @@ INSTANTIATE_TEST_SUITE_P(
         Bad{"FixupsSource", Kind::CheckRequest, "/options/fixups/source",
             std::string(kMaxFixupName + 1, 's'),
             "check.options.fixups.source: a string of 4097 bytes, over the 4096-byte limit"},
-        Bad{"ErrorMessage", Kind::Error, "/message", std::string(kMaxErrorMessage + 1, 'e'),
+        Bad{"ErrorMessage", Kind::Error, "/message",
+            test::LazyJson::made_by([] { return Json(std::string(kMaxErrorMessage + 1, 'e')); }),
             "error.message: a string of 65537 bytes"},
         Bad{"FactsHostname", Kind::ProbeReply, "/facts/hostname", std::string(5000, 'h'),
             "probe.facts.hostname: a string of 5000 bytes, over the 4096-byte limit"},
         Bad{"FactsMounts", Kind::ProbeReply, "/facts/filesystems/bpffs/mounts",
-            Json(std::vector<std::string>(kMaxFieldItems + 1, "/sys/fs/bpf")),
+            test::LazyJson::made_by([] {
+                return Json(std::vector<std::string>(kMaxFieldItems + 1, "/sys/fs/bpf"));
+            }),
             "probe.facts.filesystems.bpffs.mounts: 65537 items, over the limit of 65536"}),
     [](const auto& param_info) { return param_info.param.name; });
 
