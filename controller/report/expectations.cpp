@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <set>
@@ -92,9 +93,13 @@ Result<void> read_rule(const toml::table& table, const std::string& file, Expect
         std::string text;
         TRY_ASSIGN(text, string_value(value, key, at));
         if (key == "hosts") {
-            auto terms = parse_host_selector(text);
+            auto terms =
+                parse_host_selector(text, std::filesystem::path(file).parent_path().string());
             if (!terms) {
-                return make_error("usage", "'hosts': " + terms.error().message, 0, at);
+                // "hosts @FILE: no such file", "FILE:3: a host list holds ...", or the term
+                const Error& e = terms.error();
+                return make_error(
+                    "usage", (e.context.empty() ? "'hosts'" : e.context) + ": " + e.message, 0, at);
             }
             rule.hosts_text = text;
             rule.hosts = std::move(*terms);
@@ -152,31 +157,25 @@ Result<void> read_rule(const toml::table& table, const std::string& file, Expect
 
 } // namespace
 
-Result<std::vector<HostTerm>> parse_host_selector(std::string_view text) {
+Result<std::vector<HostTerm>> parse_host_selector(std::string_view text,
+                                                  const std::string& base_dir) {
     std::vector<HostTerm> terms;
-    std::size_t pos = 0;
-    while (pos <= text.size()) {
-        const std::size_t comma = std::min(text.find(',', pos), text.size());
-        std::string word(text.substr(pos, comma - pos));
-        pos = comma + 1;
-        word.erase(0, word.find_first_not_of(" \t"));
-        word.erase(word.find_last_not_of(" \t") + 1);
-        if (word.empty()) {
-            if (text.find_first_not_of(" \t,") == std::string_view::npos) {
-                break; // an empty selector: every host
-            }
-            return make_error("usage", "an empty term in '" + std::string(text) + "'");
-        }
+    if (text.find_first_not_of(" \t") == std::string_view::npos) {
+        return terms; // an empty selector: every host
+    }
+    std::vector<inventory::SelectorTerm> parsed;
+    TRY_ASSIGN(parsed, inventory::parse_selector_terms(text, "hosts", base_dir));
+    for (const auto& st : parsed) {
+        const std::string& word = st.text;
         HostTerm t;
-        if (word[0] == '!') {
-            t.negated = true;
-            word.erase(0, 1);
-        }
+        t.sign = st.sign;
+        t.set = st.set;
+        const std::string at = st.origin.empty() ? "" : " (" + st.origin + ")";
         const auto colon = word.find(':');
         const std::string prefix = colon == std::string::npos ? "" : word.substr(0, colon);
         const std::string value = colon == std::string::npos ? word : word.substr(colon + 1);
         if (colon != std::string::npos && value.empty()) {
-            return make_error("usage", "'" + word + "' names nothing after the colon");
+            return make_error("usage", "'" + word + "' names nothing after the colon" + at);
         }
         if (word == "all" || word == "*") {
             t.kind = HostTerm::Kind::All;
@@ -196,14 +195,17 @@ Result<std::vector<HostTerm>> parse_host_selector(std::string_view text) {
             if (!find_arch(value)) {
                 return make_error("usage", "'" + value +
                                                "' is not an architecture bpfleet knows (x86_64, "
-                                               "aarch64, armv7l, or their OCI names)");
+                                               "aarch64, armv7l, or their OCI names)" +
+                                               at);
             }
             t.kind = HostTerm::Kind::Arch;
             t.pattern = agent_arch_name(value);
         } else {
             return make_error("usage", "'" + word +
                                            "': a term is NAME, GLOB, tag:T, group:G, kernel:GLOB, "
-                                           "arch:NAME or all, each may start with '!'");
+                                           "arch:NAME, all or @FILE, each may start with '!' or "
+                                           "'&'" +
+                                           at);
         }
         terms.push_back(std::move(t));
     }
@@ -211,24 +213,11 @@ Result<std::vector<HostTerm>> parse_host_selector(std::string_view text) {
 }
 
 bool host_selected(const std::vector<HostTerm>& terms, const HostView& host, bool assume_facts) {
-    bool any_positive = false;
-    bool selected = false;
-    for (const auto& t : terms) {
-        if (!t.negated) {
-            any_positive = true;
-            selected = selected || term_matches(t, host, assume_facts);
-        }
-    }
-    if (any_positive && !selected) {
-        return false;
-    }
-    for (const auto& t : terms) {
+    return inventory::selector_selects(terms, [&](const HostTerm& t) {
         // Unknown facts never remove a host: only a term that surely matches does.
-        if (t.negated && term_matches(t, host, false)) {
-            return false;
-        }
-    }
-    return true;
+        const bool assume = assume_facts && t.sign != inventory::SelectorTerm::Sign::Exclude;
+        return term_matches(t, host, assume);
+    });
 }
 
 HostView host_view(const HostResult& host) {

@@ -9,6 +9,7 @@
 #pragma once
 
 #include "common/result.hpp"
+#include "inventory/inventory.hpp"
 #include "model/run_report.hpp"
 
 #include <string>
@@ -17,14 +18,16 @@
 
 namespace bpfleet::report {
 
-// One term of a host selector: the --limit syntax (NAME, GLOB, tag:T,
-// group:G, all, *) plus kernel:GLOB (the kernel release) and arch:NAME (any
-// spelling: x86_64, amd64, aarch64, arm64, ...); '!' removes.
+// One term of a host selector: the --limit syntax, read by the same parser
+// (inventory::parse_selector_terms: NAME, GLOB, tag:T, group:G, all, *,
+// @FILE; '!' removes, '&' intersects) plus kernel:GLOB (the kernel release)
+// and arch:NAME (any spelling: x86_64, amd64, aarch64, arm64, ...).
 struct HostTerm {
     enum class Kind { All, Name, Tag, Group, Kernel, Arch };
     Kind kind = Kind::All;
     std::string pattern; // a glob for Name, Tag, Group, Kernel; the agent's arch name for Arch
-    bool negated = false;
+    inventory::SelectorTerm::Sign sign = inventory::SelectorTerm::Sign::Include;
+    std::size_t set = 0; // the '&' set (SelectorTerm::set)
 };
 
 // What a host selector sees of a host. Unknown kernel or arch (before the
@@ -38,10 +41,15 @@ struct HostView {
     std::string arch; // the agent's name (uname -m)
 };
 
-// A comma list of terms; empty: every host. Errors name the bad term.
-Result<std::vector<HostTerm>> parse_host_selector(std::string_view text);
+// A comma list of terms; empty: every host. A relative @FILE is read from
+// `base_dir` (the expectations file's folder) when given. Errors name the
+// bad term.
+Result<std::vector<HostTerm>> parse_host_selector(std::string_view text,
+                                                  const std::string& base_dir = "");
 
-// The positive terms (all hosts when there are none) minus the negative ones.
+// As --limit combines them (inventory::selector_selects). A kernel: or
+// arch: term never matches a host whose facts are unknown, except in
+// `assume_facts`; a '!' term removes only a host it surely matches.
 bool host_selected(const std::vector<HostTerm>& terms, const HostView& host,
                    bool assume_facts = false);
 

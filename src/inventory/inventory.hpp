@@ -23,6 +23,7 @@
 #include "inventory/ssh_config.hpp"
 #include "inventory/types.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
@@ -122,6 +123,65 @@ Result<Inventory> load_inventory(const std::filesystem::path& path,
 // The embedded default when no -i is given: one host "local" on the local
 // transport.
 Inventory local_inventory();
+
+// One term of a host selector (--limit, an expectation's `hosts`) with its
+// sign: "NAME", "!NAME", "&NAME"; the lines of an @FILE are terms of their own.
+struct SelectorTerm {
+    enum class Sign { Include, Exclude, Intersect };
+    Sign sign = Sign::Include;
+    std::string text;   // the term without its sign: "rpi4-*", "tag:arm", ...
+    std::string origin; // "" or "FILE:LINE" for a term read from @FILE
+    // The terms of one '&' intersect as one set: a '&@FILE' keeps the hosts
+    // in the file, not only those on every line of it.
+    std::size_t set = 0;
+};
+
+// The syntax of a selector, shared by --limit and the expectations' `hosts`:
+// terms split at ',', each with its sign, @FILE read (one name or pattern per
+// line, '#' comments; a relative FILE from `base_dir` when given, else from
+// the working directory). What a term's text means is the caller's. Errors
+// (SELECTOR_INVALID, context `context`): an empty term, an unreadable @FILE,
+// a signed line in one.
+Result<std::vector<SelectorTerm>> parse_selector_terms(std::string_view selector,
+                                                       const std::string& context = "--limit",
+                                                       const std::string& base_dir = "");
+
+// Whether a host is selected, given which terms match it: a positive term
+// matches (or there is none), every '&' set has a term that matches, and no
+// '!' term matches. `Term` has SelectorTerm's `sign` and `set` (a
+// SelectorTerm, or a caller's term made from one).
+template <typename Term, typename Matches>
+bool selector_selects(const std::vector<Term>& terms, Matches&& matches) {
+    bool any_positive = false;
+    bool included = false;
+    std::vector<std::pair<std::size_t, bool>> sets; // '&' set -> some term matched
+    for (const auto& t : terms) {
+        switch (t.sign) {
+        case SelectorTerm::Sign::Include:
+            any_positive = true;
+            included = included || matches(t);
+            break;
+        case SelectorTerm::Sign::Exclude:
+            if (matches(t)) {
+                return false;
+            }
+            break;
+        case SelectorTerm::Sign::Intersect: {
+            const bool m = matches(t);
+            auto it = std::find_if(sets.begin(), sets.end(),
+                                   [&](const auto& s) { return s.first == t.set; });
+            if (it == sets.end()) {
+                sets.emplace_back(t.set, m);
+            } else {
+                it->second = it->second || m;
+            }
+            break;
+        }
+        }
+    }
+    return (!any_positive || included) &&
+           std::all_of(sets.begin(), sets.end(), [](const auto& s) { return s.second; });
+}
 
 // --limit: a comma list of terms, each one of
 //   NAME        a host name (an unknown name is an error naming it)

@@ -95,22 +95,14 @@ Result<std::set<std::string>> match_term(const Inventory& inventory, std::string
     return matched;
 }
 
-// One term of the selector with its sign: "NAME", "!NAME", "&NAME".
-struct Term {
-    enum class Sign { Include, Exclude, Intersect };
-    Sign sign = Sign::Include;
-    std::string text;
-    std::string origin; // "" or "FILE:LINE" for a term read from @FILE
-    // The terms of one '&' intersect as one set: a '&@FILE' keeps the hosts
-    // in the file, not only those on every line of it.
-    std::size_t set = 0;
-};
+using Term = SelectorTerm;
 
 // @FILE: one host name or pattern per line; blank lines and '#' comments are
 // skipped (a list of failed hosts from an earlier run, written by hand or a script).
-Result<std::vector<Term>> read_host_list(const std::string& path, Term::Sign sign) {
+Result<std::vector<Term>> read_host_list(const std::string& path, Term::Sign sign,
+                                         const std::string& context) {
     auto fail = [&](const std::string& why) {
-        return make_error("SELECTOR_INVALID", why, 0, "--limit @" + path);
+        return make_error("SELECTOR_INVALID", why, 0, context + " @" + path);
     };
     std::error_code ec;
     if (!std::filesystem::is_regular_file(path, ec)) {
@@ -144,7 +136,14 @@ Result<std::vector<Term>> read_host_list(const std::string& path, Term::Sign sig
     return terms;
 }
 
-Result<std::vector<Term>> parse_terms(std::string_view selector) {
+} // namespace
+
+Result<std::vector<SelectorTerm>> parse_selector_terms(std::string_view selector,
+                                                       const std::string& context,
+                                                       const std::string& base_dir) {
+    auto refuse = [&](std::string message) {
+        return make_error("SELECTOR_INVALID", std::move(message), 0, context);
+    };
     std::vector<Term> terms;
     std::size_t start = 0;
     while (true) {
@@ -161,12 +160,16 @@ Result<std::vector<Term>> parse_terms(std::string_view selector) {
             text = trim(text.substr(1));
         }
         if (text.empty()) {
-            return selector_error("empty term in '" + std::string(selector) + "'");
+            return refuse("empty term in '" + std::string(selector) + "'");
         }
         const std::size_t set = terms.size();
         if (text.starts_with('@')) {
             std::vector<Term> listed;
-            TRY_ASSIGN(listed, read_host_list(std::string(text.substr(1)), sign));
+            std::filesystem::path file(text.substr(1));
+            if (!base_dir.empty() && file.is_relative()) {
+                file = std::filesystem::path(base_dir) / file;
+            }
+            TRY_ASSIGN(listed, read_host_list(file.string(), sign, context));
             for (auto& term : listed) {
                 term.set = set;
             }
@@ -182,8 +185,6 @@ Result<std::vector<Term>> parse_terms(std::string_view selector) {
     return terms;
 }
 
-} // namespace
-
 Result<std::vector<InventoryHost>> select_hosts(const Inventory& inventory,
                                                 std::string_view selector) {
     std::set<std::string> included;
@@ -194,7 +195,7 @@ Result<std::vector<InventoryHost>> select_hosts(const Inventory& inventory,
     selector = trim(selector);
     std::vector<Term> terms;
     if (!selector.empty()) {
-        TRY_ASSIGN(terms, parse_terms(selector));
+        TRY_ASSIGN(terms, parse_selector_terms(selector));
     }
     for (const Term& term : terms) {
         std::size_t unknown_before = unknown.size();

@@ -5,7 +5,10 @@
 #include "report/expectations.hpp"
 #include "support/sample_reports.hpp"
 
+#include <filesystem>
+#include <fstream>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 namespace bpfleet::report {
 namespace {
@@ -103,6 +106,44 @@ TEST(HostSelector, TermsOfLimitPlusKernelAndArch) {
     EXPECT_TRUE(sel("!kernel:5.*"));
     EXPECT_FALSE(parse_host_selector("tag:"));
     EXPECT_FALSE(parse_host_selector("a,,b"));
+    // '&' intersects, as in --limit (the same parser).
+    EXPECT_TRUE(sel("tag:boards,&kernel:6.*"));
+    EXPECT_FALSE(sel("tag:boards,&kernel:5.*"));
+    EXPECT_TRUE(sel("&arch:arm64,&group:lab"));
+    EXPECT_FALSE(sel("&arch:arm64,&group:x86"));
+    EXPECT_FALSE(parse_host_selector("&"));
+    EXPECT_FALSE(parse_host_selector("bogus:x"));
+}
+
+TEST(HostSelector, AtFileReadsNamesRelativeToTheExpectationsFile) {
+    const auto dir =
+        std::filesystem::temp_directory_path() / ("bpfleet-expect-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir);
+    std::ofstream(dir / "boards.txt") << "# failed last night\nrpi4-*\n\nx86-lts\n";
+    std::ofstream(dir / "bad.txt") << "rpi4-01\n!x86-lts\n";
+    const HostView rpi{"rpi4-01", {}, {}, "6.1.0", "aarch64"};
+    const HostView x86{"x86-new", {}, {}, "6.8.0", "x86_64"};
+    const std::string file = (dir / "expect.toml").string();
+    auto e = parse_expectations("[[expect]]\nhosts = \"@boards.txt\"\nverdict = \"pass\"\n\n"
+                                "[[expect]]\nhosts = \"all,!@boards.txt\"\nverdict = \"pass\"\n",
+                                file);
+    ASSERT_TRUE(e) << e.error().describe();
+    EXPECT_TRUE(host_selected(e->rules[0].hosts, rpi));
+    EXPECT_FALSE(host_selected(e->rules[0].hosts, x86));
+    EXPECT_FALSE(host_selected(e->rules[1].hosts, rpi));
+    EXPECT_TRUE(host_selected(e->rules[1].hosts, x86));
+    // A missing file and a signed line: errors naming the expectations file's
+    // line and the list file.
+    auto missing =
+        parse_expectations("[[expect]]\nhosts = \"@absent.txt\"\nverdict = \"pass\"\n", file);
+    ASSERT_FALSE(missing);
+    EXPECT_EQ(missing.error().context, file + ":2:9");
+    EXPECT_NE(missing.error().message.find("absent.txt"), std::string::npos)
+        << missing.error().message;
+    auto bad = parse_expectations("[[expect]]\nhosts = \"@bad.txt\"\nverdict = \"pass\"\n", file);
+    ASSERT_FALSE(bad);
+    EXPECT_NE(bad.error().message.find("bad.txt:2"), std::string::npos) << bad.error().message;
+    std::filesystem::remove_all(dir);
 }
 
 TEST(Expectations, MetUnmetAndStaleDecideTheExitStatus) {
