@@ -1,6 +1,8 @@
 // `bpfleet run`'s exit status, the table of docs/cli.md case by case, over
 // real SSH with the real agent: 0, 1, 2, 3 (a host without an answer, an
-// artifact without an object for the host's architecture), 130 and 143.
+// artifact without an object for the host's architecture), the same under
+// --expect (the opt-out is 0, an unexpected miss 3, an unmet rule 1), 130
+// and 143 (every host skipped).
 // A selected host × artifact pair without a verdict is `miss` in the report
 // and never exit 0.
 
@@ -8,6 +10,7 @@
 
 #include <chrono>
 #include <csignal>
+#include <fstream>
 #include <gtest/gtest.h>
 #include <string>
 #include <thread>
@@ -132,18 +135,57 @@ TEST_F(ExitStatus, ThreeWhenOneOfTwoArtifactsHasNoObjectForTheHost) {
         << r.describe();
 }
 
+// Under --expect: the explicit opt-out ("this arch is not expected here")
+// makes the arm64-only artifact's miss 0; a miss no rule expected is still 3;
+// an unmet expectation is 1.
+TEST_F(ExitStatus, ExpectationsOptOutAndWhatStillFails) {
+    auto a = sshd("a");
+    ASSERT_SSHD(a);
+    const auto inv = inventory({host("host-a", *a)});
+    const std::string artifact = "oci:" + arm64_only_layout().string() + ":v1";
+    auto expect = [&](const std::string& name, const std::string& text) {
+        const fs::path file = dir() / name;
+        std::ofstream(file) << text;
+        return file.string();
+    };
+    const std::string opt_out = expect("opt-out.toml", "[[expect]]\nhosts = \"arch:x86_64\"\n"
+                                                       "artifact = \"oci:*\"\nverdict = \"miss\"\n"
+                                                       "reason = \"arm64 boards only\"\n");
+    auto r = run(inv, {"pass"}, {"-a", artifact, "--expect", opt_out});
+    EXPECT_EQ(r.exit_code, 0) << r.describe();
+    {
+        LOAD_REPORT(rep, {}, r);
+        EXPECT_EQ(rep["summary"].value("miss", -1), 1) << "still a miss, but an expected one";
+        EXPECT_EQ(rep.value("exit_status", -1), 0);
+    }
+
+    const std::string other = expect("other.toml", "[[expect]]\nprogram = \"xdp_count\"\n"
+                                                   "verdict = \"pass\"\n");
+    r = run(inv, {"pass"}, {"-a", artifact, "--expect", other});
+    EXPECT_EQ(r.exit_code, 3) << r.describe();
+
+    BPFLEET_REQUIRE(bpf_usable(), "the kernel refuses BPF here: no failure to expect");
+    const std::string unmet = expect("unmet.toml", "[[expect]]\nprogram = \"bad_unchecked\"\n"
+                                                   "verdict = \"pass\"\n");
+    r = run(inv, {"mixed"}, {"--expect", unmet});
+    EXPECT_EQ(r.exit_code, 1) << r.describe();
+    LOAD_REPORT(rep, {}, r);
+    EXPECT_EQ(rep["expectations"].value("unmet", -1), 1) << rep["expectations"].dump();
+}
+
 // 130 and 143: the run was cut short; the report is still written and the
-// hosts that did not finish are skipped.
+// hosts that did not finish are skipped — every one of them here (one in
+// flight, one never started: -f 1), which is never 0.
 TEST_F(ExitStatus, SignalsGiveTheShellsStatus) {
     auto slow = sshd("slow", SshdOptions{.extra_config = {slow_force_command(30)}});
     ASSERT_SSHD(slow);
-    const auto inv = inventory({host("host-slow", *slow)});
+    const auto inv = inventory({host("host-slow", *slow), host("host-slow-2", *slow)});
     for (const auto& [sig, code, name] :
          {std::tuple{SIGINT, 130, "SIGINT"}, std::tuple{SIGTERM, 143, "SIGTERM"}}) {
         SCOPED_TRACE(name);
         fs::remove_all(m_out);
         const auto offset = slow->log_size();
-        CliProcess p(run_args(inv, {"pass"}), dir());
+        CliProcess p(run_args(inv, {"pass"}, {"-f", "1"}), dir());
         // Signalled once the host has logged in: the run is under way (its
         // commands now wait 30 s each).
         const auto deadline = std::chrono::steady_clock::now() + 60s;
@@ -157,12 +199,15 @@ TEST_F(ExitStatus, SignalsGiveTheShellsStatus) {
         EXPECT_EQ(r.exit_code, code) << r.describe();
         LOAD_REPORT(rep, {}, r);
         EXPECT_EQ(str(rep, "cancelled"), name);
-        FIND_HOST(h, rep, "host-slow", r);
-        EXPECT_EQ(str(*h, "status"), "skipped") << hosts_summary(rep);
-        EXPECT_EQ(rep["summary"].value("miss", -1), 1) << rep["summary"].dump();
+        for (const char* host_name : {"host-slow", "host-slow-2"}) {
+            FIND_HOST(h, rep, host_name, r);
+            EXPECT_EQ(str(*h, "status"), "skipped") << hosts_summary(rep);
+        }
+        EXPECT_EQ(rep["summary"].value("miss", -1), 2) << rep["summary"].dump();
+        EXPECT_EQ(rep["summary"].value("programs", -1), 0) << rep["summary"].dump();
         // The command that finishes the run: the same arguments and --resume.
         EXPECT_NE(r.err.find("to finish this run:"), std::string::npos) << r.describe();
-        EXPECT_NE(r.err.find("--load-only --resume " + (m_out / "journal.jsonl").string()),
+        EXPECT_NE(r.err.find("-f 1 --resume " + (m_out / "journal.jsonl").string()),
                   std::string::npos)
             << r.describe();
     }
