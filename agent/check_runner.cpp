@@ -198,8 +198,11 @@ Result<std::string> choose_btf(const CheckRunOptions& options, CheckReport& repo
     const char* kKernelBtf = "/sys/kernel/btf/vmlinux";
     const bool kernel_btf = !options.ignore_kernel_btf && access(kKernelBtf, R_OK) == 0;
     if (!options.external_btf.empty() && (!kernel_btf || options.force_external_btf)) {
-        TRY_ASSIGN(auto facts, bpf::check_external_btf(options.external_btf, report.kernel.arch));
-        report.btf = BtfUsed{"external", options.external_btf, facts.sha256};
+        TRY_ASSIGN(auto facts,
+                   bpf::check_external_btf(options.external_btf, report.kernel.arch));
+        const std::string& name =
+            options.external_btf_name.empty() ? options.external_btf : options.external_btf_name;
+        report.btf = BtfUsed{"external", name, facts.sha256};
         return options.external_btf;
     }
     report.btf = kernel_btf ? BtfUsed{"kernel", kKernelBtf, ""} : BtfUsed{"none", "", ""};

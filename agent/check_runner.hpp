@@ -30,6 +30,7 @@ struct CheckRunOptions {
     // External kernel BTF (docs/btf.md): used where the kernel has none, or
     // always when forced. Checked before anything loads.
     std::string external_btf;
+    std::string external_btf_name; // for the report; empty: external_btf
     bool force_external_btf = false;
     // The controller's end (serve's stdin), -1 for none. When it hangs up
     // (the controller gave up on this host, was cancelled or killed) nobody

@@ -20,6 +20,7 @@
 #include <linux/perf_event.h>
 #include <optional>
 #include <string>
+#include <sys/ioctl.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -356,7 +357,24 @@ AttachProbe probe_kprobe() {
         return p;
     }
     Fd link(bpf_link_create(prog.get(), pfd.get(), BPF_PERF_EVENT, nullptr));
-    set_link_result(p, link.get(), link.get() < 0 ? errno : 0);
+    if (link.get() < 0) {
+        // Perf-event links are 5.15+; before, a kprobe is attached by the
+        // perf event's ioctl, as libbpf itself falls back to. The program
+        // goes when the event's fd is closed.
+        const int link_err = errno;
+        if (::ioctl(pfd.get(), PERF_EVENT_IOC_SET_BPF, prog.get()) == 0) {
+            set_link_result(p, 0, 0);
+            p.reason = "bpf_link_create(BPF_PERF_EVENT) refused (" + errno_name(link_err) +
+                       ", links for perf events are 5.15+); attached with "
+                       "PERF_EVENT_IOC_SET_BPF";
+            return p;
+        }
+        set_link_result(p, -1, errno);
+        p.reason = "bpf_link_create(BPF_PERF_EVENT): " + errno_name(link_err) +
+                   "; PERF_EVENT_IOC_SET_BPF: " + errno_name(errno);
+        return p;
+    }
+    set_link_result(p, link.get(), 0);
     return p;
 }
 
@@ -388,6 +406,54 @@ AttachProbe probe_kprobe_multi() {
     return p;
 }
 
+// fmod_ret is allowed on functions on the error-injection list and on LSM
+// hooks (security_*). The selftest function is on that list only where the
+// kernel was built with CONFIG_FUNCTION_ERROR_INJECTION (Debian's 5.10 and
+// 6.1 amd64 refuse it), so an LSM hook is tried next: a program returning 0
+// leaves the hook's answer alone.
+AttachProbe probe_fmod_ret() {
+    AttachProbe first =
+        probe_btf_attach(BPF_PROG_TYPE_TRACING, BPF_MODIFY_RETURN, "bpf_modify_return_test");
+    if (first.status == FeatureStatus::Supported) {
+        return first;
+    }
+    AttachProbe second =
+        probe_btf_attach(BPF_PROG_TYPE_TRACING, BPF_MODIFY_RETURN, "security_file_open");
+    const std::string tried = "bpf_modify_return_test: " +
+                              (first.stage ? "refused at " + *first.stage
+                                           : first.reason.value_or("refused")) +
+                              " (" + first.errno_name.value_or("?") + ")";
+    second.reason = second.reason ? *second.reason + "; first tried " + tried : "first tried " + tried;
+    return second;
+}
+
+// The BPF LSM can be compiled in (lsm programs load and attach) and still
+// not be in the active LSM list, where its programs never run.
+void check_bpf_lsm_active(AttachProbe& p) {
+    if (p.status != FeatureStatus::Supported) {
+        return;
+    }
+    FilePtr f = open_file("/sys/kernel/security/lsm", "r");
+    if (!f) {
+        p.reason = "attached; the active LSM list (/sys/kernel/security/lsm) is unreadable, so "
+                   "whether lsm programs run is not known";
+        return;
+    }
+    char buf[512] = {};
+    const std::size_t n = std::fread(buf, 1, sizeof buf - 1, f.get());
+    std::string list(buf, n);
+    while (!list.empty() && (list.back() == '\n' || list.back() == ' ')) {
+        list.pop_back();
+    }
+    const std::string padded = "," + list + ",";
+    if (padded.find(",bpf,") == std::string::npos) {
+        p.status = FeatureStatus::Unsupported;
+        p.stage = "active";
+        p.reason = "loads and attaches, but bpf is not in the active LSM list (" + list +
+                   "): lsm programs never run; add bpf to the lsm= kernel parameter";
+    }
+}
+
 NamedList<AttachProbe> attach_mechanisms() {
     NamedList<AttachProbe> out;
     // bpf_fentry_test1 and bpf_modify_return_test exist for BPF selftests and
@@ -396,12 +462,13 @@ NamedList<AttachProbe> attach_mechanisms() {
                      probe_btf_attach(BPF_PROG_TYPE_TRACING, BPF_TRACE_FENTRY, "bpf_fentry_test1"));
     out.emplace_back("fexit",
                      probe_btf_attach(BPF_PROG_TYPE_TRACING, BPF_TRACE_FEXIT, "bpf_fentry_test1"));
-    out.emplace_back("fmod_ret", probe_btf_attach(BPF_PROG_TYPE_TRACING, BPF_MODIFY_RETURN,
-                                                  "bpf_modify_return_test"));
+    out.emplace_back("fmod_ret", probe_fmod_ret());
     // A program that returns 0 on sys_enter / file_open changes nothing.
     out.emplace_back("tp_btf",
                      probe_btf_attach(BPF_PROG_TYPE_TRACING, BPF_TRACE_RAW_TP, "sys_enter"));
-    out.emplace_back("lsm", probe_btf_attach(BPF_PROG_TYPE_LSM, BPF_LSM_MAC, "file_open"));
+    AttachProbe lsm = probe_btf_attach(BPF_PROG_TYPE_LSM, BPF_LSM_MAC, "file_open");
+    check_bpf_lsm_active(lsm);
+    out.emplace_back("lsm", std::move(lsm));
     out.emplace_back("kprobe", probe_kprobe());
     out.emplace_back("kprobe_multi", probe_kprobe_multi());
     return out;

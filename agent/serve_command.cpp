@@ -4,9 +4,11 @@
 // does not parse is answered (an error reply, or a check report whose error
 // says what was wrong), never acted on.
 
+#include "bpf/external_btf.hpp"
 #include "bpf/fixups.hpp"
 #include "check_runner.hpp"
 #include "commands.hpp"
+#include "common/fd.hpp"
 #include "common/sha256.hpp"
 #include "identity.hpp"
 #include "input.hpp"
@@ -16,6 +18,9 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <cstring>
+#include <map>
+#include <sys/mman.h>
 #include <unistd.h>
 
 namespace bpfleet::agent {
@@ -23,6 +28,73 @@ namespace {
 
 template <typename Message> void reply(const Message& message) {
     write_stdout(protocol::encode(message));
+}
+
+// External BTF the controller sent in this conversation, by sha256. Held in
+// memory files (memfd): libbpf reads them by /proc/self/fd path, the check
+// process inherits them, and nothing is left on the host.
+struct KeptBtf {
+    Fd fd;
+    std::string name;
+};
+std::map<std::string, KeptBtf>& kept_btf() {
+    static std::map<std::string, KeptBtf> kept;
+    return kept;
+}
+
+// At most this many different files per conversation: a host has one kernel.
+constexpr std::size_t kMaxKeptBtf = 4;
+
+protocol::BtfReply handle_btf(const protocol::Frame& frame) {
+    protocol::BtfReply out;
+    auto upload = protocol::parse_btf_upload(frame.message);
+    if (!upload) {
+        out.error = "bad btf message: " + upload.error().message;
+        return out;
+    }
+    out.sha256 = upload->sha256;
+    const std::string got = Sha256::hex_of(frame.payload);
+    if (got != upload->sha256) {
+        out.error = "the BTF arrived damaged: sha256 " + got + ", the controller sent " +
+                    upload->sha256;
+        return out;
+    }
+    if (kept_btf().contains(got)) {
+        return out;
+    }
+    if (kept_btf().size() >= kMaxKeptBtf) {
+        out.error = "more than " + std::to_string(kMaxKeptBtf) + " BTF files in one conversation";
+        return out;
+    }
+    auto facts = bpf::inspect_external_btf(frame.payload, upload->name);
+    if (!facts) {
+        out.error = facts.error().message;
+        return out;
+    }
+    const std::string arch = kernel_info().arch;
+    if (!facts->arch.empty() && facts->arch != arch) {
+        out.error = upload->name + ": BTF of an " + facts->arch + " kernel, but the host is " + arch;
+        return out;
+    }
+    Fd fd(memfd_create("bpfleet-btf", MFD_CLOEXEC));
+    if (!fd) {
+        out.error = std::string("memfd_create: ") + std::strerror(errno);
+        return out;
+    }
+    std::size_t done = 0;
+    while (done < frame.payload.size()) {
+        const ssize_t n = write(fd.get(), frame.payload.data() + done, frame.payload.size() - done);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            out.error = std::string("keeping the BTF: ") + std::strerror(errno);
+            return out;
+        }
+        done += static_cast<std::size_t>(n);
+    }
+    kept_btf().emplace(got, KeptBtf{std::move(fd), upload->name});
+    return out;
 }
 
 // The reply to a check request: always a report for the request's id, with
@@ -61,6 +133,19 @@ protocol::CheckReply handle_check(const protocol::Frame& frame) {
     run.fire = options.fire;
     run.timeout_seconds = options.timeout_seconds;
     run.hangup_fd = STDIN_FILENO;
+    run.ignore_kernel_btf = options.ignore_kernel_btf;
+    run.force_external_btf = options.force_btf;
+    if (options.btf) {
+        auto kept = kept_btf().find(*options.btf);
+        if (kept == kept_btf().end()) {
+            report.object_error = ObjectError{FailureCode::MissingKernelBtf, 0,
+                                              "the controller named BTF " + *options.btf +
+                                                  " that it did not send"};
+            return out;
+        }
+        run.external_btf = "/proc/self/fd/" + std::to_string(kept->second.fd.get());
+        run.external_btf_name = kept->second.name;
+    }
     if (options.fixups) {
         // Checked by the controller; this libbpf may still not know a type.
         if (auto known = bpf::check_fixup_rules(*options.fixups); !known) {
@@ -84,6 +169,7 @@ protocol::Hello hello() {
     h.agent = agent_info();
     h.build_id = build_id();
     h.kernel = kernel_info();
+    h.capabilities = {"btf"};
     return h;
 }
 
@@ -109,6 +195,9 @@ bool handle(const protocol::Frame& frame) {
     case protocol::MessageType::Check:
         reply(handle_check(frame));
         return true;
+    case protocol::MessageType::Btf:
+        reply(handle_btf(frame));
+        return true;
     case protocol::MessageType::Bye:
         reply(protocol::Bye{});
         return false;
@@ -127,7 +216,7 @@ int run_serve(std::span<char*> args) {
         return kExitUsage;
     }
     reply(hello());
-    protocol::FrameReader reader;
+    protocol::FrameReader reader({"check", "btf"});
     char buf[65536];
     for (;;) {
         ssize_t n = read(STDIN_FILENO, buf, sizeof buf);

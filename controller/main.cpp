@@ -36,6 +36,7 @@ int main(int argc, char** argv) {
     add(register_pull);
     add(register_lab);
     add(register_report);
+    add(register_btf);
 
     try {
         app.parse(argc, argv);

@@ -27,6 +27,8 @@ packages=(
     libxml2-utils chromium nodejs
     # real third-party BPF objects and tools to compare against
     bpftool libxdp1 xdp-tests
+    # external BTF: pahole for bpfleet btf gen, xz for BTFHub's .btf.tar.xz
+    dwarves xz-utils
     # OCI integration tests: a real registry, skopeo to fill it, nginx for the
     # bearer-token flow, htpasswd for basic auth, openssl for a test CA
     docker-registry skopeo nginx-light apache2-utils openssl curl

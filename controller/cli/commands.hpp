@@ -32,5 +32,7 @@ Action register_pull(CLI::App& app);
 Action register_report(CLI::App& app);
 // bpfleet lab up|status|down (cli/lab_command.cpp, lab/)
 Action register_lab(CLI::App& app);
+// bpfleet btf gen (cli/btf_command.cpp, btf/btf_gen.hpp)
+Action register_btf(CLI::App& app);
 
 } // namespace bpfleet::cli

@@ -58,6 +58,9 @@ struct RunOptions {
     bool no_fire = false;
     bool probe_features = false;
     unsigned check_timeout = 120;
+    std::string btf;
+    bool force_btf = false;
+    bool ignore_kernel_btf = false;
     bool quiet = false;
     std::string format = "table"; // run: what stdout gets (table, matrix, json)
     bool list_hosts = false;
@@ -148,6 +151,17 @@ Result<std::unique_ptr<PreparedRun>> prepare(const RunOptions& options, bool pro
     plan.options.load_only = options.load_only;
     plan.options.fire = !options.no_fire;
     plan.options.timeout_seconds = options.check_timeout;
+    plan.options.force_btf = options.force_btf;
+    plan.options.ignore_kernel_btf = options.ignore_kernel_btf;
+    if (!options.btf.empty()) {
+        // Which file a host gets depends on its facts; that the source is
+        // there at all is known now.
+        std::error_code ec;
+        if (!std::filesystem::exists(options.btf, ec)) {
+            return make_error("usage", "--btf: no such file or folder", 0, options.btf);
+        }
+        plan.external_btf = std::filesystem::absolute(options.btf).string();
+    }
     if (!options.fixups.empty()) {
         // Checked here, once: a mistake is exit 2 naming file:line, not a
         // LOADER_CONTRACT row on every host.
@@ -215,6 +229,11 @@ Result<RunIdentity> identity_of(const RunOptions& options, const PreparedRun& ru
                       {"check_timeout_s", options.check_timeout},
                       {"fixups_sha256", fixups},
                       {"probe_features", probe_only || options.probe_features}};
+    if (!options.btf.empty() || options.force_btf || options.ignore_kernel_btf) {
+        id.options["btf"] = options.btf;
+        id.options["force_btf"] = options.force_btf;
+        id.options["ignore_kernel_btf"] = options.ignore_kernel_btf;
+    }
     TRY_ASSIGN(id.inventory_sha256, file_sha256(options.inventory));
     return id;
 }
@@ -412,6 +431,14 @@ Action register_run(CLI::App& app) {
                     "(hosts x programs) or json (the report)")
         ->capture_default_str()
         ->check(CLI::IsMember({"table", "matrix", "json"}));
+    cmd->add_option("--btf", options->btf,
+                    "External kernel BTF for hosts without /sys/kernel/btf/vmlinux: a .btf or "
+                    ".btf.tar.xz file, a BTFHub tree or a btfgen folder (docs/btf.md); overrides "
+                    "the inventory's external_btf");
+    cmd->add_flag("--force-btf", options->force_btf,
+                  "Use the external BTF even on hosts with kernel BTF");
+    cmd->add_flag("--ignore-kernel-btf", options->ignore_kernel_btf,
+                  "Check as on kernels without BTF (hides /sys/kernel/btf from each check)");
     add_artifact_options(cmd, options->artifact_options, false);
     return [options] { return run(*options, false); };
 }

@@ -1,5 +1,6 @@
 #include "fleet/agent_conversation.hpp"
 
+#include "btf/btf_source.hpp"
 #include "common/arch.hpp"
 
 #include <algorithm>
@@ -168,6 +169,17 @@ std::optional<std::string> log_over_cap(const CheckReport& report, std::uint64_t
     return std::nullopt;
 }
 
+// The report of an object not checked because its host's external BTF
+// could not be used.
+CheckReport btf_refused(const protocol::Hello& hello, const std::string& why) {
+    CheckReport r;
+    r.agent = hello.agent;
+    r.kernel = hello.kernel;
+    r.btf = BtfUsed{"none", "", ""};
+    r.object_error = ObjectError{FailureCode::MissingKernelBtf, 0, why};
+    return r;
+}
+
 // One object to check: what goes out for it and the result it fills.
 struct PlannedCheck {
     ObjectCheck check; // without its report
@@ -212,11 +224,32 @@ std::vector<PlannedCheck> plan_checks(const CheckPlan& plan, const std::string& 
 
 // Everything the controller has to say, without waiting for an answer:
 // its hello and the probe (one write), every check, bye.
-asio::awaitable<HostExpected<void>> send_all(Conversation& talk, const CheckPlan& plan,
-                                             const std::vector<PlannedCheck>& checks) {
+asio::awaitable<HostExpected<void>> send_opening(Conversation& talk, const CheckPlan& plan) {
     const std::string opening = protocol::encode(protocol::ControllerHello{}) +
                                 protocol::encode(protocol::ProbeRequest{plan.probe_features});
-    CO_TRY(co_await talk.send(opening));
+    co_return co_await talk.send(opening);
+}
+
+// External BTF for a host (docs/btf.md): the upload to send, or why the
+// host's objects are not checked.
+struct BtfStep {
+    bool opened = false; // the opening was sent and answered before the rest
+    std::optional<btf::BtfFile> file;
+    std::string upload; // the btf message's line
+    std::optional<std::string> refusal;
+};
+
+asio::awaitable<HostExpected<void>> send_all(Conversation& talk, const CheckPlan& plan,
+                                             const std::vector<PlannedCheck>& checks,
+                                             const BtfStep& btf) {
+    if (!btf.opened) {
+        CO_TRY(co_await send_opening(talk, plan));
+    }
+    if (btf.file) {
+        CO_TRY(co_await talk.send(btf.upload));
+        CO_TRY(co_await talk.send(std::string_view(
+            reinterpret_cast<const char*>(btf.file->bytes->data()), btf.file->bytes->size())));
+    }
     for (const PlannedCheck& p : checks) {
         CO_TRY(co_await talk.send(p.request));
         CO_TRY(co_await talk.send(p.object));
@@ -227,10 +260,8 @@ asio::awaitable<HostExpected<void>> send_all(Conversation& talk, const CheckPlan
 
 // The agent's answers, in the order of the requests: hello, probe, one
 // check reply per request, bye.
-asio::awaitable<HostExpected<void>> receive_all(Conversation& talk, const CheckPlan& plan,
-                                                std::vector<PlannedCheck>& checks, HostResult& host,
-                                                const std::string& machine,
-                                                asio::steady_timer& hello_seen) {
+asio::awaitable<HostExpected<protocol::Hello>> receive_hello(Conversation& talk,
+                                                             const std::string& machine) {
     const std::string_view hello_text = "hello";
     CO_TRY_ASSIGN(auto hello_frame,
                   co_await talk.receive(Clock::now() + kHelloTimeout, hello_text, kMaxHelloBytes));
@@ -242,7 +273,10 @@ asio::awaitable<HostExpected<void>> receive_all(Conversation& talk, const CheckP
         co_return tl::unexpected(invalid("the host said uname -m = " + machine +
                                          " but the agent runs on " + hello->kernel.arch));
     }
-    hello_seen.cancel();
+    co_return std::move(*hello);
+}
+
+asio::awaitable<HostExpected<void>> receive_probe(Conversation& talk, HostResult& host) {
     const std::string_view probe_text = "probe reply";
     CO_TRY_ASSIGN(auto probe_frame,
                   co_await talk.receive(Clock::now() + kProbeTimeout, probe_text, kMaxFactsBytes));
@@ -252,6 +286,44 @@ asio::awaitable<HostExpected<void>> receive_all(Conversation& talk, const CheckP
         co_return tl::unexpected(probe.error());
     }
     host.facts = std::move(probe->facts);
+    co_return HostExpected<void>{};
+}
+
+// The agent's hello, then its probe reply; `hello_seen` is ended once the
+// hello is in (a cold host's requests wait for it).
+asio::awaitable<HostExpected<protocol::Hello>> receive_opening(Conversation& talk,
+                                                               HostResult& host,
+                                                               const std::string& machine,
+                                                               asio::steady_timer* hello_seen) {
+    CO_TRY_ASSIGN(auto hello, co_await receive_hello(talk, machine));
+    if (hello_seen != nullptr) {
+        hello_seen->cancel();
+    }
+    CO_TRY(co_await receive_probe(talk, host));
+    co_return std::move(hello);
+}
+
+asio::awaitable<HostExpected<void>> receive_all(Conversation& talk, const CheckPlan& plan,
+                                                std::vector<PlannedCheck>& checks, HostResult& host,
+                                                const std::string& machine, BtfStep& btf,
+                                                asio::steady_timer& hello_seen) {
+    if (!btf.opened) {
+        CO_TRY(co_await receive_opening(talk, host, machine, &hello_seen));
+    }
+    if (btf.file) {
+        const std::string_view btf_text = "btf reply";
+        CO_TRY_ASSIGN(auto btf_frame,
+                      co_await talk.receive(Clock::now() + kProbeTimeout, btf_text, kMaxHelloBytes));
+        auto kept = read_reply<protocol::BtfReply>(btf_frame, protocol::MessageType::Btf,
+                                                   protocol::parse_btf_reply, "btf");
+        if (!kept) {
+            co_return tl::unexpected(kept.error());
+        }
+        if (kept->error) {
+            btf.refusal = "external BTF: the agent refused " + btf.file->name + ": " +
+                          first_line(*kept->error);
+        }
+    }
     std::uint64_t id = 0;
     for (PlannedCheck& p : checks) {
         ++id;
@@ -274,6 +346,10 @@ asio::awaitable<HostExpected<void>> receive_all(Conversation& talk, const CheckP
                                              std::to_string(id)));
         }
         p.check.report = std::move(reply->report);
+        if (btf.refusal && p.check.report.object_error) {
+            // The agent could not find the BTF the request named: say why.
+            p.check.report.object_error->message = *btf.refusal;
+        }
         if (auto over = log_over_cap(p.check.report, plan.options.log_cap)) {
             co_return tl::unexpected(invalid(*over));
         }
@@ -296,18 +372,64 @@ asio::awaitable<HostExpected<void>> converse(AgentStream& stream, const CheckPla
     }
     std::string unsupported;
     std::vector<PlannedCheck> checks = plan_checks(plan, machine, unsupported);
+    const bool has_objects = !checks.empty();
     Conversation talk(stream, deadline);
+    // External BTF depends on the host's facts: then the opening is answered
+    // before anything else goes out, and the rest is pipelined after it.
+    BtfStep btf;
+    if (!plan.external_btf.empty() && has_objects) {
+        // A cold host's agent says hello before anything may be sent to it.
+        std::optional<protocol::Hello> early;
+        if (after_hello) {
+            CO_TRY_ASSIGN(early, co_await receive_hello(talk, machine));
+        }
+        CO_TRY(co_await send_opening(talk, plan));
+        if (!early) {
+            CO_TRY_ASSIGN(early, co_await receive_hello(talk, machine));
+        }
+        const protocol::Hello& hello = *early;
+        CO_TRY(co_await receive_probe(talk, host));
+        btf.opened = true;
+        const protocol::CheckOptions& o = plan.options;
+        if (!host.facts->btf.vmlinux || o.force_btf || o.ignore_kernel_btf) {
+            auto file = btf::pick_btf(plan.external_btf, *host.facts);
+            if (!file) {
+                btf.refusal = "external BTF: " + file.error().message;
+            } else if (std::find(hello.capabilities.begin(), hello.capabilities.end(), "btf") ==
+                       hello.capabilities.end()) {
+                btf.refusal = "external BTF: this agent predates it (no \"btf\" capability)";
+            } else {
+                btf.upload = protocol::encode(
+                    protocol::BtfUpload{file->name, file->bytes->size(), file->sha256});
+                CheckPlan with = plan;
+                with.options.btf = file->sha256;
+                std::string ignored;
+                checks = plan_checks(with, machine, ignored);
+                btf.file = std::move(*file);
+            }
+        }
+        if (btf.refusal) {
+            // Nothing is sent, nothing loaded against a wrong BTF or none.
+            for (PlannedCheck& p : checks) {
+                p.check.report = btf_refused(hello, *btf.refusal);
+                p.check.report.object.name = p.check.object;
+                p.check.report.object.sha256 = p.check.object_sha256;
+                host.checks.push_back(std::move(p.check));
+            }
+            checks.clear();
+        }
+    }
     // The requests go out while the answers come in: the two must run at
     // once, since an agent whose output nobody reads stops reading its input
     // once the SSH windows (or pipes) between them are full.
     std::optional<HostFailure> send_failure;
     asio::steady_timer hello_seen(co_await asio::this_coro::executor, deadline);
     auto sender = [&]() -> asio::awaitable<void> {
-        if (after_hello) {
+        if (after_hello && !btf.opened) {
             // Ended by the receiver once the agent said hello (or by the deadline).
             (void)co_await hello_seen.async_wait(asio::as_tuple(asio::use_awaitable));
         }
-        auto sent = co_await send_all(talk, plan, checks);
+        auto sent = co_await send_all(talk, plan, checks, btf);
         if (!sent) {
             send_failure = sent.error();
             if (sent.error().status != HostStatus::AgentError) {
@@ -320,7 +442,7 @@ asio::awaitable<HostExpected<void>> converse(AgentStream& stream, const CheckPla
         (void)co_await park.async_wait(asio::as_tuple(asio::use_awaitable));
     };
     auto received =
-        co_await (receive_all(talk, plan, checks, host, machine, hello_seen) || sender());
+        co_await (receive_all(talk, plan, checks, host, machine, btf, hello_seen) || sender());
     if (received.index() == 1) {
         co_return tl::unexpected(send_failure ? *send_failure
                                               : HostFailure{HostStatus::Timeout, "run",
@@ -330,7 +452,7 @@ asio::awaitable<HostExpected<void>> converse(AgentStream& stream, const CheckPla
     if (auto& result = std::get<0>(received); !result) {
         co_return tl::unexpected(result.error());
     }
-    if (plan.artifacts != nullptr && !plan.artifacts->empty() && checks.empty()) {
+    if (plan.artifacts != nullptr && !plan.artifacts->empty() && !has_objects) {
         co_return tl::unexpected(
             HostFailure{HostStatus::UnsupportedArch, "run", unsupported, false, false});
     }

@@ -40,6 +40,10 @@ struct CheckPlan {
     // Ask for the feature fingerprint too (about a second of BPF loads per
     // host); the host facts come either way.
     bool probe_features = false;
+    // External kernel BTF for this host (docs/btf.md, btf/btf_source.hpp):
+    // a file or a folder to pick from by the host's facts; sent only when
+    // the host has no kernel BTF, or options.force_btf / ignore_kernel_btf.
+    std::string external_btf;
 };
 
 // Fills host.facts and host.checks; on failure they hold what was done so

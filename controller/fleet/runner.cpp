@@ -22,6 +22,16 @@ namespace {
 constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
 constexpr std::chrono::milliseconds kRenderEvery{250};
 
+// The plan for one host: its inventory's external_btf where the command line
+// gave none.
+CheckPlan host_plan(const CheckPlan& plan, const inventory::InventoryHost& h) {
+    CheckPlan out = plan;
+    if (out.external_btf.empty()) {
+        out.external_btf = h.external_btf;
+    }
+    return out;
+}
+
 struct RunState {
     const CheckPlan& plan;
     const AgentCatalog& agents;
@@ -66,8 +76,8 @@ asio::awaitable<HostExpected<void>> attempt_ssh(const inventory::InventoryHost& 
     }
     run.progress.stage(h.name, "run");
     AgentStream& stream = *started.stream;
-    auto talked =
-        co_await converse(stream, run.plan, r, deadline, deployed.arch, deployed.uploaded);
+    const CheckPlan plan = host_plan(run.plan, h);
+    auto talked = co_await converse(stream, plan, r, deadline, deployed.arch, deployed.uploaded);
     out.agent_stderr = stream.stderr_text();
     co_return talked;
 }
@@ -91,7 +101,8 @@ asio::awaitable<HostExpected<void>> attempt_local(const inventory::InventoryHost
     if (const AgentBinary* a = run.agents.find(machine_arch())) {
         out.result.agent = AgentDeployment{a->arch, a->sha256, a->path, false};
     }
-    auto talked = co_await converse(*stream, run.plan, out.result, Clock::now() + h.command_timeout,
+    const CheckPlan plan = host_plan(run.plan, h);
+    auto talked = co_await converse(*stream, plan, out.result, Clock::now() + h.command_timeout,
                                     machine_arch());
     out.agent_stderr = stream->stderr_text();
     co_return talked;

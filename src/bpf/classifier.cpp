@@ -305,6 +305,16 @@ Classification classify_attach_failure(const AttachFailure& f, const HostContext
                         "Use tracepoint or fentry variants of the program on this kernel, or "
                         "enable CONFIG_KPROBES/CONFIG_KPROBE_EVENTS.");
         }
+        // A kernel before kprobe-multi links (5.18) refuses the link kind
+        // itself with EINVAL: that is the mechanism missing, not the target.
+        if (s == "kprobe_multi" && (e == EINVAL || e == EOPNOTSUPP || e == kENOTSUPP)) {
+            return make(FailureCode::AttachTypeUnsupported,
+                        "this kernel has no kprobe-multi links (BPF_TRACE_KPROBE_MULTI: "
+                        "mainline 5.18, and only with CONFIG_FPROBE)",
+                        evidence,
+                        "Attach the program as a plain kprobe (SEC(\"kprobe/...\")) on this "
+                        "kernel, one link per function.");
+        }
         if (e == ENOENT || e == EINVAL || e == ESRCH) {
             return make(FailureCode::AttachTargetMissing,
                         "the kernel function to probe does not exist on this kernel", evidence);

@@ -1,5 +1,7 @@
 #include "bpf/libbpf_log.hpp"
 
+#include "model/check_result.hpp"
+
 #include <bpf/libbpf.h>
 #include <cstdarg>
 #include <cstdio>
@@ -39,7 +41,7 @@ void push_line(CaptureState& st, std::string_view line) {
         return;
     }
     st.bytes += line.size();
-    st.lines.emplace_back(line);
+    st.lines.push_back(readable_libbpf_line(line));
 }
 
 void echo_to_stderr(std::string_view text) {
@@ -110,6 +112,41 @@ void LibbpfLogCapture::set_echo(bool echo) {
 void LibbpfLogCapture::set_sink(Sink sink) {
     g_sink = sink;
     libbpf_set_print(print_callback);
+}
+
+std::string readable_libbpf_line(std::string_view line) {
+    constexpr std::string_view kMarker = "ERROR: strerror_r(-";
+    std::string out;
+    std::size_t from = 0;
+    for (auto at = line.find(kMarker); at != std::string_view::npos;
+         at = line.find(kMarker, from)) {
+        const std::size_t digits = at + kMarker.size();
+        std::size_t end = digits;
+        while (end < line.size() && line[end] >= '0' && line[end] <= '9') {
+            ++end;
+        }
+        const auto close = line.find(')', end);
+        if (end == digits || end - digits > 6 || close != end) {
+            break;
+        }
+        // ")=NN": strerror_r's own error, of no use to anyone.
+        std::size_t tail = close + 1;
+        if (tail < line.size() && line[tail] == '=') {
+            ++tail;
+            while (tail < line.size() && line[tail] >= '0' && line[tail] <= '9') {
+                ++tail;
+            }
+        }
+        const int errnum = std::stoi(std::string(line.substr(digits, end - digits)));
+        out.append(line.substr(from, at - from));
+        out += errno_name(errnum);
+        if (errnum == 524) {
+            out += " (the kernel's internal \"not supported\")";
+        }
+        from = tail;
+    }
+    out.append(line.substr(from));
+    return out;
 }
 
 } // namespace bpfleet::bpf

@@ -32,4 +32,9 @@ public:
     static void set_sink(Sink sink);
 };
 
+// libbpf 1.1 prints errors it has no text for (errno 524, the kernel's
+// internal ENOTSUPP, which leaks out of bpf(2)) as "ERROR: strerror_r(-524)=22";
+// this names them instead ("ENOTSUPP"). Other lines are returned unchanged.
+std::string readable_libbpf_line(std::string_view line);
+
 } // namespace bpfleet::bpf

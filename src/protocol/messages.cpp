@@ -8,10 +8,11 @@
 namespace bpfleet::protocol {
 namespace {
 
-constexpr std::array<std::pair<MessageType, std::string_view>, 5> kTypes = {{
+constexpr std::array<std::pair<MessageType, std::string_view>, 6> kTypes = {{
     {MessageType::Hello, "hello"},
     {MessageType::Probe, "probe"},
     {MessageType::Check, "check"},
+    {MessageType::Btf, "btf"},
     {MessageType::Bye, "bye"},
     {MessageType::Error, "error"},
 }};
@@ -57,11 +58,20 @@ bool is_sha256_hex(const std::string& s) {
 }
 
 Json options_json(const CheckOptions& o) {
-    return Json{{"load_only", o.load_only},
-                {"fire", o.fire},
-                {"timeout", o.timeout_seconds},
-                {"log_cap", o.log_cap},
-                {"fixups", o.fixups ? Json(*o.fixups) : Json(nullptr)}};
+    Json j{{"load_only", o.load_only},
+           {"fire", o.fire},
+           {"timeout", o.timeout_seconds},
+           {"log_cap", o.log_cap},
+           {"fixups", o.fixups ? Json(*o.fixups) : Json(nullptr)}};
+    // Only when used: a request without them reads the same to every agent.
+    if (o.btf) {
+        j["btf"] = *o.btf;
+        j["force_btf"] = o.force_btf;
+    }
+    if (o.ignore_kernel_btf) {
+        j["ignore_kernel_btf"] = true;
+    }
+    return j;
 }
 
 CheckOptions read_options(JsonFields in) {
@@ -87,6 +97,12 @@ CheckOptions read_options(JsonFields in) {
             in.fail_with(rules.error());
         }
     }
+    o.btf = in.optional_string("btf", kMaxNameLength);
+    if (in.ok() && o.btf && !is_sha256_hex(*o.btf)) {
+        in.fail("btf", "expected 64 lowercase hex digits");
+    }
+    o.force_btf = in.optional_boolean("force_btf").value_or(false);
+    o.ignore_kernel_btf = in.optional_boolean("ignore_kernel_btf").value_or(false);
     return o;
 }
 
@@ -126,7 +142,8 @@ std::string encode(const Hello& m) {
                                       {"libbpf", m.agent.libbpf_version},
                                       {"arch", m.agent.arch},
                                       {"build_id", m.build_id}}},
-                       {"kernel", Json{{"release", m.kernel.release}, {"arch", m.kernel.arch}}}});
+                       {"kernel", Json{{"release", m.kernel.release}, {"arch", m.kernel.arch}}},
+                       {"capabilities", m.capabilities}});
 }
 
 std::string encode(const ControllerHello& m) {
@@ -154,6 +171,17 @@ std::string encode(const CheckReply& m) {
     return encode(Json{{"type", "check"}, {"id", m.id}, {"report", m.report}});
 }
 
+std::string encode(const BtfUpload& m) {
+    return encode(
+        Json{{"type", "btf"}, {"name", m.name}, {"size", m.size}, {"sha256", m.sha256}});
+}
+
+std::string encode(const BtfReply& m) {
+    return encode(Json{{"type", "btf"},
+                       {"sha256", m.sha256},
+                       {"error", m.error ? Json(*m.error) : Json(nullptr)}});
+}
+
 std::string encode(const Bye&) {
     return encode(Json{{"type", "bye"}});
 }
@@ -177,6 +205,9 @@ Result<Hello> parse_hello(const Json& message) {
     JsonFields kernel = in.object("kernel");
     m.kernel.release = kernel.string("release", kMaxNameLength);
     m.kernel.arch = kernel.string("arch", kMaxNameLength);
+    if (in.has("capabilities")) {
+        m.capabilities = in.strings("capabilities", 64, kMaxNameLength);
+    }
     return in.finish(std::move(m));
 }
 
@@ -225,6 +256,26 @@ Result<CheckReply> parse_check_reply(const Json& message) {
     }
     m.report = std::move(*report);
     return m;
+}
+
+Result<BtfUpload> parse_btf_upload(const Json& message) {
+    JsonFields in = open_message(message, MessageType::Btf, kFlatDepth);
+    BtfUpload m;
+    m.name = in.string("name", kMaxNameLength);
+    m.size = in.unsigned_integer("size");
+    m.sha256 = in.string("sha256", kMaxNameLength);
+    if (in.ok() && !is_sha256_hex(m.sha256)) {
+        in.fail("sha256", "expected 64 lowercase hex digits");
+    }
+    return in.finish(std::move(m));
+}
+
+Result<BtfReply> parse_btf_reply(const Json& message) {
+    JsonFields in = open_message(message, MessageType::Btf, kFlatDepth);
+    BtfReply m;
+    m.sha256 = in.string("sha256", kMaxNameLength);
+    m.error = in.string_or_null("error", kMaxErrorMessage);
+    return in.finish(std::move(m));
 }
 
 Result<Bye> parse_bye(const Json& message) {

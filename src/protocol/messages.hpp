@@ -34,7 +34,7 @@
 
 namespace bpfleet::protocol {
 
-enum class MessageType { Hello, Probe, Check, Bye, Error };
+enum class MessageType { Hello, Probe, Check, Btf, Bye, Error };
 
 std::string_view to_string(MessageType type);
 // The type of a frame's message; nullopt for a type this version does not know.
@@ -45,6 +45,9 @@ struct Hello {
     AgentInfo agent;
     std::string build_id;
     KernelInfo kernel; // release and `uname -m` of the host
+    // Requests beyond the first version's this agent takes: "btf" (the btf
+    // message, CheckOptions::btf). Absent from agents that predate it.
+    std::vector<std::string> capabilities;
 };
 
 // The controller's own hello, the first line it sends, without waiting for
@@ -73,6 +76,27 @@ struct CheckOptions {
     // The fixups file's rules, checked by the controller before any host
     // was contacted; none without --fixups.
     std::optional<FixupRules> fixups;
+    // External kernel BTF (docs/btf.md): the sha256 of a file sent before in
+    // a btf message; none: the kernel's own. Agents without the "btf"
+    // capability ignore these members.
+    std::optional<std::string> btf;
+    bool force_btf = false;         // use it even where the kernel has its own
+    bool ignore_kernel_btf = false; // behave as on a kernel without BTF
+};
+
+// External kernel BTF for this host's checks, followed by exactly `size` raw
+// bytes; the agent keeps it (in memory, by its sha256) for the conversation.
+struct BtfUpload {
+    std::string name; // where the controller found it, for the report
+    std::uint64_t size = 0;
+    std::string sha256;
+};
+
+// The answer to a BtfUpload: kept, or why not (damaged, not a kernel's BTF,
+// another architecture's).
+struct BtfReply {
+    std::string sha256;
+    std::optional<std::string> error;
 };
 
 struct CheckRequest {
@@ -102,6 +126,8 @@ std::string encode(const ProbeRequest& m);
 std::string encode(const ProbeReply& m);
 std::string encode(const CheckRequest& m);
 std::string encode(const CheckReply& m);
+std::string encode(const BtfUpload& m);
+std::string encode(const BtfReply& m);
 std::string encode(const Bye& m);
 std::string encode(const ErrorReply& m);
 
@@ -110,6 +136,8 @@ Result<ProbeRequest> parse_probe_request(const Json& message);
 Result<ProbeReply> parse_probe_reply(const Json& message);
 Result<CheckRequest> parse_check_request(const Json& message);
 Result<CheckReply> parse_check_reply(const Json& message);
+Result<BtfUpload> parse_btf_upload(const Json& message);
+Result<BtfReply> parse_btf_reply(const Json& message);
 Result<Bye> parse_bye(const Json& message);
 Result<ErrorReply> parse_error_reply(const Json& message);
 

@@ -7,10 +7,12 @@
 #include "privileged/agent_runner.hpp"
 #include "support/require.hpp"
 
+#include <algorithm>
 #include <bpf/btf.h>
 #include <filesystem>
 #include <fstream>
 #include <gtest/gtest.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 namespace bpfleet::test {
@@ -175,6 +177,66 @@ TEST_F(ExternalBtf, BtfOfAnotherArchitectureIsRefused) {
     EXPECT_EQ(run.report->object_error->code, FailureCode::MissingKernelBtf);
     EXPECT_NE(run.report->object_error->message.find("armv7l"), std::string::npos)
         << run.report->object_error->message;
+}
+
+// `bpfleet run` (local transport, the real agent over the protocol): the BTF
+// is picked from a BTFHub-style tree by this host's facts, sent once, named
+// in report.json; a tree without this kernel is MISSING_KERNEL_BTF for every
+// object, and nothing is loaded.
+TEST_F(ExternalBtf, RunPicksShipsAndNamesTheBtf) {
+    utsname u{};
+    uname(&u);
+    std::ifstream os("/etc/os-release");
+    std::string line;
+    std::string id;
+    std::string version;
+    while (std::getline(os, line)) {
+        auto value = [&](const char* key) {
+            std::string v = line.substr(std::string(key).size());
+            v.erase(std::remove(v.begin(), v.end(), '"'), v.end());
+            return v;
+        };
+        if (line.starts_with("ID=")) {
+            id = value("ID=");
+        } else if (line.starts_with("VERSION_ID=")) {
+            version = value("VERSION_ID=");
+        }
+    }
+    BPFLEET_REQUIRE(!id.empty() && !version.empty(), "/etc/os-release has no ID and VERSION_ID");
+    const fs::path tree = m_dir / "btfhub";
+    const fs::path file = tree / id / version / u.machine / (std::string(u.release) + ".btf");
+    fs::create_directories(file.parent_path());
+    fs::copy_file(m_copy, file);
+
+    const fs::path out = m_dir / "out";
+    auto run = run_process({BPFLEET_CONTROLLER_PATH, "run", "-a", test_object("core_task"), "-o",
+                            out.string(), "--agent", BPFLEET_AGENT_PATH, "--ignore-kernel-btf",
+                            "--load-only", "--btf", tree.string()});
+    ASSERT_TRUE(run) << run.error().describe();
+    EXPECT_EQ(run->status.code(), 0) << run->out << run->err;
+    std::ifstream in(out / "report.json");
+    const Json report = Json::parse(in);
+    const Json& check = report["hosts"][0]["checks"][0]["report"];
+    EXPECT_EQ(check["btf"]["source"], "external") << check.dump(1).substr(0, 2000);
+    EXPECT_EQ(check["btf"]["path"], file.string());
+    EXPECT_EQ(check["btf"]["sha256"], Sha256::hex_of(read_bytes(m_copy)));
+    EXPECT_EQ(check["programs"][0]["load"]["verdict"], "pass");
+
+    fs::remove(file);
+    fs::create_directories(tree / id / version / u.machine);
+    const fs::path out2 = m_dir / "out2";
+    auto none = run_process({BPFLEET_CONTROLLER_PATH, "run", "-a", test_object("core_task"), "-o",
+                             out2.string(), "--agent", BPFLEET_AGENT_PATH, "--ignore-kernel-btf",
+                             "--load-only", "--btf", tree.string()});
+    ASSERT_TRUE(none) << none.error().describe();
+    EXPECT_NE(none->status.code(), 0) << none->out << none->err;
+    std::ifstream in2(out2 / "report.json");
+    const Json report2 = Json::parse(in2);
+    const Json& refused = report2["hosts"][0]["checks"][0]["report"];
+    EXPECT_EQ(refused["error"]["code"], "MISSING_KERNEL_BTF") << refused.dump(1).substr(0, 2000);
+    EXPECT_NE(refused["error"]["message"].get<std::string>().find("no BTF for kernel"),
+              std::string::npos);
+    EXPECT_EQ(refused["programs"].size(), 0u) << "nothing was loaded";
 }
 
 } // namespace

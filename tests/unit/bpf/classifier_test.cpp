@@ -153,6 +153,22 @@ TEST(Classifier, MissingKernelBtf) {
 // A trampoline program on a host without kernel BTF: the reason names the
 // kernel's own BTF ids, which no external BTF replaces; a program that only
 // needs CO-RE keeps the generic message.
+// kprobe_multi on 5.10 (lab): the link kind is missing, not the function.
+TEST(Classifier, KprobeMultiOnAKernelWithoutItIsAttachTypeUnsupported) {
+    AttachFailure f;
+    f.errnum = EINVAL;
+    f.strategy = "kprobe_multi";
+    f.message = "bpf_program__attach_kprobe_multi_opts(vfs_read)";
+    auto c = classify_attach_failure(f, HostContext{});
+    EXPECT_EQ(c.code, FailureCode::AttachTypeUnsupported);
+    EXPECT_NE(c.message.find("5.18"), std::string::npos) << c.message;
+    f.errnum = ESRCH;
+    EXPECT_EQ(classify_attach_failure(f, HostContext{}).code, FailureCode::AttachTargetMissing);
+    f.strategy = "kprobe";
+    f.errnum = EINVAL;
+    EXPECT_EQ(classify_attach_failure(f, HostContext{}).code, FailureCode::AttachTargetMissing);
+}
+
 TEST(Classifier, MissingKernelBtfForBtfIdProgramsSaysWhy) {
     HostContext host;
     host.kernel_btf = false;

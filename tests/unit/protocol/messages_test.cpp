@@ -67,8 +67,8 @@ HostFacts sample_facts() {
 }
 
 TEST(Messages, TypeNames) {
-    for (auto t : {MessageType::Hello, MessageType::Probe, MessageType::Check, MessageType::Bye,
-                   MessageType::Error}) {
+    for (auto t : {MessageType::Hello, MessageType::Probe, MessageType::Check, MessageType::Btf,
+                   MessageType::Bye, MessageType::Error}) {
         EXPECT_EQ(message_type(Json{{"type", to_string(t)}}), t) << to_string(t);
     }
     EXPECT_FALSE(message_type(Json{{"type", "frobnicate"}}));
@@ -137,6 +137,52 @@ TEST(Messages, CheckRequestRoundTrip) {
     auto without = parse_check_request(n);
     ASSERT_TRUE(without) << without.error().message;
     EXPECT_FALSE(without->options.fixups);
+}
+
+// External BTF: the upload, its answer, and the check options naming it.
+// An old agent's hello has no capabilities; a request without BTF carries
+// none of the new members, so it reads the same to every agent.
+TEST(Messages, BtfMessagesRoundTrip) {
+    auto up = parse_btf_upload(line_json(encode(BtfUpload{"/btf/6.1.btf", 4096, kSha})));
+    ASSERT_TRUE(up) << up.error().message;
+    EXPECT_EQ(up->name, "/btf/6.1.btf");
+    EXPECT_EQ(up->size, 4096u);
+    EXPECT_EQ(up->sha256, kSha);
+    EXPECT_FALSE(parse_btf_upload(Json{{"type", "btf"}, {"name", "x"}, {"size", 1}, {"sha256", "AB"}}));
+
+    auto kept = parse_btf_reply(line_json(encode(BtfReply{kSha, std::nullopt})));
+    ASSERT_TRUE(kept) << kept.error().message;
+    EXPECT_FALSE(kept->error);
+    auto refused = parse_btf_reply(line_json(encode(BtfReply{kSha, "not BTF"})));
+    ASSERT_TRUE(refused) << refused.error().message;
+    EXPECT_EQ(refused->error, "not BTF");
+
+    CheckRequest with = sample_check_request();
+    with.options.btf = kSha;
+    with.options.force_btf = true;
+    with.options.ignore_kernel_btf = true;
+    auto r = parse_check_request(line_json(encode(with)));
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_EQ(r->options.btf, kSha);
+    EXPECT_TRUE(r->options.force_btf);
+    EXPECT_TRUE(r->options.ignore_kernel_btf);
+    const Json plain = line_json(encode(sample_check_request()));
+    EXPECT_FALSE(plain["options"].contains("btf"));
+    EXPECT_FALSE(plain["options"].contains("ignore_kernel_btf"));
+    Json bad = line_json(encode(with));
+    bad["options"]["btf"] = "not-a-sha";
+    EXPECT_FALSE(parse_check_request(bad));
+
+    Hello h = sample_hello();
+    h.capabilities = {"btf"};
+    auto hello = parse_hello(line_json(encode(h)));
+    ASSERT_TRUE(hello) << hello.error().message;
+    EXPECT_EQ(hello->capabilities, std::vector<std::string>{"btf"});
+    Json old = line_json(encode(sample_hello()));
+    old.erase("capabilities");
+    auto old_hello = parse_hello(old);
+    ASSERT_TRUE(old_hello) << old_hello.error().message;
+    EXPECT_TRUE(old_hello->capabilities.empty());
 }
 
 TEST(Messages, CheckReplyRoundTrip) {
