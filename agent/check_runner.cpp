@@ -198,8 +198,7 @@ Result<std::string> choose_btf(const CheckRunOptions& options, CheckReport& repo
     const char* kKernelBtf = "/sys/kernel/btf/vmlinux";
     const bool kernel_btf = !options.ignore_kernel_btf && access(kKernelBtf, R_OK) == 0;
     if (!options.external_btf.empty() && (!kernel_btf || options.force_external_btf)) {
-        TRY_ASSIGN(auto facts,
-                   bpf::check_external_btf(options.external_btf, report.kernel.arch));
+        TRY_ASSIGN(auto facts, bpf::check_external_btf(options.external_btf, report.kernel.arch));
         const std::string& name =
             options.external_btf_name.empty() ? options.external_btf : options.external_btf_name;
         report.btf = BtfUsed{"external", name, facts.sha256};

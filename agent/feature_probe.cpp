@@ -419,11 +419,12 @@ AttachProbe probe_fmod_ret() {
     }
     AttachProbe second =
         probe_btf_attach(BPF_PROG_TYPE_TRACING, BPF_MODIFY_RETURN, "security_file_open");
-    const std::string tried = "bpf_modify_return_test: " +
-                              (first.stage ? "refused at " + *first.stage
-                                           : first.reason.value_or("refused")) +
-                              " (" + first.errno_name.value_or("?") + ")";
-    second.reason = second.reason ? *second.reason + "; first tried " + tried : "first tried " + tried;
+    const std::string tried =
+        "bpf_modify_return_test: " +
+        (first.stage ? "refused at " + *first.stage : first.reason.value_or("refused")) + " (" +
+        first.errno_name.value_or("?") + ")";
+    second.reason =
+        second.reason ? *second.reason + "; first tried " + tried : "first tried " + tried;
     return second;
 }
 

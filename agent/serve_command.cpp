@@ -55,8 +55,8 @@ protocol::BtfReply handle_btf(const protocol::Frame& frame) {
     out.sha256 = upload->sha256;
     const std::string got = Sha256::hex_of(frame.payload);
     if (got != upload->sha256) {
-        out.error = "the BTF arrived damaged: sha256 " + got + ", the controller sent " +
-                    upload->sha256;
+        out.error =
+            "the BTF arrived damaged: sha256 " + got + ", the controller sent " + upload->sha256;
         return out;
     }
     if (kept_btf().contains(got)) {
@@ -73,7 +73,8 @@ protocol::BtfReply handle_btf(const protocol::Frame& frame) {
     }
     const std::string arch = kernel_info().arch;
     if (!facts->arch.empty() && facts->arch != arch) {
-        out.error = upload->name + ": BTF of an " + facts->arch + " kernel, but the host is " + arch;
+        out.error =
+            upload->name + ": BTF of an " + facts->arch + " kernel, but the host is " + arch;
         return out;
     }
     Fd fd(memfd_create("bpfleet-btf", MFD_CLOEXEC));
@@ -138,9 +139,9 @@ protocol::CheckReply handle_check(const protocol::Frame& frame) {
     if (options.btf) {
         auto kept = kept_btf().find(*options.btf);
         if (kept == kept_btf().end()) {
-            report.object_error = ObjectError{FailureCode::MissingKernelBtf, 0,
-                                              "the controller named BTF " + *options.btf +
-                                                  " that it did not send"};
+            report.object_error =
+                ObjectError{FailureCode::MissingKernelBtf, 0,
+                            "the controller named BTF " + *options.btf + " that it did not send"};
             return out;
         }
         run.external_btf = "/proc/self/fd/" + std::to_string(kept->second.fd.get());

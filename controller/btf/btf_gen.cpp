@@ -19,8 +19,8 @@ constexpr std::chrono::minutes kToolTimeout{20};
 
 // The tool's path, or an error naming the package that has it.
 Result<std::string> find_tool(const std::string& name, const std::string& package) {
-    for (const char* dir : {"/usr/sbin", "/usr/bin", "/sbin", "/bin", "/usr/local/bin",
-                            "/usr/local/sbin"}) {
+    for (const char* dir :
+         {"/usr/sbin", "/usr/bin", "/sbin", "/bin", "/usr/local/bin", "/usr/local/sbin"}) {
         const std::string p = std::string(dir) + "/" + name;
         if (access(p.c_str(), X_OK) == 0) {
             return p;
@@ -57,7 +57,9 @@ public:
         }
         return ScratchDir(tmpl);
     }
-    ScratchDir(ScratchDir&& other) noexcept : m_path(std::move(other.m_path)) { other.m_path.clear(); }
+    ScratchDir(ScratchDir&& other) noexcept : m_path(std::move(other.m_path)) {
+        other.m_path.clear();
+    }
     ScratchDir& operator=(ScratchDir&&) = delete;
     ScratchDir(const ScratchDir&) = delete;
     ScratchDir& operator=(const ScratchDir&) = delete;
@@ -111,8 +113,8 @@ Result<GenResult> generate_btf(const GenOptions& options) {
     if (!fs::is_regular_file(result.vmlinux, ec)) {
         return make_error("usage", result.vmlinux + ": no such file");
     }
-    const fs::path full = options.min_core.empty() ? fs::path(options.output)
-                                                   : scratch.path() / "full.btf";
+    const fs::path full =
+        options.min_core.empty() ? fs::path(options.output) : scratch.path() / "full.btf";
     TRY(run_tool({pahole, "--btf_encode_detached=" + full.string(), result.vmlinux}));
     result.full_bytes = fs::file_size(full, ec);
     if (!options.min_core.empty()) {

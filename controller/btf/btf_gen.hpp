@@ -24,11 +24,11 @@ struct GenOptions {
 };
 
 struct GenResult {
-    std::string vmlinux;      // the DWARF file read (inside the unpacked .deb for --deb)
+    std::string vmlinux; // the DWARF file read (inside the unpacked .deb for --deb)
     std::uint64_t full_bytes = 0;
-    std::uint64_t bytes = 0;  // of the output
-    std::string sha256;       // of the output
-    std::string arch;         // as bpf::inspect_external_btf tells it; "" when it cannot
+    std::uint64_t bytes = 0; // of the output
+    std::string sha256;      // of the output
+    std::string arch;        // as bpf::inspect_external_btf tells it; "" when it cannot
 };
 
 // Error codes: "usage" (options), "tool_missing" (pahole, bpftool, dpkg-deb),

@@ -34,7 +34,8 @@ std::vector<std::string> arch_aliases(const std::string& arch) {
 }
 
 bool ends_with(const std::string& s, std::string_view suffix) {
-    return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+    return s.size() >= suffix.size() &&
+           s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
 Result<std::vector<std::uint8_t>> read_whole(const fs::path& path) {
@@ -73,9 +74,9 @@ Result<BtfFile> read_archive(const fs::path& path) {
     for (const auto& entry : contents.files) {
         if (ends_with(entry.first, ".btf")) {
             if (found) {
-                return make_error("external_btf",
-                                  path.string() + ": more than one .btf file in the archive (" +
-                                      found->first + ", " + entry.first + ")");
+                return make_error("external_btf", path.string() +
+                                                      ": more than one .btf file in the archive (" +
+                                                      found->first + ", " + entry.first + ")");
             }
             found = &entry;
         }
@@ -202,8 +203,8 @@ Result<BtfFile> pick_btf(const std::string& source, const HostFacts& facts) {
                               "no BTF for kernel " + release + " (" + arch + ", " +
                                   facts.os.id.value_or("?") + " " +
                                   facts.os.version_id.value_or("?") + ") under " + source +
-                                  (tried.empty() ? "" : ": looked for " + tried) +
-                                  " and for " + release + ".btf anywhere below it");
+                                  (tried.empty() ? "" : ": looked for " + tried) + " and for " +
+                                  release + ".btf anywhere below it");
         }
         picked = *found;
     } else {

@@ -312,8 +312,8 @@ asio::awaitable<HostExpected<void>> receive_all(Conversation& talk, const CheckP
     }
     if (btf.file) {
         const std::string_view btf_text = "btf reply";
-        CO_TRY_ASSIGN(auto btf_frame,
-                      co_await talk.receive(Clock::now() + kProbeTimeout, btf_text, kMaxHelloBytes));
+        CO_TRY_ASSIGN(auto btf_frame, co_await talk.receive(Clock::now() + kProbeTimeout, btf_text,
+                                                            kMaxHelloBytes));
         auto kept = read_reply<protocol::BtfReply>(btf_frame, protocol::MessageType::Btf,
                                                    protocol::parse_btf_reply, "btf");
         if (!kept) {

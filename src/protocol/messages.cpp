@@ -172,8 +172,7 @@ std::string encode(const CheckReply& m) {
 }
 
 std::string encode(const BtfUpload& m) {
-    return encode(
-        Json{{"type", "btf"}, {"name", m.name}, {"size", m.size}, {"sha256", m.sha256}});
+    return encode(Json{{"type", "btf"}, {"name", m.name}, {"size", m.size}, {"sha256", m.sha256}});
 }
 
 std::string encode(const BtfReply& m) {

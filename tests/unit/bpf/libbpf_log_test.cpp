@@ -15,9 +15,9 @@ TEST(LibbpfLog, Errno524IsNamedENOTSUPP) {
 }
 
 TEST(LibbpfLog, OtherLinesAreUnchanged) {
-    for (const char* line : {"prog 'p': failed to attach: Operation not supported",
-                             "ERROR: strerror_r(", "ERROR: strerror_r(-)=22",
-                             "ERROR: strerror_r(-12x)=22", ""}) {
+    for (const char* line :
+         {"prog 'p': failed to attach: Operation not supported", "ERROR: strerror_r(",
+          "ERROR: strerror_r(-)=22", "ERROR: strerror_r(-12x)=22", ""}) {
         EXPECT_EQ(readable_libbpf_line(line), line);
     }
 }

@@ -49,7 +49,8 @@ protected:
     fs::path write(const fs::path& rel, const std::string& bytes) {
         const fs::path p = m_root / rel;
         fs::create_directories(p.parent_path());
-        std::ofstream(p, std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+        std::ofstream(p, std::ios::binary)
+            .write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
         return p;
     }
 
@@ -136,8 +137,8 @@ TEST_F(PickBtf, ABtfhubArchiveIsUnpackedAndABombIsRefused) {
     std::ofstream(big).close();
     fs::resize_file(big, 80u << 20);
     const fs::path bomb = m_root / "bomb.btf.tar.xz";
-    made = run_process({"tar", "-C", big.parent_path().string(), "-cJf", bomb.string(),
-                        big.filename().string()});
+    made = run_process(
+        {"tar", "-C", big.parent_path().string(), "-cJf", bomb.string(), big.filename().string()});
     ASSERT_TRUE(made && made->status.exited() && made->status.code() == 0);
     ASSERT_LT(fs::file_size(bomb), 1u << 20);
     auto b = pick_btf(bomb.string(), m_facts);

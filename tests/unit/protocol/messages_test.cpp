@@ -148,7 +148,8 @@ TEST(Messages, BtfMessagesRoundTrip) {
     EXPECT_EQ(up->name, "/btf/6.1.btf");
     EXPECT_EQ(up->size, 4096u);
     EXPECT_EQ(up->sha256, kSha);
-    EXPECT_FALSE(parse_btf_upload(Json{{"type", "btf"}, {"name", "x"}, {"size", 1}, {"sha256", "AB"}}));
+    EXPECT_FALSE(
+        parse_btf_upload(Json{{"type", "btf"}, {"name", "x"}, {"size", 1}, {"sha256", "AB"}}));
 
     auto kept = parse_btf_reply(line_json(encode(BtfReply{kSha, std::nullopt})));
     ASSERT_TRUE(kept) << kept.error().message;
