@@ -1,11 +1,12 @@
 #include "bpf/external_btf.hpp"
 
+#include "common/file.hpp"
 #include "common/sha256.hpp"
 
 #include <bpf/btf.h>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
-#include <fstream>
 #include <memory>
 #include <sys/stat.h>
 #include <vector>
@@ -102,9 +103,10 @@ Result<ExternalBtfFacts> check_external_btf(const std::string& path, std::string
                                               " bytes, not a kernel's BTF");
     }
     std::vector<std::uint8_t> bytes(static_cast<std::size_t>(st.st_size));
-    std::ifstream in(path, std::ios::binary);
-    in.read(reinterpret_cast<char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
-    if (!in) {
+    // stdio, not <fstream>: iostreams pull libstdc++'s locale machinery
+    // (about 500 KiB) into the static agent.
+    FilePtr in = open_file(path.c_str(), "rb");
+    if (!in || std::fread(bytes.data(), 1, bytes.size(), in.get()) != bytes.size()) {
         return make_error("external_btf", path + ": cannot be read");
     }
     auto facts = inspect_external_btf(bytes, path);
