@@ -291,8 +291,7 @@ asio::awaitable<HostExpected<void>> receive_probe(Conversation& talk, HostResult
 
 // The agent's hello, then its probe reply; `hello_seen` is ended once the
 // hello is in (a cold host's requests wait for it).
-asio::awaitable<HostExpected<protocol::Hello>> receive_opening(Conversation& talk,
-                                                               HostResult& host,
+asio::awaitable<HostExpected<protocol::Hello>> receive_opening(Conversation& talk, HostResult& host,
                                                                const std::string& machine,
                                                                asio::steady_timer* hello_seen) {
     CO_TRY_ASSIGN(auto hello, co_await receive_hello(talk, machine));
