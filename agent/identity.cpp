@@ -65,7 +65,15 @@ KernelInfo kernel_info() {
     return k;
 }
 
-int run_version(std::span<char*>) {
+int run_version(std::span<char*> args) {
+    static constexpr std::string_view kVersionUsage =
+        "usage: bpfleet-agent version   (or --version)\n"
+        "\n"
+        "Prints the agent's version, the libbpf it was built with, its architecture and\n"
+        "its build id.\n";
+    if (auto done = help_or_refuse("version", args, kVersionUsage)) {
+        return *done;
+    }
     auto info = agent_info();
     std::printf("bpfleet-agent %s libbpf %s %s build-id %s\n", info.version.c_str(),
                 info.libbpf_version.c_str(), info.arch.c_str(), build_id().c_str());

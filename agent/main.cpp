@@ -3,6 +3,7 @@
 // This file only dispatches to the commands (commands.hpp); nothing includes it.
 
 #include "commands.hpp"
+#include "common/suggest.hpp"
 #include "output.hpp"
 
 #include <cstdio>
@@ -21,7 +22,7 @@ constexpr const char* kUsage =
     "  probe     print the host's facts and BPF feature fingerprint (bpfleet.probe/v1)\n"
     "  version   print the agent's version, libbpf version, architecture and build id\n"
     "\n"
-    "Run 'bpfleet-agent check --help' for the options of check.\n";
+    "Run 'bpfleet-agent COMMAND --help' for a command's options.\n";
 
 } // namespace
 
@@ -54,7 +55,8 @@ int main(int argc, char** argv) {
         log_error(std::string("internal error: ") + e.what());
         return kExitUsage;
     }
-    log_error("unknown command '" + std::string(command) + "'");
+    log_error("unknown command '" + std::string(command) + "'" +
+              bpfleet::did_you_mean(command, {"check", "serve", "probe", "version", "help"}));
     std::fputs(kUsage, stderr);
     return kExitUsage;
 }

@@ -15,7 +15,22 @@ HostFacts probe_host(bool features) {
     return facts;
 }
 
-int run_probe(std::span<char*>) {
+namespace {
+
+constexpr std::string_view kProbeUsage =
+    "usage: bpfleet-agent probe\n"
+    "\n"
+    "Prints this host's facts and BPF feature fingerprint as one JSON document\n"
+    "(schema bpfleet.probe/v1, docs/agent-probe.md).\n"
+    "\n"
+    "exit status: 0 printed, 2 usage\n";
+
+} // namespace
+
+int run_probe(std::span<char*> args) {
+    if (auto done = help_or_refuse("probe", args, kProbeUsage)) {
+        return *done;
+    }
     write_stdout(Json(probe_host()).dump(2) + "\n");
     return kExitOk;
 }

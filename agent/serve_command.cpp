@@ -209,12 +209,20 @@ bool handle(const protocol::Frame& frame) {
     return true;
 }
 
+constexpr std::string_view kServeUsage =
+    "usage: bpfleet-agent serve\n"
+    "\n"
+    "Speaks the controller protocol on stdin/stdout (docs/protocol.md): one hello,\n"
+    "then a reply to each probe, check and bye. bpfleet run starts it on each host;\n"
+    "a person has no need to.\n"
+    "\n"
+    "exit status: 0 the controller said bye or hung up, 2 a broken stream or usage\n";
+
 } // namespace
 
 int run_serve(std::span<char*> args) {
-    if (!args.empty()) {
-        log_error("serve takes no options");
-        return kExitUsage;
+    if (auto done = help_or_refuse("serve", args, kServeUsage)) {
+        return *done;
     }
     reply(hello());
     protocol::FrameReader reader({"check", "btf"});

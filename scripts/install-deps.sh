@@ -25,6 +25,9 @@ packages=(
     # report.html is loaded and clicked in headless Chromium, driven by Node
     # over the DevTools pipe (tests/report)
     libxml2-utils chromium nodejs
+    # the generated man pages are rendered by man (groff) and the zsh
+    # completion parsed by zsh; the .deb is read back with dpkg-deb
+    man-db groff-base zsh dpkg
     # real third-party BPF objects and tools to compare against
     bpftool libxdp1 xdp-tests
     # external BTF: pahole for bpfleet btf gen, xz for BTFHub's .btf.tar.xz

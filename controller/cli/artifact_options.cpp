@@ -51,7 +51,9 @@ oci::ResolveOptions to_resolve_options(const ArtifactCliOptions& o) {
 }
 
 void print_error(const Error& e) {
-    spdlog::error("{} [{}]", e.describe(), e.code);
+    for (const Error* one : all_errors(e)) {
+        spdlog::error("{} [{}]", one->describe(), one->code);
+    }
 }
 
 } // namespace bpfleet::cli

@@ -6,6 +6,7 @@
 
 #include <CLI/CLI.hpp>
 #include <functional>
+#include <string>
 
 namespace bpfleet::cli {
 
@@ -15,6 +16,9 @@ inline constexpr int kExitUsage = 2;
 inline constexpr int kExitHostsUnanswered = 3;
 
 using Action = std::function<int()>;
+
+// What `bpfleet version` and `bpfleet --version` print (no final newline).
+std::string version_text();
 
 // Every register_* adds one subcommand to `app`; the returned action runs it
 // (reading the options bound during registration).

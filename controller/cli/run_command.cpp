@@ -141,10 +141,25 @@ struct PreparedRun {
 
 Result<std::unique_ptr<PreparedRun>> prepare(const RunOptions& options, bool probe_only) {
     auto run = std::make_unique<PreparedRun>();
-    TRY_ASSIGN(run->hosts, select_fleet(options, run->inventory));
-    std::map<std::string, std::string> agent_paths;
-    TRY_ASSIGN(agent_paths, parse_agent_options(options.agents));
-    TRY_ASSIGN(run->agents, fleet::AgentCatalog::load(agent_paths));
+    // Every input is checked whatever fails first, so that one run names all
+    // that is wrong (exit 2); only checks that need a failed input are skipped.
+    ErrorList errors;
+    auto hosts = errors.take(select_fleet(options, run->inventory));
+    if (hosts) {
+        run->hosts = std::move(*hosts);
+        auto identities = inventory::check_identity_files(run->inventory, run->hosts);
+        for (auto& e : identities.errors) {
+            errors.add(std::move(e));
+        }
+        for (const auto& warning : identities.warnings) {
+            spdlog::warn("{}", warning);
+        }
+    }
+    if (auto agent_paths = errors.take(parse_agent_options(options.agents))) {
+        if (auto agents = errors.take(fleet::AgentCatalog::load(*agent_paths))) {
+            run->agents = std::move(*agents);
+        }
+    }
 
     fleet::CheckPlan& plan = run->plan;
     plan.probe_features = probe_only || options.probe_features;
@@ -165,31 +180,48 @@ Result<std::unique_ptr<PreparedRun>> prepare(const RunOptions& options, bool pro
     if (!options.fixups.empty()) {
         // Checked here, once: a mistake is exit 2 naming file:line, not a
         // LOADER_CONTRACT row on every host.
-        TRY_ASSIGN(plan.options.fixups, bpf::load_fixup_rules(options.fixups));
+        if (auto fixups = errors.take(bpf::load_fixup_rules(options.fixups))) {
+            plan.options.fixups = std::move(*fixups);
+        }
     }
     const auto resolve_options = to_resolve_options(options.artifact_options);
     for (const auto& spec : options.artifacts) {
-        TRY_ASSIGN(auto artifact, oci::resolve_artifact(spec, resolve_options));
-        run->artifacts.push_back({spec, std::move(artifact)});
+        auto artifact = oci::resolve_artifact(spec, resolve_options);
+        if (!artifact) {
+            Error e = std::move(artifact).error();
+            if (e.context.find(spec) == std::string::npos) {
+                e.context = "-a " + spec + (e.context.empty() ? "" : ": " + e.context);
+            }
+            errors.add(std::move(e));
+            continue;
+        }
+        run->artifacts.push_back({spec, std::move(*artifact)});
     }
     plan.artifacts = &run->artifacts;
     if (!options.expect.empty()) {
         // Checked here too: a typo is exit 2 naming FILE:LINE before any host is touched.
-        TRY_ASSIGN(run->expectations, report::load_expectations(options.expect));
-        std::vector<report::HostView> views;
-        for (const auto& h : run->inventory.hosts) {
-            views.push_back({h.name, h.tags, h.groups, "", ""});
+        run->expectations = errors.take(report::load_expectations(options.expect));
+        if (run->expectations && hosts) {
+            std::vector<report::HostView> views;
+            for (const auto& h : run->inventory.hosts) {
+                views.push_back({h.name, h.tags, h.groups, "", ""});
+            }
+            errors.check(report::check_rules_match(*run->expectations, views, options.artifacts));
         }
-        TRY(report::check_rules_match(*run->expectations, views, options.artifacts));
     }
     if (!options.baseline.empty()) {
         // Read and compared in kind now: a baseline of another check is exit 2, not a
         // diff of nothing after the run.
-        TRY_ASSIGN(run->baseline, report::read_run_report(options.baseline));
-        RunReport shape;
-        shape.run.identity.mode = probe_only ? "probe" : "run";
-        shape.artifacts = options.artifacts;
-        TRY(diff_reports(*run->baseline, shape, options.baseline, "this run"));
+        run->baseline = errors.take(report::read_run_report(options.baseline));
+        if (run->baseline) {
+            RunReport shape;
+            shape.run.identity.mode = probe_only ? "probe" : "run";
+            shape.artifacts = options.artifacts;
+            errors.check(diff_reports(*run->baseline, shape, options.baseline, "this run"));
+        }
+    }
+    if (!errors.empty()) {
+        return std::move(errors).combined();
     }
     return run;
 }
@@ -272,6 +304,11 @@ int run(RunOptions options, bool probe_only) {
     auto prepared = prepare(options, probe_only);
     if (!prepared) {
         print_error(prepared.error());
+        if (const std::size_t n = prepared.error().more.size() + 1; n > 1) {
+            spdlog::error("{} problems with the command line and its inputs; no host was "
+                          "contacted",
+                          n);
+        }
         return kExitUsage;
     }
     PreparedRun& run = **prepared;

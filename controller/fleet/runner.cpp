@@ -14,6 +14,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <csignal>
 #include <random>
+#include <spdlog/spdlog.h>
 #include <sys/resource.h>
 
 namespace bpfleet::fleet {
@@ -43,6 +44,15 @@ struct RunState {
     std::mt19937 random{std::random_device{}()};
 };
 
+// accept-new added `link`'s key: said as ssh says it, and kept in the report.
+void note_added_key(const inventory::InventoryHost& h, const SshLink& link, HostResult& r) {
+    if (const auto& key = link.added_host_key()) {
+        spdlog::info("{}: permanently added '{}' ({} {}) to {}", h.name, key->host, key->type,
+                     key->fingerprint, key->file);
+        r.host_keys_added.push_back(*key);
+    }
+}
+
 asio::awaitable<HostExpected<void>> attempt_ssh(const inventory::InventoryHost& h, RunState& run,
                                                 HostOutcome& out) {
     auto executor = co_await asio::this_coro::executor;
@@ -58,10 +68,12 @@ asio::awaitable<HostExpected<void>> attempt_ssh(const inventory::InventoryHost& 
             co_return tl::unexpected(f);
         }
         via = *link;
+        note_added_key(h, *via, r);
     }
     run.progress.stage(h.name, "connect");
     CO_TRY_ASSIGN(const auto target,
                   co_await SshLink::open(executor, h.endpoint(), via, run.ssh, connect_deadline));
+    note_added_key(h, *target, r);
     target->enable_keepalive();
 
     const Deadline deadline = Clock::now() + h.command_timeout;

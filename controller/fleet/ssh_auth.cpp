@@ -101,6 +101,9 @@ HostExpected<void> check_host_key(SshLink& link) {
                                 "cannot record the host key of " + known_name + " in " + file +
                                     ": " + ssh_get_error(session));
         }
+        link.set_added_host_key(AddedHostKey{known_name,
+                                             ssh_key_type_to_char(ssh_key_type(key.get())),
+                                             fingerprint(key.get()), file});
         return {};
     case SSH_KNOWN_HOSTS_ERROR:
         break;

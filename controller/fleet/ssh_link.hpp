@@ -17,6 +17,7 @@
 #include "fleet/ssh_handles.hpp"
 #include "inventory/inventory.hpp"
 #include "logging/log.hpp"
+#include "model/run_report.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
@@ -65,6 +66,11 @@ public:
     }
     // The byte path under the session (shared with its pumps).
     [[nodiscard]] const std::shared_ptr<Conduit>& conduit() const { return m_conduit; }
+    // The host key accept-new added to known_hosts while opening this link.
+    [[nodiscard]] const std::optional<AddedHostKey>& added_host_key() const {
+        return m_added_host_key;
+    }
+    void set_added_host_key(AddedHostKey key) { m_added_host_key = std::move(key); }
     // "user@address:port" (or the jump label), for messages.
     [[nodiscard]] const std::string& describe() const { return m_label; }
 
@@ -148,6 +154,7 @@ private:
     std::shared_ptr<Conduit> m_conduit;
     Fd m_ssh_fd; // libssh's end of the socketpair until the session takes it
     SshSessionPtr m_session;
+    std::optional<AddedHostKey> m_added_host_key;
     bool m_keepalive_on = false;
     Clock::time_point m_last_keepalive{};
     // Silence as the event loop saw it: time without bytes from the host,

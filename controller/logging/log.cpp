@@ -1,6 +1,7 @@
 #include "logging/log.hpp"
 
 #include "bpf/libbpf_log.hpp"
+#include "logging/color.hpp"
 #include "logging/terminal_text.hpp"
 
 #include <atomic>
@@ -35,6 +36,10 @@ protected:
             body.remove_suffix(1);
         }
         std::string text = terminal_safe(body);
+        // Colour goes on after the text is made safe: these are our own escapes.
+        if (msg.level >= spdlog::level::warn && color_enabled(m_out)) {
+            text = paint(text, msg.level == spdlog::level::warn ? Tone::Notice : Tone::Bad, true);
+        }
         if (eol) {
             text += '\n';
         }

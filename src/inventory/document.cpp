@@ -6,6 +6,8 @@
 #include "inventory/types.hpp"
 
 #include <algorithm>
+#include <cstdlib>
+#include <utility>
 
 namespace bpfleet::inventory {
 namespace {
@@ -23,8 +25,18 @@ private:
         return inventory_error(where(m_source, region), std::move(message));
     }
 
-    Result<Level> read_level(const toml::table& table, std::string_view path, LevelKind kind,
-                             RawHost* host, RawGroup* group);
+    // Each reader below records what is wrong in m_errors and goes on with
+    // the next key, so that one pass names every mistake in the file.
+    Result<void> read_top(const toml::key& key_obj, const toml::node& node);
+    Result<void> read_entry(const toml::key& name_obj, const toml::node& entry,
+                            const std::string& key, bool is_host);
+    Level read_level(const toml::table& table, std::string_view path, LevelKind kind, RawHost* host,
+                     RawGroup* group);
+    Result<void> read_key(const toml::key& key_obj, const toml::node& node, std::string_view path,
+                          const std::vector<std::string_view>& allowed, Level& level,
+                          LevelKind kind, RawHost* host, RawGroup* group);
+    Result<Document> finish();
+    tl::unexpected<Error> sorted_errors();
     Result<nlohmann::json> read_setting(std::string_view key, const toml::node& node,
                                         const std::string& path) const;
     Result<std::vector<std::string>> read_names(const toml::node& node, const std::string& path,
@@ -32,6 +44,7 @@ private:
 
     std::string m_source;
     Document m_doc;
+    ErrorList m_errors;
 };
 
 Result<std::vector<std::string>> DocumentReader::read_names(const toml::node& node,
@@ -186,8 +199,8 @@ Result<nlohmann::json> DocumentReader::read_setting(std::string_view key, const 
     return nlohmann::json(value);
 }
 
-Result<Level> DocumentReader::read_level(const toml::table& table, std::string_view path,
-                                         LevelKind kind, RawHost* host, RawGroup* group) {
+Level DocumentReader::read_level(const toml::table& table, std::string_view path, LevelKind kind,
+                                 RawHost* host, RawGroup* group) {
     Level level;
     level.where = where(m_source, table.source());
     std::vector<std::string_view> allowed = kSettingKeys;
@@ -200,59 +213,66 @@ Result<Level> DocumentReader::read_level(const toml::table& table, std::string_v
         allowed.push_back("hosts");
     }
     for (const auto& [key_obj, node] : table) {
-        const std::string key(key_obj.str());
-        const std::string key_path = std::string(path) + "." + key;
-        if (is_credential_key(key)) {
-            return fail(key_obj.source(),
-                        "'" + key_path +
-                            "': credentials are not accepted in the inventory; use key files "
-                            "(identity_file) or ssh-agent, and a NOPASSWD sudoers rule for become");
-        }
-        if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
-            std::string extra;
-            if (key == "address" && kind != LevelKind::Host) {
-                extra = " ('address' is per host)";
-            } else if (key == "hosts" && kind != LevelKind::Group) {
-                extra = " ('hosts' belongs in [groups.NAME])";
-            }
-            return fail(key_obj.source(), "unknown key '" + key + "' in [" + std::string(path) +
-                                              "]" +
-                                              (extra.empty() ? suggestion(key, allowed) : extra));
-        }
-        if (key == "tags") {
-            TRY_ASSIGN(level.tags, read_names(node, key_path, "tag"));
-        } else if (key == "groups") {
-            TRY_ASSIGN(auto names, read_names(node, key_path, "group"));
-            host->groups.insert(names.begin(), names.end());
-        } else if (key == "hosts") {
-            TRY_ASSIGN(auto names, read_names(node, key_path, "host"));
-            // Existence is checked once every host is known; keep the element's place.
-            const toml::array& array = *node.as_array();
-            for (std::size_t i = 0; i < names.size(); ++i) {
-                group->members[names[i]] = where(m_source, array[i].source());
-            }
-        } else if (key == "vars") {
-            const toml::table* vars = node.as_table();
-            if (!vars) {
-                return fail(node.source(), "'" + key_path + "' must be a table, not " +
-                                               std::string(type_name(node)));
-            }
-            for (const auto& [var_key, var_node] : *vars) {
-                if (is_credential_key(var_key.str())) {
-                    return fail(var_key.source(),
-                                "'" + key_path + "." + std::string(var_key.str()) +
-                                    "': credentials are not accepted in the inventory (vars end "
-                                    "up in reports); use key files or ssh-agent");
-                }
-                level.vars[std::string(var_key.str())] =
-                    Setting{to_json(var_node), where(m_source, var_node.source())};
-            }
-        } else {
-            TRY_ASSIGN(auto value, read_setting(key, node, key_path));
-            level.settings[key] = Setting{std::move(value), where(m_source, node.source())};
-        }
+        m_errors.check(read_key(key_obj, node, path, allowed, level, kind, host, group));
     }
     return level;
+}
+
+Result<void> DocumentReader::read_key(const toml::key& key_obj, const toml::node& node,
+                                      std::string_view path,
+                                      const std::vector<std::string_view>& allowed, Level& level,
+                                      LevelKind kind, RawHost* host, RawGroup* group) {
+    const std::string key(key_obj.str());
+    const std::string key_path = std::string(path) + "." + key;
+    if (is_credential_key(key)) {
+        return fail(key_obj.source(),
+                    "'" + key_path +
+                        "': credentials are not accepted in the inventory; use key files "
+                        "(identity_file) or ssh-agent, and a NOPASSWD sudoers rule for become");
+    }
+    if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
+        std::string extra;
+        if (key == "address" && kind != LevelKind::Host) {
+            extra = " ('address' is per host)";
+        } else if (key == "hosts" && kind != LevelKind::Group) {
+            extra = " ('hosts' belongs in [groups.NAME])";
+        }
+        return fail(key_obj.source(), "unknown key '" + key + "' in [" + std::string(path) + "]" +
+                                          (extra.empty() ? suggestion(key, allowed) : extra));
+    }
+    if (key == "tags") {
+        TRY_ASSIGN(level.tags, read_names(node, key_path, "tag"));
+    } else if (key == "groups") {
+        TRY_ASSIGN(auto names, read_names(node, key_path, "group"));
+        host->groups.insert(names.begin(), names.end());
+    } else if (key == "hosts") {
+        TRY_ASSIGN(auto names, read_names(node, key_path, "host"));
+        // Existence is checked once every host is known; keep the element's place.
+        const toml::array& array = *node.as_array();
+        for (std::size_t i = 0; i < names.size(); ++i) {
+            group->members[names[i]] = where(m_source, array[i].source());
+        }
+    } else if (key == "vars") {
+        const toml::table* vars = node.as_table();
+        if (!vars) {
+            return fail(node.source(),
+                        "'" + key_path + "' must be a table, not " + std::string(type_name(node)));
+        }
+        for (const auto& [var_key, var_node] : *vars) {
+            if (is_credential_key(var_key.str())) {
+                return fail(var_key.source(),
+                            "'" + key_path + "." + std::string(var_key.str()) +
+                                "': credentials are not accepted in the inventory (vars end "
+                                "up in reports); use key files or ssh-agent");
+            }
+            level.vars[std::string(var_key.str())] =
+                Setting{to_json(var_node), where(m_source, var_node.source())};
+        }
+    } else {
+        TRY_ASSIGN(auto value, read_setting(key, node, key_path));
+        level.settings[key] = Setting{std::move(value), where(m_source, node.source())};
+    }
+    return {};
 }
 
 Result<Document> DocumentReader::run(std::string_view text) {
@@ -263,64 +283,100 @@ Result<Document> DocumentReader::run(std::string_view text) {
         return make_error(kInventoryInvalid, std::string(e.description()), 0,
                           where(m_source, e.source()));
     }
-    const std::vector<std::string_view> top_keys = {"defaults", "hosts", "groups"};
     for (const auto& [key_obj, node] : doc) {
-        const std::string key(key_obj.str());
-        if (is_credential_key(key)) {
-            return fail(key_obj.source(),
-                        "'" + key +
-                            "': credentials are not accepted in the inventory; use key "
-                            "files (identity_file) or ssh-agent");
-        }
-        if (key == "defaults") {
-            const toml::table* table = node.as_table();
-            if (!table) {
-                return fail(node.source(), "'defaults' must be a table ([defaults]), not " +
-                                               std::string(type_name(node)));
-            }
-            TRY_ASSIGN(m_doc.defaults,
-                       read_level(*table, "defaults", LevelKind::Defaults, nullptr, nullptr));
-            continue;
-        }
-        if (key != "hosts" && key != "groups") {
-            return fail(key_obj.source(), "unknown top-level key '" + key +
-                                              "' (expected [defaults], [hosts.NAME] or "
-                                              "[groups.NAME])" +
-                                              suggestion(key, top_keys));
-        }
-        const toml::table* entries = node.as_table();
-        if (!entries) {
-            return fail(node.source(), "'" + key + "' must be a table of [" + key +
-                                           ".NAME] tables, not " + std::string(type_name(node)));
-        }
-        const bool is_host = key == "hosts";
-        for (const auto& [name_obj, entry] : *entries) {
-            const std::string name(name_obj.str());
-            const std::string path = key + "." + name;
-            if (!is_valid_name(name)) {
-                return fail(name_obj.source(),
-                            std::string(is_host ? "host" : "group") + " name '" + name +
-                                "' is not valid (letters, digits, '.', '_', '-'; starting with a "
-                                "letter or digit)");
-            }
-            const toml::table* table = entry.as_table();
-            if (!table) {
-                return fail(entry.source(), "'" + path + "' must be a table ([" + path +
-                                                "]), not " + std::string(type_name(entry)));
-            }
-            if (is_host) {
-                RawHost raw;
-                raw.name = name;
-                TRY_ASSIGN(raw.level, read_level(*table, path, LevelKind::Host, &raw, nullptr));
-                m_doc.hosts[name] = std::move(raw);
-            } else {
-                RawGroup group;
-                TRY_ASSIGN(group.level,
-                           read_level(*table, path, LevelKind::Group, nullptr, &group));
-                m_doc.groups[name] = std::move(group);
-            }
-        }
+        m_errors.check(read_top(key_obj, node));
     }
+    if (!m_errors.empty()) {
+        return sorted_errors();
+    }
+    return finish();
+}
+
+tl::unexpected<Error> DocumentReader::sorted_errors() {
+    // TOML tables iterate by key: put the mistakes back in the file's order.
+    auto place = [](const Error& e) {
+        unsigned line = 0;
+        unsigned column = 0;
+        const auto colon = e.context.rfind(':');
+        const auto before = colon == std::string::npos || colon == 0
+                                ? std::string::npos
+                                : e.context.rfind(':', colon - 1);
+        if (before != std::string::npos) {
+            line = static_cast<unsigned>(std::strtoul(e.context.c_str() + before + 1, nullptr, 10));
+            column =
+                static_cast<unsigned>(std::strtoul(e.context.c_str() + colon + 1, nullptr, 10));
+        }
+        return std::pair{line, column};
+    };
+    m_errors.sort([&](const Error& a, const Error& b) { return place(a) < place(b); });
+    return std::move(m_errors).combined();
+}
+
+Result<void> DocumentReader::read_top(const toml::key& key_obj, const toml::node& node) {
+    const std::vector<std::string_view> top_keys = {"defaults", "hosts", "groups"};
+    const std::string key(key_obj.str());
+    if (is_credential_key(key)) {
+        return fail(key_obj.source(),
+                    "'" + key +
+                        "': credentials are not accepted in the inventory; use key "
+                        "files (identity_file) or ssh-agent");
+    }
+    if (key == "defaults") {
+        const toml::table* table = node.as_table();
+        if (!table) {
+            return fail(node.source(), "'defaults' must be a table ([defaults]), not " +
+                                           std::string(type_name(node)));
+        }
+        m_doc.defaults = read_level(*table, "defaults", LevelKind::Defaults, nullptr, nullptr);
+        return {};
+    }
+    if (key != "hosts" && key != "groups") {
+        return fail(key_obj.source(), "unknown top-level key '" + key +
+                                          "' (expected [defaults], [hosts.NAME] or "
+                                          "[groups.NAME])" +
+                                          suggestion(key, top_keys));
+    }
+    const toml::table* entries = node.as_table();
+    if (!entries) {
+        return fail(node.source(), "'" + key + "' must be a table of [" + key +
+                                       ".NAME] tables, not " + std::string(type_name(node)));
+    }
+    const bool is_host = key == "hosts";
+    for (const auto& [name_obj, entry] : *entries) {
+        m_errors.check(read_entry(name_obj, entry, key, is_host));
+    }
+    return {};
+}
+
+Result<void> DocumentReader::read_entry(const toml::key& name_obj, const toml::node& entry,
+                                        const std::string& key, bool is_host) {
+    const std::string name(name_obj.str());
+    const std::string path = key + "." + name;
+    if (!is_valid_name(name)) {
+        return fail(name_obj.source(),
+                    std::string(is_host ? "host" : "group") + " name '" + name +
+                        "' is not valid (letters, digits, '.', '_', '-'; starting with a "
+                        "letter or digit)");
+    }
+    const toml::table* table = entry.as_table();
+    if (!table) {
+        return fail(entry.source(), "'" + path + "' must be a table ([" + path + "]), not " +
+                                        std::string(type_name(entry)));
+    }
+    if (is_host) {
+        RawHost raw;
+        raw.name = name;
+        raw.level = read_level(*table, path, LevelKind::Host, &raw, nullptr);
+        m_doc.hosts[name] = std::move(raw);
+    } else {
+        RawGroup group;
+        group.level = read_level(*table, path, LevelKind::Group, nullptr, &group);
+        m_doc.groups[name] = std::move(group);
+    }
+    return {};
+}
+
+Result<Document> DocumentReader::finish() {
     if (m_doc.hosts.empty()) {
         return make_error(kInventoryInvalid,
                           "the inventory defines no hosts (add a [hosts.NAME] table)", 0, m_source);
@@ -334,10 +390,15 @@ Result<Document> DocumentReader::run(std::string_view text) {
     for (const auto& [group_name, group] : m_doc.groups) {
         for (const auto& [member, at] : group.members) {
             if (!m_doc.hosts.count(member)) {
-                return inventory_error(at, "unknown host '" + member + "' in groups." + group_name +
-                                               ".hosts" + suggestion(member, host_names));
+                m_errors.add(inventory_error(at, "unknown host '" + member + "' in groups." +
+                                                     group_name + ".hosts" +
+                                                     suggestion(member, host_names))
+                                 .value());
             }
         }
+    }
+    if (!m_errors.empty()) {
+        return sorted_errors();
     }
     for (const auto& [name, raw] : m_doc.hosts) {
         for (const auto& group_name : raw.groups) {

@@ -12,6 +12,7 @@
 #include <cstring>
 #include <fstream>
 #include <sstream>
+#include <unistd.h>
 
 namespace bpfleet::inventory {
 namespace {
@@ -21,13 +22,19 @@ Result<Inventory> parse(std::string_view text, std::string_view source, const Pa
     Document doc;
     TRY_ASSIGN(doc, read_document(text, source));
 
+    // Every host's problems are gathered before giving up: one pass names them all.
+    ErrorList errors;
     std::map<std::string, InventoryHost> resolved;
     std::map<std::string, JumpSource> jumps;
     for (const auto& [name, raw] : doc.hosts) {
         JumpSource jump;
-        TRY_ASSIGN(auto host, resolve_host(doc, raw, ssh_config, paths, jump));
-        resolved.emplace(name, std::move(host));
-        jumps.emplace(name, std::move(jump));
+        if (auto host = errors.take(resolve_host(doc, raw, ssh_config, paths, jump))) {
+            resolved.emplace(name, std::move(*host));
+            jumps.emplace(name, std::move(jump));
+        }
+    }
+    if (!errors.empty()) {
+        return std::move(errors).combined();
     }
 
     // Reads the other hosts' settings only, so filling in jump_chain as it
@@ -35,8 +42,13 @@ Result<Inventory> parse(std::string_view text, std::string_view source, const Pa
     JumpChains chains(resolved, jumps, doc.defaults, ssh_config, paths);
     for (auto& [name, host] : resolved) {
         if (host.transport == Transport::Ssh) {
-            TRY_ASSIGN(host.jump_chain, chains.chain_of(name));
+            if (auto chain = errors.take(chains.chain_of(name))) {
+                host.jump_chain = std::move(*chain);
+            }
         }
+    }
+    if (!errors.empty()) {
+        return std::move(errors).combined();
     }
 
     Inventory inventory;
@@ -111,6 +123,60 @@ Result<Inventory> load_inventory(const std::filesystem::path& path,
     std::filesystem::path base = std::filesystem::absolute(path, ec).parent_path();
     return parse(text.str(), path.string(), PathContext{base, env.home},
                  ssh_config ? &*ssh_config : nullptr);
+}
+
+IdentityFileCheck check_identity_files(const Inventory& inventory,
+                                       const std::vector<InventoryHost>& selected) {
+    struct Use {
+        std::string place; // where the inventory set it; empty: ssh_config
+        std::vector<std::string> hosts;
+        int err = 0;
+    };
+    std::map<std::string, Use> missing; // by path: one message per file
+    auto look = [&](const std::vector<std::string>& files, const InventoryHost* owner,
+                    const std::string& user) {
+        for (const auto& file : files) {
+            if (::access(file.c_str(), R_OK) == 0) {
+                continue;
+            }
+            Use& use = missing[file];
+            use.err = errno;
+            if (use.place.empty() && owner != nullptr &&
+                owner->origins.count("identity_file") != 0 &&
+                owner->origins.at("identity_file") != "ssh_config") {
+                auto it = owner->places.find("identity_file");
+                use.place = it == owner->places.end() ? owner->source : it->second;
+            }
+            if (std::find(use.hosts.begin(), use.hosts.end(), user) == use.hosts.end()) {
+                use.hosts.push_back(user);
+            }
+        }
+    };
+    for (const auto& host : selected) {
+        look(host.identity_files, &host, host.name);
+        for (const auto& hop : host.jump_chain) {
+            look(hop.identity_files, inventory.find_host(hop.label), host.name + " (jump " +
+                                                                         hop.label + ")");
+        }
+    }
+    IdentityFileCheck out;
+    for (const auto& [file, use] : missing) {
+        std::string users;
+        for (std::size_t i = 0; i < use.hosts.size() && i < 5; ++i) {
+            users += (i == 0 ? "" : ", ") + use.hosts[i];
+        }
+        if (use.hosts.size() > 5) {
+            users += ", ... (" + std::to_string(use.hosts.size()) + " hosts)";
+        }
+        const std::string what = "identity file " + file + " cannot be read (" +
+                                 std::strerror(use.err) + "); used by " + users;
+        if (use.place.empty()) {
+            out.warnings.push_back(what + " (from ssh_config; skipped, as ssh does)");
+        } else {
+            out.errors.push_back(Error{kInventoryInvalid, use.err, what, use.place});
+        }
+    }
+    return out;
 }
 
 Inventory local_inventory() {

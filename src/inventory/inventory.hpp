@@ -79,6 +79,8 @@ struct InventoryHost {
     // Where each resolved setting came from, by key ("port", "user", ...):
     // "host", "group NAME", "defaults", "ssh_config" or "built-in".
     std::map<std::string, std::string> origins;
+    // "file:line:col" of each setting the inventory itself gave, by key.
+    std::map<std::string, std::string> places{};
 
     // This host as the last hop of its own connection.
     [[nodiscard]] Endpoint endpoint() const;
@@ -182,6 +184,17 @@ bool selector_selects(const std::vector<Term>& terms, Matches&& matches) {
     return (!any_positive || included) &&
            std::all_of(sets.begin(), sets.end(), [](const auto& s) { return s.second; });
 }
+
+// Identity files of the selected hosts and their jump hosts that cannot be
+// read, checked before anything is contacted: each missing file given by the
+// inventory is one error at the place it was written (naming the hosts that
+// use it); one given by ssh_config is a warning, since ssh itself skips it.
+struct IdentityFileCheck {
+    std::vector<Error> errors;
+    std::vector<std::string> warnings;
+};
+IdentityFileCheck check_identity_files(const Inventory& inventory,
+                                       const std::vector<InventoryHost>& selected);
 
 // --limit: a comma list of terms, each one of
 //   NAME        a host name (an unknown name is an error naming it)

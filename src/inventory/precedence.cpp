@@ -76,6 +76,7 @@ Result<InventoryHost> resolve_host(const Document& doc, const RawHost& raw,
         TRY_ASSIGN(auto p, pick(key, &Level::settings));
         if (p) {
             host.origins[key] = p->origin;
+            host.places[key] = p->setting.where;
             picked.emplace(key, std::move(*p));
         }
     }

@@ -304,6 +304,16 @@ void to_json(Json& j, const HostResult& v) {
              {"tags", v.tags},
              {"groups", v.groups},
              {"vars", v.vars}};
+    if (!v.host_keys_added.empty()) {
+        Json keys = Json::array();
+        for (const auto& k : v.host_keys_added) {
+            keys.push_back(Json{{"host", k.host},
+                                {"type", k.type},
+                                {"fingerprint", k.fingerprint},
+                                {"file", k.file}});
+        }
+        j["host_keys_added"] = std::move(keys);
+    }
     if (v.agent) {
         j["agent"] = Json{{"arch", v.agent->arch},
                           {"sha256", v.agent->sha256},
@@ -324,6 +334,14 @@ void from_json(const Json& j, HostResult& v) {
         const Json& a = j["agent"];
         v.agent = AgentDeployment{a.value("arch", std::string()), a.value("sha256", std::string()),
                                   a.value("path", std::string()), a.value("uploaded", false)};
+    }
+    v.host_keys_added.clear();
+    if (auto it = j.find("host_keys_added"); it != j.end() && it->is_array()) {
+        for (const auto& k : *it) {
+            v.host_keys_added.push_back(
+                {k.value("host", std::string()), k.value("type", std::string()),
+                 k.value("fingerprint", std::string()), k.value("file", std::string())});
+        }
     }
     auto status = host_status_from_string(j.at("status").get<std::string>());
     if (!status) {

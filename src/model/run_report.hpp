@@ -47,6 +47,15 @@ struct AgentDeployment {
     bool uploaded = false;
 };
 
+// A host key that host_key_policy = "accept-new" added to a known_hosts
+// file during this run (as OpenSSH says "Permanently added ...").
+struct AddedHostKey {
+    std::string host;        // as known_hosts names it: "addr" or "[addr]:port"
+    std::string type;        // "ssh-ed25519", "ecdsa-sha2-nistp256", ...
+    std::string fingerprint; // "SHA256:..."
+    std::string file;        // the known_hosts file it went into
+};
+
 struct HostResult {
     std::string name;
     std::string address;
@@ -59,6 +68,9 @@ struct HostResult {
     std::string error; // what failed, for a person ("" when ok)
     int attempts = 1;  // connection attempts (retries after transport failures)
     std::optional<AgentDeployment> agent;
+    // Host keys added under accept-new on the way to this host (its jump
+    // hosts' first, then its own); empty when every key was already known.
+    std::vector<AddedHostKey> host_keys_added{};
     // What the agent probed; none when the host never answered a probe
     // (written as {} in the report).
     std::optional<HostFacts> facts;

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <fstream>
 #include <gtest/gtest.h>
 #include <set>
@@ -16,6 +17,24 @@ namespace bpfleet::test {
 namespace {
 
 using namespace std::chrono_literals;
+
+// "SHA256:..." of a known_hosts line's key, as ssh-keygen -l says it.
+std::string key_fingerprint(const std::string& known_hosts_line) {
+    TempDir tmp;
+    const auto file = tmp.path() / "key";
+    write_text(file, known_hosts_line + "\n");
+    std::string out;
+    if (FILE* p = ::popen(("ssh-keygen -l -f " + file.string() + " 2>/dev/null").c_str(), "r")) {
+        char buf[512];
+        while (std::fgets(buf, sizeof buf, p) != nullptr) {
+            out += buf;
+        }
+        ::pclose(p);
+    }
+    const auto start = out.find("SHA256:");
+    return start == std::string::npos ? std::string()
+                                      : out.substr(start, out.find(' ', start) - start);
+}
 
 // 3a. A changed host key: refused under strict and accept-new, before
 //     authentication; the other hosts go on; known_hosts is not touched.
@@ -30,6 +49,28 @@ TEST_F(SshRun, ChangedHostKeyIsRefusedBeforeAuthentication) {
     auto first = run(inventory(specs), {"pass"}, {}, dir() / "out-1");
     ASSERT_EQ(first.exit_code, 0) << first.describe();
     const std::string learned = read_text(m_known_hosts);
+    {
+        // Each added key is said, as ssh says it, and kept in the report.
+        LOAD_REPORT(rep1, dir() / "out-1", first);
+        for (const auto& [name, f] : {std::pair{"host-a", a.get()}, std::pair{"host-b", b.get()},
+                                      std::pair{"host-c", c.get()}}) {
+            FIND_HOST(h, rep1, name, first);
+            ASSERT_TRUE(h->contains("host_keys_added")) << h->dump();
+            const Json& added = (*h)["host_keys_added"];
+            ASSERT_EQ(added.size(), 1u) << added.dump();
+            const std::string fp = key_fingerprint(f->known_hosts_line());
+            ASSERT_FALSE(fp.empty());
+            EXPECT_EQ(str(added[0], "fingerprint"), fp) << added.dump();
+            EXPECT_EQ(str(added[0], "file"), m_known_hosts.string()) << added.dump();
+            EXPECT_EQ(str(added[0], "host"), "[127.0.0.1]:" + std::to_string(f->port()))
+                << added.dump();
+            EXPECT_NE(first.err.find(std::string(name) + ": permanently added '[127.0.0.1]:" +
+                                     std::to_string(f->port()) + "' (" + str(added[0], "type") +
+                                     " " + fp + ") to " + m_known_hosts.string()),
+                      std::string::npos)
+                << first.err;
+        }
+    }
     for (const auto* f : {a.get(), b.get(), c.get()}) {
         // The key blob, however the host name is written (plain or hashed).
         std::string blob = f->known_hosts_line().substr(f->known_hosts_line().rfind(' ') + 1);
@@ -54,6 +95,7 @@ TEST_F(SshRun, ChangedHostKeyIsRefusedBeforeAuthentication) {
         const Json* h = find_host(rep, name);
         ASSERT_NE(h, nullptr) << hosts_summary(rep);
         EXPECT_EQ(str(*h, "status"), "ok") << hosts_summary(rep);
+        EXPECT_FALSE(h->contains("host_keys_added")) << "known already: " << h->dump();
     }
     EXPECT_EQ(num(rep["summary"], "hosts_unanswered"), 1) << rep["summary"].dump();
     // Nothing was sent to the impostor: no authentication request at all.
