@@ -1,11 +1,13 @@
 #include "report/table.hpp"
 
 #include "common/file.hpp"
+#include "logging/color.hpp"
 #include "logging/terminal_text.hpp"
 #include "model/report_diff.hpp"
 #include "report/fleet_table.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cstdlib>
 #include <sys/ioctl.h>
@@ -159,13 +161,152 @@ std::string table_text(const RunReport& report, TableKind kind, std::size_t widt
     return out;
 }
 
+namespace {
+
+// A verdict word's tone; nullopt for any other word.
+std::optional<logging::Tone> verdict_tone(std::string_view word) {
+    if (word == "pass" || word == "ok") {
+        return logging::Tone::Good;
+    }
+    if (word == "fail" || word == "FAIL") {
+        return logging::Tone::Bad;
+    }
+    if (word == "error" || word == "ERR" || word == "miss") {
+        return logging::Tone::Alarm;
+    }
+    if (word == "skip" || word == "skipped") {
+        return logging::Tone::Notice;
+    }
+    if (word == "unreachable" || word == "auth_failed" || word == "hostkey_mismatch" ||
+        word == "timeout" || word == "agent_error" || word == "unsupported_arch") {
+        return logging::Tone::Bad;
+    }
+    return std::nullopt;
+}
+
+bool utf8_continuation(char c) {
+    return (static_cast<unsigned char>(c) & 0xC0) == 0x80;
+}
+
+// The display columns where the words of `header` after its first `skip`
+// words begin.
+std::vector<std::size_t> word_columns(std::string_view header, std::size_t skip) {
+    std::vector<std::size_t> out;
+    std::size_t column = 0;
+    std::size_t words = 0;
+    bool in_word = false;
+    for (char c : header) {
+        if (utf8_continuation(c)) {
+            continue;
+        }
+        if (c != ' ' && !in_word) {
+            if (words++ >= skip) {
+                out.push_back(column);
+            }
+        }
+        in_word = c != ' ';
+        ++column;
+    }
+    return out;
+}
+
+// `line` with the verdict words that start at `columns` painted.
+std::string paint_columns(std::string_view line, const std::vector<std::size_t>& columns) {
+    std::string out;
+    std::size_t column = 0;
+    for (std::size_t i = 0; i < line.size();) {
+        if (!utf8_continuation(line[i]) &&
+            std::find(columns.begin(), columns.end(), column) != columns.end() &&
+            (i == 0 || line[i - 1] == ' ')) {
+            const std::size_t end = std::min(line.find(' ', i), line.size());
+            const std::string_view word = line.substr(i, end - i);
+            if (auto tone = verdict_tone(word)) {
+                out += logging::paint(word, *tone, true);
+                column += end - i; // verdict words are ASCII
+                i = end;
+                continue;
+            }
+        }
+        if (!utf8_continuation(line[i])) {
+            ++column;
+        }
+        out += line[i++];
+    }
+    return out;
+}
+
+// "N fail" and friends of the summary line in colour when N > 0.
+std::string paint_counts(std::string_view line) {
+    static const std::pair<std::string_view, logging::Tone> kCounts[] = {
+        {" pass", logging::Tone::Good},   {" fail", logging::Tone::Bad},
+        {" error", logging::Tone::Alarm}, {" miss", logging::Tone::Alarm},
+        {" skip", logging::Tone::Notice}, {" without answer", logging::Tone::Bad}};
+    std::string out(line);
+    for (const auto& [word, tone] : kCounts) {
+        const auto at = out.find(word);
+        if (at == std::string::npos || at == 0) {
+            continue;
+        }
+        std::size_t start = at;
+        while (start > 0 && std::isdigit(static_cast<unsigned char>(out[start - 1])) != 0) {
+            --start;
+        }
+        const std::string count = out.substr(start, at - start);
+        if (count.empty() || (count == "0" && tone != logging::Tone::Good)) {
+            continue;
+        }
+        const std::size_t end = at + word.size();
+        out.replace(start, end - start, logging::paint(out.substr(start, end - start), tone, true));
+    }
+    return out;
+}
+
+} // namespace
+
+std::string paint_table(std::string_view text) {
+    std::string out;
+    std::vector<std::size_t> columns;
+    std::size_t start = 0;
+    while (start < text.size()) {
+        std::size_t end = text.find('\n', start);
+        end = end == std::string_view::npos ? text.size() : end;
+        const std::string_view line = text.substr(start, end - start);
+        if (line.starts_with("OBJECT ")) { // OBJECT PROGRAM | LOAD ATTACH FIRED | CODE HOSTS
+            columns = word_columns(line, 2);
+            columns.resize(std::min<std::size_t>(columns.size(), 3));
+            out += line;
+        } else if (line.starts_with("HOST ") && line.find(" KERNEL ") != std::string_view::npos) {
+            columns = word_columns(line, 3); // HOST KERNEL ARCH | a mark per program
+            out += line;
+        } else if (line.empty()) {
+            columns.clear();
+        } else if (line.find(" program(s): ") != std::string_view::npos ||
+                   line.find(" host(s): ") != std::string_view::npos) {
+            out += paint_counts(line);
+        } else if (!columns.empty()) {
+            out += paint_columns(line, columns);
+        } else {
+            out += line;
+        }
+        if (end < text.size()) {
+            out += '\n';
+        }
+        start = end + 1;
+    }
+    return out;
+}
+
 Result<void> TableWriter::write(const RunReport& report) {
     const std::size_t width = m_width != 0 ? m_width : terminal_width(m_out);
     const std::string text = table_text(report, m_kind, width, m_report_path);
     // Nearly every cell comes from a host (errors, object, program and kernel
     // names, verifier evidence): the whole text is made terminal-safe before
     // any of it is printed. JSON is safe already (its strings are escaped).
-    const std::string safe = m_kind == TableKind::Json ? text : logging::terminal_safe_lines(text);
+    std::string safe = m_kind == TableKind::Json ? text : logging::terminal_safe_lines(text);
+    // Colour goes on after: these escapes are ours (logging/color.hpp).
+    if (m_kind != TableKind::Json && logging::color_enabled(m_out)) {
+        safe = paint_table(safe);
+    }
     std::fwrite(safe.data(), 1, safe.size(), m_out);
     // A closed or full stdout is not an error of the run: report.json holds it all.
     std::fflush(m_out);

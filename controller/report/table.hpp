@@ -22,6 +22,11 @@ enum class TableKind {
     Facts,    // HOST ARCH KERNEL OS BTF STATUS (bpfleet probe)
 };
 
+// The table's verdict words (the LOAD, ATTACH and FIRED columns, the
+// matrix's marks, the summary's counts) in colour, for a terminal. Works on
+// the finished, terminal-safe text, so the only escapes in it are these.
+std::string paint_table(std::string_view text);
+
 // --format's word for a kind; nullopt for an unknown word.
 std::optional<TableKind> table_kind_from_string(std::string_view word);
 

@@ -221,5 +221,45 @@ TEST(TerminalWidth, ColumnsWinsThenTheTerminalThenTheDefault) {
     std::fclose(null);
 }
 
+// Colour for a terminal: the verdict columns, the matrix's marks and the
+// summary's non-zero counts; never a word of the same spelling elsewhere
+// (a program or object named "pass"), and the text is otherwise unchanged.
+TEST(TableColour, VerdictColumnsMarksAndCountsOnly) {
+    const std::string table = "OBJECT      PROGRAM  LOAD  ATTACH  FIRED  CODE  HOSTS\n"
+                              "pass.bpf.o  pass     pass  fail    -      X     3/3  all\n"
+                              "pass.bpf.o  tc_drop  pass  pass    skip   -     1/3  a\n"
+                              "\n"
+                              "3 host(s): 3 ok, 0 without answer; 2 program(s): 1 pass, 1 fail, "
+                              "0 skip, 0 error; 0 miss\n";
+    const std::string painted = paint_table(table);
+    auto green = [](const std::string& w) { return "\033[32m" + w + "\033[0m"; };
+    auto red = [](const std::string& w) { return "\033[31m" + w + "\033[0m"; };
+    EXPECT_NE(painted.find("pass.bpf.o  pass     " + green("pass") + "  " + red("fail") + "    -"),
+              std::string::npos)
+        << painted;
+    EXPECT_NE(painted.find("\033[33mskip\033[0m"), std::string::npos) << painted;
+    EXPECT_NE(painted.find(green("1 pass") + ", " + red("1 fail") + ", 0 skip, 0 error; 0 miss"),
+              std::string::npos)
+        << painted;
+    EXPECT_EQ(painted.find("\033[32mpass.bpf.o"), std::string::npos) << painted;
+    // Without the escapes it is the same text.
+    std::string plain;
+    for (std::size_t i = 0; i < painted.size(); ++i) {
+        if (painted[i] == '\033') {
+            i = painted.find('m', i);
+            continue;
+        }
+        plain += painted[i];
+    }
+    EXPECT_EQ(plain, table);
+
+    const std::string matrix = "HOST     KERNEL  ARCH     1     2\n"
+                               "rpi4-01  6.1     aarch64  pass  FAIL\n"
+                               "x86-01   6.12    x86_64   unreachable (connect)\n";
+    const std::string m = paint_table(matrix);
+    EXPECT_NE(m.find(green("pass") + "  " + red("FAIL")), std::string::npos) << m;
+    EXPECT_NE(m.find(red("unreachable") + " (connect)"), std::string::npos) << m;
+}
+
 } // namespace
 } // namespace bpfleet::report
