@@ -21,6 +21,7 @@
 #include "report/run_outputs.hpp"
 #include "report/run_recorder.hpp"
 
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -173,7 +174,7 @@ Result<std::unique_ptr<PreparedRun>> prepare(const RunOptions& options, bool pro
         // there at all is known now.
         std::error_code ec;
         if (!std::filesystem::exists(options.btf, ec)) {
-            return make_error("usage", "--btf: no such file or folder", 0, options.btf);
+            errors.add(Error{"usage", ENOENT, "--btf: no such file or folder", options.btf});
         }
         plan.external_btf = std::filesystem::absolute(options.btf).string();
     }
