@@ -26,6 +26,7 @@ install(PROGRAMS ${PROJECT_SOURCE_DIR}/scripts/lab/debian-fetch.sh
 # Man pages and shell completions, generated at build time from the command
 # lines (controller/CMakeLists.txt, bpfleet-docs), where man, bash-completion
 # and zsh look for them.
+set(BPFLEET_DOCS_DIR ${CMAKE_BINARY_DIR}/docs-generated) # as controller/CMakeLists.txt makes it
 install(FILES ${BPFLEET_DOCS_DIR}/man/bpfleet.1 ${BPFLEET_DOCS_DIR}/man/bpfleet-agent.1
         DESTINATION ${CMAKE_INSTALL_MANDIR}/man1
         COMPONENT controller)

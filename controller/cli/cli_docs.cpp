@@ -37,6 +37,20 @@ std::vector<const CLI::Option*> options_of(const CLI::App& app) {
     return out;
 }
 
+// A command's options, and for a subcommand also the program's own that may
+// follow it (--color: the app falls through), but not its --help/--version.
+std::vector<const CLI::Option*> with_global_options(const CLI::App& app, const Command& c) {
+    std::vector<const CLI::Option*> out = options_of(*c.app);
+    if (!c.path.empty()) {
+        for (const CLI::Option* o : options_of(app)) {
+            if (o != app.get_help_ptr() && o != app.get_version_ptr()) {
+                out.push_back(o);
+            }
+        }
+    }
+    return out;
+}
+
 std::vector<std::string> names_of(const CLI::Option& opt) {
     std::vector<std::string> out;
     for (const auto& s : opt.get_snames()) {
@@ -164,7 +178,7 @@ std::string bash_completion(const CLI::App& app) {
     for (const auto& c : commands) {
         std::vector<std::string> opts;
         std::vector<std::string> valued;
-        for (const CLI::Option* o : options_of(*c.app)) {
+        for (const CLI::Option* o : with_global_options(app, c)) {
             for (const auto& n : names_of(*o)) {
                 opts.push_back(n);
                 if (takes_value(*o)) {
@@ -246,7 +260,7 @@ std::string zsh_completion(const CLI::App& app) {
         }
         s << ")\n        opts=(";
         std::vector<std::string> valued;
-        for (const CLI::Option* o : options_of(*c.app)) {
+        for (const CLI::Option* o : with_global_options(app, c)) {
             for (const auto& n : names_of(*o)) {
                 s << " " << sq(escape(n) + ":" + escape(first_sentence(o->get_description())));
                 if (takes_value(*o)) {

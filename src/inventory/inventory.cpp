@@ -155,8 +155,8 @@ IdentityFileCheck check_identity_files(const Inventory& inventory,
     for (const auto& host : selected) {
         look(host.identity_files, &host, host.name);
         for (const auto& hop : host.jump_chain) {
-            look(hop.identity_files, inventory.find_host(hop.label), host.name + " (jump " +
-                                                                         hop.label + ")");
+            look(hop.identity_files, inventory.find_host(hop.label),
+                 host.name + " (jump " + hop.label + ")");
         }
     }
     IdentityFileCheck out;

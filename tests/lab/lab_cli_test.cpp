@@ -12,6 +12,7 @@
 #include <csignal>
 #include <fstream>
 #include <gtest/gtest.h>
+#include <iterator>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -144,7 +145,11 @@ TEST_F(LabCli, UpIsIdempotentTheInventoryWorksAndDownStopsTheVm) {
                             (m_dir.path() / "out").string()},
                            {{"HOME", m_dir.path().string()}}, 300s);
     EXPECT_EQ(run.exit_code, 0) << run.describe();
-    EXPECT_TRUE(contains(run.out, kVm)) << run.out;
+    // One host: the table collapses it into "1/1  all"; the report names it.
+    EXPECT_TRUE(contains(run.out, "1/1  all")) << run.out;
+    std::ifstream report(m_dir.path() / "out" / "report.json");
+    const std::string report_text((std::istreambuf_iterator<char>(report)), {});
+    EXPECT_TRUE(contains(report_text, "\"" + std::string(kVm) + "\"")) << report_text;
 
     auto down = run_bpfleet({"lab", "down", "--dir", dir()});
     EXPECT_EQ(down.exit_code, 0) << down.describe();

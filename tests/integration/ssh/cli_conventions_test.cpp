@@ -194,7 +194,7 @@ TEST_F(CliConventions, ColourOnATerminalOnlyAndNeverUnderNoColor) {
     EXPECT_EQ(piped.err.find('\033'), std::string::npos) << piped.err;
     auto tty = with({}, true);
     EXPECT_EQ(tty.exit_code, 2) << tty.describe();
-    EXPECT_NE(tty.out.find("\033[31mbpfleet: unknown host nosuchhost"), std::string::npos)
+    EXPECT_NE(tty.out.find("\033[31mbpfleet: --limit: unknown host nosuchhost"), std::string::npos)
         << tty.describe();
     auto always = with({"--color=always"}, false);
     EXPECT_NE(always.err.find("\033[31mbpfleet: "), std::string::npos) << always.err;
