@@ -5,6 +5,7 @@
 // never push a column, identical results share a row, failing rows carry
 // the hint and the log path, and the width comes from COLUMNS.
 
+#include "common/file.hpp"
 #include "report/fleet_table.hpp"
 #include "report/json_report.hpp"
 #include "report/table.hpp"
@@ -210,15 +211,15 @@ TEST(FleetMatrix, LongHostNamesNeverPushTheMarks) {
 }
 
 TEST(TerminalWidth, ColumnsWinsThenTheTerminalThenTheDefault) {
-    std::FILE* null = std::fopen("/dev/null", "w");
-    ASSERT_NE(null, nullptr);
+    const FilePtr file = open_file("/dev/null", "w");
+    ASSERT_NE(file, nullptr);
+    std::FILE* null = file.get();
     ::setenv("COLUMNS", "72", 1);
     EXPECT_EQ(terminal_width(null), 72u);
     ::setenv("COLUMNS", "wide", 1);
     EXPECT_EQ(terminal_width(null), kDefaultWidth);
     ::unsetenv("COLUMNS");
     EXPECT_EQ(terminal_width(null), kDefaultWidth);
-    std::fclose(null);
 }
 
 // Colour for a terminal: the verdict columns, the matrix's marks and the
